@@ -1,0 +1,224 @@
+//! Users and clients of a tenant, with password and secret checks (P38-P43).
+//!
+//! Only SHA-256 digests of passwords and secrets are kept (P40). Checks compare digests in
+//! constant time and look at every configured secret, so neither timing nor the position of a
+//! match tells anything. The plain values never reach a log: `Secret` prints `[redacted]`.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::{AuthMethod, ClientConfig, GrantType, UserConfig};
+
+/// A client identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub String);
+
+/// A secret value (password, client secret) that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    /// The value, for a comparison; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// First 8 hex digits of the SHA-256 of a value: how secrets are named in logs (P140).
+pub fn fingerprint(value: &str) -> String {
+    hex::encode(&Sha256::digest(value.as_bytes())[..4])
+}
+
+fn digest(salt: &str, value: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0u8]);
+    h.update(value.as_bytes());
+    h.finalize().into()
+}
+
+/// A registered user: its configuration minus the password, plus the password digest.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Configuration (the `password` field is emptied once loaded).
+    pub config: UserConfig,
+    /// Subject, configured or derived (P42).
+    pub sub: String,
+    password_digest: [u8; 32],
+}
+
+impl User {
+    /// Loads a user of `tenant`, deriving `sub` when it is not configured (P42).
+    pub fn new(tenant: &str, mut config: UserConfig) -> User {
+        let password_digest = digest(&config.username, &config.password);
+        config.password.clear();
+        let sub = config.sub.clone().unwrap_or_else(|| derive_sub(tenant, &config.username));
+        User {
+            config,
+            sub,
+            password_digest,
+        }
+    }
+
+    /// Login name.
+    pub fn username(&self) -> &str {
+        &self.config.username
+    }
+
+    /// Constant-time password check (P40).
+    pub fn password_matches(&self, password: &str) -> bool {
+        digest(&self.config.username, password).ct_eq(&self.password_digest).into()
+    }
+}
+
+/// The subject of a user without a configured `sub`: stable per tenant and username (P42).
+pub fn derive_sub(tenant: &str, username: &str) -> String {
+    let d = Sha256::digest(format!("{tenant}\0{username}").as_bytes());
+    let h = hex::encode(&d[..16]);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// A registered client with its secret digests.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Configuration (secrets emptied once loaded).
+    pub config: ClientConfig,
+    secret_digests: Vec<[u8; 32]>,
+}
+
+impl Client {
+    /// Loads a client.
+    pub fn new(mut config: ClientConfig) -> Client {
+        let secret_digests = config.secrets.iter().map(|s| digest(&config.client_id, s)).collect();
+        config.secrets.clear();
+        Client { config, secret_digests }
+    }
+
+    /// A client made up on the spot in permissive mode (P39): confidential, any grant.
+    pub fn permissive(client_id: &str) -> Client {
+        Client {
+            config: ClientConfig {
+                client_id: client_id.to_owned(),
+                ..ClientConfig::default()
+            },
+            secret_digests: vec![],
+        }
+    }
+
+    /// The client id.
+    pub fn id(&self) -> &str {
+        &self.config.client_id
+    }
+
+    /// Whether the client is public (authenticates with `none`).
+    pub fn is_public(&self) -> bool {
+        self.config.public
+    }
+
+    /// Constant-time check against every configured secret (P40).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        let d = digest(&self.config.client_id, secret);
+        let mut ok = subtle::Choice::from(0u8);
+        for s in &self.secret_digests {
+            ok |= s.ct_eq(&d);
+        }
+        ok.into()
+    }
+
+    /// Whether the client may use `method` at the token endpoint (P50).
+    pub fn allows_method(&self, method: AuthMethod) -> bool {
+        match (self.config.public, self.config.auth_method, method) {
+            (true, _, AuthMethod::None) => true,
+            (true, _, _) => false,
+            (false, _, AuthMethod::None) => false,
+            (false, None, _) => true,
+            (false, Some(registered), m) => registered == m,
+        }
+    }
+
+    /// Whether the client may use `grant` given the tenant's enabled grants.
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.config.grant_types.is_empty() || self.config.grant_types.contains(&grant)
+    }
+
+    /// Whether PKCE is required (always for public clients, P71).
+    pub fn requires_pkce(&self) -> bool {
+        self.config.public || self.config.require_pkce
+    }
+}
+
+/// The users and clients of one tenant.
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    /// Users by username.
+    pub users: BTreeMap<String, User>,
+    /// Clients by id.
+    pub clients: BTreeMap<String, Client>,
+}
+
+impl Accounts {
+    /// Loads users and clients from configuration.
+    pub fn new(tenant: &str, users: &[UserConfig], clients: &[ClientConfig]) -> Accounts {
+        Accounts {
+            users: users.iter().map(|u| (u.username.clone(), User::new(tenant, u.clone()))).collect(),
+            clients: clients.iter().map(|c| (c.client_id.clone(), Client::new(c.clone()))).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p40_passwords_are_kept_as_digests_and_checked() {
+        let u = User::new(
+            "t",
+            UserConfig {
+                username: "alice".into(),
+                password: "pw".into(),
+                ..Default::default()
+            },
+        );
+        assert!(u.config.password.is_empty());
+        assert!(u.password_matches("pw"));
+        assert!(!u.password_matches("pw "));
+        assert!(!format!("{u:?}").contains("pw\""));
+    }
+
+    #[test]
+    fn p40_every_secret_of_a_rotating_client_works() {
+        let c = Client::new(ClientConfig {
+            client_id: "c".into(),
+            secrets: vec!["old".into(), "new".into()],
+            ..Default::default()
+        });
+        assert!(c.secret_matches("old"));
+        assert!(c.secret_matches("new"));
+        assert!(!c.secret_matches("other"));
+    }
+
+    #[test]
+    fn p42_derived_sub_is_stable_and_per_tenant() {
+        assert_eq!(derive_sub("a", "bob"), derive_sub("a", "bob"));
+        assert_ne!(derive_sub("a", "bob"), derive_sub("b", "bob"));
+        assert!(derive_sub("a", "bob").len() <= 255);
+    }
+
+    #[test]
+    fn p140_secret_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "[redacted]");
+    }
+}

@@ -1,0 +1,121 @@
+//! The discovery document (OpenID Connect Discovery §3-4, RFC 8414; P10-P25), built from what
+//! the tenant has enabled: it never advertises more than works, and advertises all that does.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::config::GrantType;
+use crate::error::{Error, Result};
+use crate::grants::supported_scopes;
+use crate::server::TenantRef;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+
+/// The response types served end to end (P15).
+pub const RESPONSE_TYPES: [&str; 3] = ["code", "id_token", "code id_token"];
+/// The response modes served (P16).
+pub const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
+
+/// Builds the provider metadata of a tenant.
+pub fn metadata(tenant: &Tenant) -> Result<Value> {
+    let cfg = &tenant.config;
+    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    let algs: Vec<&str> = keys.algorithms().into_iter().map(|a| a.as_str()).collect();
+    drop(keys);
+    let grants: Vec<&str> = cfg.grant_types.iter().map(|g| g.as_str()).collect();
+    let mut response_types: Vec<&str> = Vec::new();
+    if tenant.grant_enabled(GrantType::AuthorizationCode) {
+        response_types.push("code");
+    }
+    if tenant.grant_enabled(GrantType::Implicit) {
+        response_types.push("id_token");
+        if tenant.grant_enabled(GrantType::AuthorizationCode) {
+            response_types.push("code id_token");
+        }
+    }
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let mut claims: Vec<String> = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "nbf",
+        "auth_time",
+        "nonce",
+        "azp",
+        "at_hash",
+        "c_hash",
+        "jti",
+        "name",
+        "given_name",
+        "family_name",
+        "preferred_username",
+        "email",
+        "email_verified",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    claims.extend(cfg.username_claims.iter().cloned());
+    claims.push(cfg.groups_claim.clone());
+    claims.extend(cfg.claims.keys().cloned());
+    claims.sort();
+    claims.dedup();
+    let mut m = Map::new();
+    m.insert("issuer".into(), json!(tenant.issuer.0));
+    m.insert("authorization_endpoint".into(), json!(tenant.front_url("/authorize")));
+    m.insert("token_endpoint".into(), json!(tenant.back_url("/token")));
+    m.insert("userinfo_endpoint".into(), json!(tenant.back_url("/userinfo")));
+    m.insert("jwks_uri".into(), json!(tenant.back_url("/jwks")));
+    if cfg.optional_endpoints {
+        m.insert("introspection_endpoint".into(), json!(tenant.back_url("/introspect")));
+        m.insert(
+            "introspection_endpoint_auth_methods_supported".into(),
+            json!(["client_secret_basic", "client_secret_post"]),
+        );
+        m.insert("revocation_endpoint".into(), json!(tenant.back_url("/revoke")));
+        m.insert("revocation_endpoint_auth_methods_supported".into(), json!(auth_methods));
+        m.insert("end_session_endpoint".into(), json!(tenant.front_url("/logout")));
+    }
+    m.insert("scopes_supported".into(), json!(supported_scopes(tenant)));
+    m.insert("response_types_supported".into(), json!(response_types));
+    m.insert("response_modes_supported".into(), json!(RESPONSE_MODES));
+    m.insert("grant_types_supported".into(), json!(grants));
+    m.insert("subject_types_supported".into(), json!(["public"]));
+    m.insert("id_token_signing_alg_values_supported".into(), json!(algs));
+    m.insert("token_endpoint_auth_methods_supported".into(), json!(auth_methods));
+    m.insert(
+        "code_challenge_methods_supported".into(),
+        json!(if cfg.pkce_plain { vec!["S256", "plain"] } else { vec!["S256"] }),
+    );
+    m.insert("claims_supported".into(), json!(claims));
+    m.insert("claims_parameter_supported".into(), json!(false));
+    m.insert("request_parameter_supported".into(), json!(false));
+    m.insert("request_uri_parameter_supported".into(), json!(false));
+    m.insert(
+        "authorization_response_iss_parameter_supported".into(),
+        json!(cfg.authorization_response_iss),
+    );
+    Ok(Value::Object(m))
+}
+
+fn json_response(v: Value) -> Response {
+    let mut resp = axum::Json(v).into_response();
+    resp.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")); // P11
+    resp
+}
+
+/// `GET {issuer}/.well-known/openid-configuration`.
+pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Response> {
+    Ok(json_response(metadata(&tenant)?))
+}
+
+/// `GET /.well-known/oauth-authorization-server/{tenant}` (RFC 8414 §3, P10).
+pub async fn oauth_metadata(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response> {
+    let tenant = state.tenant(&name).ok_or(Error::UnknownTenant(name))?;
+    Ok(json_response(metadata(&tenant)?))
+}

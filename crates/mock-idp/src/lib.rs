@@ -1,0 +1,50 @@
+//! A standards-compliant mock OpenID Connect provider for tests, served by the `oidc-harness`
+//! binary or started in-process.
+//!
+//! One process serves several issuers ("tenants"), each under `/{name}` with its own keys,
+//! users, clients, clock and grant state. Discovery, JWKS, authorize (code, id_token, hybrid;
+//! query, fragment, form_post), token (password, client credentials, authorization code with
+//! PKCE, refresh), userinfo, introspection, revocation and end-session follow the RFCs; the
+//! `_mock/` paths hold the test controls (minting, bad-token presets).
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use mock_idp::MockIdp;
+//!
+//! // Arrange: a provider with the built-in users (admin / admin-pass) and clients.
+//! let idp = MockIdp::start().await;
+//! // Act: a relying party discovers it.
+//! let doc: serde_json::Value = reqwest::get(idp.discovery_url()).await.unwrap().json().await.unwrap();
+//! // Assert: the issuer is exact.
+//! assert_eq!(doc["issuer"], idp.issuer_url());
+//! # }
+//! ```
+
+pub mod accounts;
+pub mod authorize;
+pub mod claims;
+pub mod clock;
+pub mod config;
+pub mod discovery;
+pub mod end_session;
+pub mod error;
+pub mod grants;
+pub mod handle;
+pub mod introspection;
+pub mod jwks;
+pub mod keys;
+pub mod login;
+pub mod mint;
+pub mod presets;
+pub mod revocation;
+pub mod server;
+pub mod state;
+pub mod tenant;
+pub mod token;
+pub mod userinfo;
+
+pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
+pub use error::{ConfigError, Error};
+pub use handle::{MockIdp, MockIdpBuilder};
+pub use server::{router, serve};
+pub use state::AppState;

@@ -1,0 +1,88 @@
+//! `router`, `serve`, the layers every request passes through, and tenant resolution by path.
+//!
+//! Every tenant lives under `/{name}` (P4); server-wide controls live under `/_mock/` (P125),
+//! a name no tenant may take. An unknown tenant is a JSON 404 that names it; an unknown path a
+//! JSON 404 (P9); a wrong method a 405 with `Allow` (axum's method router adds the header).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
+
+/// Largest total size of request headers (P157); larger gets 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The tenant a request is addressed to, from the first path segment.
+#[derive(Debug, Clone)]
+pub struct TenantRef(pub Arc<Tenant>);
+
+impl FromRequestParts<AppState> for TenantRef {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let name = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or("");
+        state
+            .tenant(name)
+            .map(TenantRef)
+            .ok_or_else(|| Error::UnknownTenant(name.to_owned()))
+    }
+}
+
+/// The provider's routes over `state`; used by `serve` and by tests through `oneshot`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_mock/ready", get(ready))
+        .route("/.well-known/oauth-authorization-server/{tenant}", get(discovery::oauth_metadata))
+        .route("/{tenant}/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/{tenant}/jwks", get(jwks::handle))
+        .route("/{tenant}/token", post(token::handle))
+        .route("/{tenant}/authorize", get(authorize::handle_get).post(authorize::handle_post))
+        .route("/{tenant}/login", post(login::handle))
+        .route("/{tenant}/userinfo", get(userinfo::handle_get).post(userinfo::handle_post))
+        .route("/{tenant}/introspect", post(introspection::handle))
+        .route("/{tenant}/revoke", post(revocation::handle))
+        .route("/{tenant}/logout", get(end_session::handle_get).post(end_session::handle_post))
+        .route("/{tenant}/_mock/mint", post(mint::handle))
+        .route("/{tenant}/_mock/presets", get(presets::list))
+        .fallback(not_found)
+        .layer(middleware::from_fn(limit_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Method and path only: never headers, query strings or bodies (they carry secrets).
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then finishes in-flight requests (P159).
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+async fn ready() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ready"}))
+}
+
+async fn not_found(req: Request) -> Response {
+    // A path under a tenant name that exists is a plain 404; under an unknown name, say so (P4).
+    Error::NotFound(req.uri().path().to_owned()).into_response()
+}
+
+async fn limit_headers(req: Request, next: Next) -> Response {
+    let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if size > MAX_HEADER_BYTES {
+        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large").into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,118 @@
+//! `Tenant`: one issuer with its own keys, accounts, clock and grant state (P4, P5).
+//!
+//! Parts fixed by configuration (issuer, bases, settings) are plain fields; what tests and
+//! flows change at runtime sits behind its own lock, and no lock is held across an `.await`.
+
+use std::sync::{Mutex, RwLock};
+
+use crate::accounts::Accounts;
+use crate::clock::Clock;
+use crate::config::{GrantType, TenantConfig};
+use crate::error::ConfigError;
+use crate::grants::GrantStore;
+use crate::keys::{KeyRing, SigningKey};
+
+/// The exact issuer string (P2): never normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Issuer(pub String);
+
+impl Issuer {
+    /// The issuer text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The issuer with one trailing `/` removed: where endpoint paths hang off (P3).
+    pub fn base(&self) -> &str {
+        self.0.strip_suffix('/').unwrap_or(&self.0)
+    }
+}
+
+/// One issuer and everything that belongs to it.
+#[derive(Debug)]
+pub struct Tenant {
+    /// Path segment (`/{name}`).
+    pub name: String,
+    /// The exact issuer.
+    pub issuer: Issuer,
+    /// Base of browser-facing endpoints (P7).
+    pub front_base: String,
+    /// Base of server-facing endpoints (P7).
+    pub back_base: String,
+    /// The configuration the tenant was built from (reset returns to it, P127).
+    pub config: TenantConfig,
+    /// Users and clients.
+    pub accounts: RwLock<Accounts>,
+    /// Signing keys.
+    pub keys: RwLock<KeyRing>,
+    /// The tenant clock (P142).
+    pub clock: Clock,
+    /// Codes, refresh tokens, sessions and revocations.
+    pub grants: Mutex<GrantStore>,
+}
+
+impl Tenant {
+    /// Builds a tenant; `base_url` is the server's base when the config names no issuer.
+    pub fn new(config: TenantConfig, base_url: &str) -> Result<Tenant, ConfigError> {
+        let issuer = Issuer(
+            config
+                .issuer
+                .clone()
+                .unwrap_or_else(|| format!("{}/{}", base_url.trim_end_matches('/'), config.name)),
+        );
+        let base = issuer.base().to_owned();
+        let front_base = config
+            .front_channel_base
+            .clone()
+            .unwrap_or_else(|| base.clone())
+            .trim_end_matches('/')
+            .to_owned();
+        let back_base = config
+            .back_channel_base
+            .clone()
+            .unwrap_or_else(|| base.clone())
+            .trim_end_matches('/')
+            .to_owned();
+        let seed = config.key_seed.clone().unwrap_or_else(|| format!("oidc-harness:{}", config.name));
+        let keys = if config.keys.is_empty() {
+            vec![SigningKey::from_seed(&seed, crate::config::Alg::RS256)]
+        } else {
+            config
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| SigningKey::from_config(k, &format!("{seed}#{i}")))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(Tenant {
+            name: config.name.clone(),
+            issuer,
+            front_base,
+            back_base,
+            accounts: RwLock::new(Accounts::new(&config.name, &config.users, &config.clients)),
+            keys: RwLock::new(KeyRing::new(keys)),
+            clock: Clock::default(),
+            grants: Mutex::new(GrantStore::default()),
+            config,
+        })
+    }
+
+    /// Whether the tenant serves `grant` (P17).
+    pub fn grant_enabled(&self, grant: GrantType) -> bool {
+        self.config.grant_types.contains(&grant)
+    }
+
+    /// Absolute URL of a front-channel endpoint (`/authorize`, `/logout`).
+    pub fn front_url(&self, path: &str) -> String {
+        format!("{}{}", self.front_base, path)
+    }
+
+    /// Absolute URL of a back-channel endpoint (`/token`, `/jwks`, ...).
+    pub fn back_url(&self, path: &str) -> String {
+        format!("{}{}", self.back_base, path)
+    }
+
+    /// The discovery URL (P3: issuer without trailing slash + well-known path).
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.issuer.base())
+    }
+}

@@ -1,0 +1,106 @@
+//! `oidc-harness`: the command line. Each subcommand parses its flags and makes one library call.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mock_idp::Config;
+
+/// Mock OpenID Connect provider, Weaviate auth emulation and conformance suite.
+#[derive(Debug, Parser)]
+#[command(name = "oidc-harness", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the mock OpenID Connect provider.
+    ///
+    /// Settings come from, in order of precedence: flags, then environment variables, then the
+    /// config file, then the built-in default (fixtures/configs/default.toml). Once it accepts
+    /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
+    /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
+    Idp(IdpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IdpArgs {
+    /// TOML configuration file; the built-in default when absent.
+    #[arg(long, env = "OIDC_HARNESS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port. Default: the file's server.listen, else 127.0.0.1:8080.
+    #[arg(long, env = "OIDC_HARNESS_LISTEN")]
+    listen: Option<String>,
+    /// Base URL of every issuer (e.g. http://idp:8080 behind Docker). Default: http://{bound address}.
+    #[arg(long, env = "OIDC_HARNESS_BASE_URL")]
+    base_url: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Command::Idp(args) => rt.block_on(run_idp(args)),
+    }
+}
+
+async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path).with_context(|| format!("loading {}", path.display()))?,
+        None => Config::builtin(),
+    };
+    if let Some(base) = args.base_url {
+        config.server.base_url = Some(base);
+    }
+    config.validate().map_err(|(field, reason)| anyhow::anyhow!("{field}: {reason}"))?;
+    let listen = args
+        .listen
+        .or_else(|| config.server.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let state = mock_idp::AppState::new(&config, &format!("http://{addr}")).context("building the tenants")?;
+    let issuers: Vec<serde_json::Value> = state
+        .tenants()
+        .iter()
+        .map(|t| serde_json::json!({"name": t.name, "issuer": t.issuer.as_str(), "discovery": t.discovery_url()}))
+        .collect();
+    let first = state.tenants().first().map(|t| t.issuer.as_str().to_owned()).unwrap_or_default();
+    tracing::info!(%addr, "listening");
+    let ready = serde_json::json!({"event": "ready", "issuer": first, "listen": addr.to_string(), "issuers": issuers});
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{ready}");
+    }
+    mock_idp::serve(listener, state, shutdown_signal()).await.context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
