@@ -1,0 +1,1 @@
+//! Tests for authorize (see main.rs).

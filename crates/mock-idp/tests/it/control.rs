@@ -1,0 +1,1 @@
+//! Tests for control (see main.rs).

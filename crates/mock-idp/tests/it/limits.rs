@@ -1,0 +1,1 @@
+//! Tests for limits (see main.rs).

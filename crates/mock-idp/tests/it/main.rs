@@ -1,0 +1,14 @@
+//! Integration tests of the mock provider: real sockets on port 0, one test binary.
+//! Each module is named after the part of the checklist (oidc-provider.md) it covers.
+
+mod authorize;
+mod control;
+mod discovery;
+mod limits;
+mod mint;
+mod oracle;
+mod refresh;
+mod support;
+mod tls;
+mod token;
+mod userinfo;

@@ -1,0 +1,1 @@
+//! Tests for mint (see main.rs).

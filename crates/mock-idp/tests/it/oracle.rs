@@ -1,0 +1,1 @@
+//! Tests for oracle (see main.rs).

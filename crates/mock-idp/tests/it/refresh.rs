@@ -1,0 +1,1 @@
+//! Tests for refresh (see main.rs).

@@ -1,0 +1,1 @@
+//! Tests for tls (see main.rs).

@@ -1,0 +1,1 @@
+//! Tests for userinfo (see main.rs).
