@@ -23,6 +23,29 @@ enum Command {
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
     /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
     Idp(IdpArgs),
+    /// Run the provider's honesty self-check (P26) against an embedded provider.
+    ///
+    /// Starts the built-in provider in-process on a free loopback port, then exercises every
+    /// capability its discovery document advertises (response types and modes, grants, client
+    /// authentication methods, signing algorithms, PKCE methods) over HTTP. Prints one progress
+    /// line per check on stderr and the report on stdout; exits non-zero if any check fails.
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ConformanceArgs {
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// A plain-text table with a summary line.
+    Table,
+    /// One JSON object.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Command::Idp(args) => rt.block_on(run_idp(args)),
+        Command::Conformance(args) => rt.block_on(run_conformance(args)),
     }
 }
 
@@ -83,6 +107,28 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     }
     mock_idp::serve(listener, state, shutdown_signal()).await.context("serving")?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
+    let idp = mock_idp::MockIdp::start().await;
+    tracing::info!(issuer = %idp.issuer_url(), "self-check of the embedded provider");
+    let report = conformance::self_check_with(&idp.discovery_url(), &conformance::Credentials::default(), |row| {
+        eprintln!("{}", row.progress_line());
+    })
+    .await;
+    let out = match args.format {
+        Format::Table => report.table(),
+        Format::Json => format!("{:#}\n", report.json()),
+    };
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{out}");
+    }
+    let failed = report.failures().count();
+    if failed > 0 {
+        anyhow::bail!("{failed} self-check(s) failed");
+    }
     Ok(())
 }
 

@@ -1,0 +1,27 @@
+//! Conformance checks for `oidc-harness`. At this stage: the provider's honesty self-check.
+//!
+//! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
+//! capability it advertises: each response type and response mode, grant type, token endpoint
+//! authentication method, ID token signing algorithm and PKCE method (P26). Each check becomes
+//! a [`Row`] of a [`Report`]; an advertised capability that does not work is a failed row that
+//! names it. Something the self-check cannot exercise is a skipped row with its reason, never a
+//! pass.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use conformance::{self_check, Credentials};
+//!
+//! // Arrange: a provider is running (here, `oidc-harness idp` on port 8080).
+//! let url = "http://127.0.0.1:8080/default/.well-known/openid-configuration";
+//! // Act
+//! let report = self_check(url, &Credentials::default()).await;
+//! // Assert
+//! assert!(report.passed(), "{}", report.table());
+//! # }
+//! ```
+
+pub mod report;
+pub mod self_check;
+
+pub use report::{Outcome, Report, Row};
+pub use self_check::{self_check, self_check_with, Credentials};

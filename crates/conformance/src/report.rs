@@ -1,0 +1,189 @@
+//! `Report`: the rows of a check run (name, outcome, duration) rendered as a table or as JSON.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The capability works.
+    Pass,
+    /// The capability is advertised and does not work; the reason says how.
+    Fail(String),
+    /// The check could not run; the reason says why. Never counted as a pass.
+    Skip(String),
+}
+
+impl Outcome {
+    /// `pass`, `fail` or `skip`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail(_) => "fail",
+            Outcome::Skip(_) => "skip",
+        }
+    }
+
+    /// The reason of a failure or skip.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Pass => None,
+            Outcome::Fail(r) | Outcome::Skip(r) => Some(r),
+        }
+    }
+}
+
+/// One check: what was exercised, how it went, how long it took.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The capability, e.g. `grant_type password` or `id_token_signing_alg ES256`.
+    pub check: String,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// Wall time of the check.
+    pub duration: Duration,
+}
+
+impl Row {
+    /// One line for progress output: `pass  grant_type password (12 ms)`.
+    pub fn progress_line(&self) -> String {
+        let mut line = format!("{:<4}  {} ({} ms)", self.outcome.label(), self.check, self.duration.as_millis());
+        if let Some(r) = self.outcome.reason() {
+            line.push_str(": ");
+            line.push_str(r);
+        }
+        line
+    }
+}
+
+/// All rows of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Rows in the order the checks ran.
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    /// True when no row failed (skips do not fail a run, and do not count as passes).
+    pub fn passed(&self) -> bool {
+        !self.rows.iter().any(|r| matches!(r.outcome, Outcome::Fail(_)))
+    }
+
+    /// The row named `check`.
+    pub fn row(&self, check: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.check == check)
+    }
+
+    /// The failed rows.
+    pub fn failures(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| matches!(r.outcome, Outcome::Fail(_)))
+    }
+
+    fn count(&self, label: &str) -> usize {
+        self.rows.iter().filter(|r| r.outcome.label() == label).count()
+    }
+
+    /// A plain-text table: check, result, duration, reason; then a summary line.
+    pub fn table(&self) -> String {
+        let width = self.rows.iter().map(|r| r.check.len()).max().unwrap_or(5).max(5);
+        let mut out = format!("{:<width$}  {:<6}  {:>8}  reason\n", "check", "result", "ms");
+        out.push_str(&format!(
+            "{}  {}  {}  {}\n",
+            "-".repeat(width),
+            "-".repeat(6),
+            "-".repeat(8),
+            "-".repeat(6)
+        ));
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<width$}  {:<6}  {:>8}  {}\n",
+                r.check,
+                r.outcome.label(),
+                r.duration.as_millis(),
+                r.outcome.reason().unwrap_or("")
+            ));
+        }
+        out.push_str(&format!(
+            "\n{} passed, {} failed, {} skipped\n",
+            self.count("pass"),
+            self.count("fail"),
+            self.count("skip")
+        ));
+        out
+    }
+
+    /// The same content as JSON: `{"checks":[{check,result,reason,duration_ms}],"passed":n,...}`.
+    pub fn json(&self) -> Value {
+        let checks: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "check": r.check,
+                    "result": r.outcome.label(),
+                    "reason": r.outcome.reason(),
+                    "duration_ms": r.duration.as_millis() as u64,
+                })
+            })
+            .collect();
+        json!({
+            "checks": checks,
+            "passed": self.count("pass"),
+            "failed": self.count("fail"),
+            "skipped": self.count("skip"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            rows: vec![
+                Row {
+                    check: "grant_type password".into(),
+                    outcome: Outcome::Pass,
+                    duration: Duration::from_millis(3),
+                },
+                Row {
+                    check: "id_token_signing_alg ES384".into(),
+                    outcome: Outcome::Fail("no token".into()),
+                    duration: Duration::from_millis(1),
+                },
+                Row {
+                    check: "grant_type urn:x".into(),
+                    outcome: Outcome::Skip("no check".into()),
+                    duration: Duration::ZERO,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn p26_a_failed_row_fails_the_report_and_is_named_in_table_and_json() {
+        let r = report();
+        assert!(!r.passed());
+        let table = r.table();
+        assert!(table.contains("id_token_signing_alg ES384  fail"), "{table}");
+        assert!(table.contains("1 passed, 1 failed, 1 skipped"), "{table}");
+        let j = r.json();
+        assert_eq!(j["failed"], 1);
+        assert_eq!(j["checks"][1]["check"], "id_token_signing_alg ES384");
+        assert_eq!(j["checks"][1]["result"], "fail");
+        assert_eq!(j["checks"][1]["reason"], "no token");
+        assert_eq!(j["checks"][0]["reason"], Value::Null);
+    }
+
+    #[test]
+    fn p26_skips_alone_do_not_fail_a_report_and_do_not_count_as_passes() {
+        let mut r = report();
+        r.rows.remove(1);
+        assert!(r.passed());
+        assert_eq!(r.json()["passed"], 1);
+        assert_eq!(r.json()["skipped"], 1);
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the conformance crate: the self-check against a real `MockIdp`.
+
+mod self_check;

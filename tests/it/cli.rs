@@ -1,0 +1,209 @@
+//! The `oidc-harness` command line as a process: ready line (P128), SIGTERM (P159), config
+//! errors, `--help`. Also `RunningIdp`, the spawned `idp` that other modules drive.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The built binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_oidc-harness");
+
+/// How long a child may take to print its ready line (a deadline, not a sleep).
+const READY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A spawned `oidc-harness idp --listen 127.0.0.1:0`. Dropping it kills the child.
+pub struct RunningIdp {
+    child: Option<Child>,
+    /// The parsed ready line.
+    pub ready: Value,
+}
+
+impl RunningIdp {
+    /// Spawns the provider with the built-in config and waits for its ready line on stdout.
+    pub fn spawn() -> RunningIdp {
+        let mut child = Command::new(BIN)
+            .args(["idp", "--listen", "127.0.0.1:0"])
+            .env_remove("OIDC_HARNESS_CONFIG")
+            .env_remove("OIDC_HARNESS_BASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not spawn {BIN}: {e}"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(READY_DEADLINE) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("oidc-harness idp printed no ready line within {READY_DEADLINE:?}");
+            }
+        };
+        let ready: Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("the ready line is not JSON ({e}): {line:?}"));
+        RunningIdp { child: Some(child), ready }
+    }
+
+    /// The issuer from the ready line.
+    pub fn issuer(&self) -> String {
+        self.ready["issuer"].as_str().expect("the ready line has an issuer").to_owned()
+    }
+
+    /// Sends SIGTERM and waits up to `deadline`; returns the exit status and the time it took,
+    /// or `None` when the child was still running at the deadline (it is then killed).
+    pub fn terminate(mut self, deadline: Duration) -> Option<(ExitStatus, Duration)> {
+        let mut child = self.child.take().expect("the child runs");
+        let pid = child.id().to_string();
+        let started = Instant::now();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("the kill command runs");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let (tx, rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let status = child.wait();
+            let _ = tx.send(());
+            (child, status)
+        });
+        match rx.recv_timeout(deadline) {
+            Ok(()) => {
+                let (_, status) = waiter.join().expect("the wait thread ends");
+                Some((status.expect("wait succeeds"), started.elapsed()))
+            }
+            Err(_) => {
+                // Still running: SIGKILL it so the test leaves nothing behind.
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+                None
+            }
+        }
+    }
+}
+
+impl Drop for RunningIdp {
+    fn drop(&mut self) {
+        // Kills the child if the test did not stop it, so no process outlives the test.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn p128_ready_line_names_the_event_the_issuer_and_its_discovery_url() {
+    // Arrange + Act
+    let idp = RunningIdp::spawn();
+    // Assert
+    assert_eq!(idp.ready["event"], "ready");
+    let issuer = idp.issuer();
+    let listen = idp.ready["listen"].as_str().expect("the ready line has listen");
+    assert_eq!(issuer, format!("http://{listen}/default"));
+    assert!(!listen.ends_with(":0"), "the ready line carries the bound port, not 0");
+    assert_eq!(idp.ready["issuers"][0]["issuer"], issuer.as_str());
+    assert_eq!(
+        idp.ready["issuers"][0]["discovery"],
+        format!("{issuer}/.well-known/openid-configuration").as_str()
+    );
+    // The issuer in the line is the one discovery serves (the line is not just decoration).
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let doc: Value = rt.block_on(async {
+        reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+            .await
+            .expect("discovery answers")
+            .json()
+            .await
+            .expect("discovery is JSON")
+    });
+    assert_eq!(doc["issuer"], issuer.as_str());
+}
+
+#[test]
+fn p159_sigterm_stops_the_provider_with_exit_0_within_5_s() {
+    // Arrange
+    let idp = RunningIdp::spawn();
+    // Act
+    let stopped = idp.terminate(Duration::from_secs(5));
+    // Assert
+    let (status, took) = stopped.expect("the provider was still running 5 s after SIGTERM");
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    assert!(took < Duration::from_secs(5));
+}
+
+/// Runs `oidc-harness idp --config FILE` on a config file written from `text`.
+fn run_with_config(name: &str, text: &str) -> (std::process::Output, String) {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).expect("writing a config file to the target tmp dir");
+    let out = Command::new(BIN)
+        .args(["idp", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (out, path.display().to_string())
+}
+
+#[test]
+fn p1_a_bad_config_file_exits_non_zero_naming_the_file_the_field_and_the_reason() {
+    // Arrange: an issuer with a query string (P1).
+    let bad = "[[tenant]]\nname = \"default\"\nissuer = \"http://127.0.0.1:1/default?x=1\"\n";
+    // Act
+    let (out, file) = run_with_config("p1-bad-issuer.toml", bad);
+    // Assert
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bad config must not start: {stderr}");
+    assert!(out.stdout.is_empty(), "no ready line for a bad config");
+    assert!(stderr.contains(&file), "stderr names the file: {stderr}");
+    assert!(stderr.contains("tenant[0].issuer"), "stderr names the field: {stderr}");
+    assert!(stderr.contains("query"), "stderr gives the reason: {stderr}");
+    assert!(stderr.contains("?x=1"), "P1: the error quotes the bad value: {stderr}");
+}
+
+#[test]
+fn p1_an_unknown_config_key_is_refused_by_name_and_the_fixed_file_loads() {
+    // Arrange
+    let (out, file) = run_with_config("unknown-key.toml", "[[tenant]]\nname = \"default\"\nbogus_key = 1\n");
+    // Assert: refused, naming the file and the key.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&file) && stderr.contains("bogus_key"), "{stderr}");
+    // The same file without the bad key gets past configuration: it fails only on what it
+    // lacks (no users or clients is fine; the tenant has keys from its seed), so it starts.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixed-key.toml");
+    std::fs::write(&path, "[[tenant]]\nname = \"default\"\n").expect("writing the fixed config");
+    let mut child = Command::new(BIN)
+        .args(["idp", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("reading stdout");
+    let _ = child.kill();
+    let _ = child.wait();
+    let ready: Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("no ready line ({e}): {line:?}"));
+    assert_eq!(ready["event"], "ready");
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    // Act
+    let out = Command::new(BIN).arg("--help").output().expect("the binary runs");
+    // Assert
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for sub in ["idp", "conformance"] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(sub)),
+            "--help does not list {sub}:\n{help}"
+        );
+    }
+}
