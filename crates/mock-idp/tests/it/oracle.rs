@@ -410,3 +410,30 @@ async fn p94_openidconnect_hybrid_code_id_token_checks_c_hash_and_matches_the_ba
     assert_eq!(back_claims.subject(), front_claims.subject(), "P68: same sub");
     assert_at_hash(back_token, &verifier, &tokens, &nonce);
 }
+
+#[tokio::test]
+async fn p4_openidconnect_refuses_an_id_token_of_another_tenant_for_its_issuer_and_its_keys() {
+    // Arrange: a second tenant with the same users and clients but its own keys.
+    let mut other = mock_idp::Config::builtin().tenants[0].clone();
+    other.name = "other".into();
+    other.keys.clear();
+    other.key_seed = Some("oracle-other-tenant".into());
+    let idp = MockIdp::builder().tenant(other).start().await;
+    let http = http();
+    let client = weaviate(&idp, &http).await;
+    let other_issuer = IssuerUrl::new(idp.issuer_url_of("other").expect("tenant other exists")).expect("a URL");
+    let other_meta = CoreProviderMetadata::discover_async(other_issuer, &http)
+        .await
+        .expect("tenant other discovers");
+    let other_client: DiscoveredClient = CoreClient::from_provider_metadata(other_meta, ClientId::new("weaviate".into()), None);
+    // Act: a token from the default tenant.
+    let tokens = password(&client, &http, "admin", "admin-pass", "openid").await;
+    let id_token = tokens.id_token().expect("an ID token");
+    // Assert: the other tenant's relying party refuses it, for the issuer and, with the issuer
+    // check off, for the signature (the kid is not in its JWKS).
+    assert!(id_token.claims(&other_client.id_token_verifier(), no_nonce).is_err());
+    let keys_only = other_client.id_token_verifier().require_issuer_match(false);
+    assert!(id_token.claims(&keys_only, no_nonce).is_err(), "tenant keys must differ (P4)");
+    // The issuing tenant's relying party accepts the same token.
+    assert!(id_token.claims(&client.id_token_verifier(), no_nonce).is_ok());
+}
