@@ -207,3 +207,39 @@ fn help_lists_the_subcommands() {
         );
     }
 }
+
+#[test]
+fn p26_conformance_prints_progress_on_stderr_the_report_on_stdout_and_exits_by_its_result() {
+    // Act
+    let out = Command::new(BIN)
+        .args(["conformance", "--format", "json"])
+        .env("RUST_LOG", "off")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    // Assert: stdout is exactly one JSON report.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not one JSON report ({e}):\n{stdout}"));
+    let checks = report["checks"].as_array().expect("the report lists its checks");
+    assert!(checks.len() > 10, "every advertised capability gets a row: {report}");
+    assert_eq!(checks[0]["check"], "discovery");
+    for c in checks {
+        assert!(["pass", "fail", "skip"].contains(&c["result"].as_str().unwrap_or("")), "{c}");
+    }
+    // One progress line per check on stderr, each naming its check.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for c in checks {
+        let name = c["check"].as_str().unwrap_or_default();
+        assert!(stderr.lines().any(|l| l.contains(name)), "no progress line for {name}:\n{stderr}");
+    }
+    // The exit status follows the report: non-zero exactly when a check failed.
+    let failed = report["failed"].as_u64().expect("a failed count");
+    assert_eq!(failed as usize, checks.iter().filter(|c| c["result"] == "fail").count());
+    assert_eq!(
+        out.status.success(),
+        failed == 0,
+        "exit {:?} with {failed} failed checks",
+        out.status
+    );
+}
