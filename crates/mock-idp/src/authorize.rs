@@ -179,6 +179,8 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     /// `login_hint` (P100).
     pub login_hint: Option<String>,
+    /// `sub` of a valid `id_token_hint`: a session of someone else does not count.
+    pub hint_sub: Option<String>,
     /// The raw parameters, carried through the login page.
     pub raw: Form,
 }
@@ -214,7 +216,8 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
     let fresh = |s: &Session| !req.prompt_login && req.max_age.is_none_or(|m| now - s.auth_time <= m);
     let session_user = session
         .filter(fresh)
-        .and_then(|s| accounts.users.get(&s.username).map(|u| (u.clone(), s.auth_time)));
+        .and_then(|s| accounts.users.get(&s.username).map(|u| (u.clone(), s.auth_time)))
+        .filter(|(u, _)| req.hint_sub.as_deref().is_none_or(|h| h == u.sub));
     let hinted = req
         .login_hint
         .as_deref()
@@ -425,12 +428,14 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
                 .map_err(|_| fail(&target, "invalid_request", "max_age must be a non-negative integer"))?,
         ),
     };
-    if let Some(hint) = form.get("id_token_hint") {
+    let hint_sub = match form.get("id_token_hint") {
+        None => None,
         // P100: one of this tenant's own ID tokens; it may be expired.
-        if verify_own_id_token(tenant, hint).is_none() {
-            return Err(fail(&target, "invalid_request", "id_token_hint is not an ID token of this issuer"));
-        }
-    }
+        Some(hint) => match verify_own_id_token(tenant, hint).and_then(|c| c.get("sub")?.as_str().map(str::to_owned)) {
+            Some(sub) => Some(sub),
+            None => return Err(fail(&target, "invalid_request", "id_token_hint is not an ID token of this issuer")),
+        },
+    };
     Ok(AuthRequest {
         target,
         response_type,
@@ -441,6 +446,7 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
         prompt_login: prompts.contains(&"login") || max_age == Some(0),
         max_age,
         login_hint: form.get("login_hint").map(str::to_owned),
+        hint_sub,
         raw: form.clone(),
     })
 }

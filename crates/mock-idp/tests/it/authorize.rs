@@ -51,12 +51,20 @@ struct Idp {
 async fn start(b: MockIdpBuilder) -> Idp {
     let env = Env::with(b.start().await);
     let authz = env.endpoint("authorization_endpoint").await;
-    let browser = reqwest::Client::builder()
+    Idp {
+        env,
+        authz,
+        browser: browser(),
+    }
+}
+
+/// A fresh browser: keeps cookies, never follows redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
-        .expect("a reqwest client with cookies builds");
-    Idp { env, authz, browser }
+        .expect("a reqwest client with cookies builds")
 }
 
 async fn auto() -> Idp {
@@ -767,6 +775,27 @@ async fn p100_id_token_hint_must_be_this_issuers_even_expired() {
         .param("id_token")
         .expect("id_token");
     assert_redirect_error(&idp.get(&params(&[("id_token_hint", &foreign)])).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn p100_a_session_of_another_user_than_the_id_token_hint_does_not_count() {
+    let idp = start(builder()).await;
+    let implicit = params(&[("response_type", "id_token"), ("nonce", "n")]);
+    let viewer_hint = idp
+        .login(&implicit, "viewer", "viewer-pass")
+        .await
+        .param("id_token")
+        .expect("id_token");
+    // A new browser, logged in as admin.
+    let admin = Idp { browser: browser(), ..idp };
+    let admin_hint = admin
+        .login(&implicit, "admin", "admin-pass")
+        .await
+        .param("id_token")
+        .expect("id_token");
+    let none = |hint: &str| params(&[("prompt", "none"), ("id_token_hint", hint)]);
+    assert_redirect_error(&admin.browse(&none(&viewer_hint)).await, "login_required");
+    assert!(admin.browse(&none(&admin_hint)).await.param("code").is_some());
 }
 
 fn user(name: &str, status: Option<UserStatus>) -> UserConfig {
