@@ -715,6 +715,17 @@ async fn p99_prompt_none_login_and_max_age() {
         let page = idp.browse(&params(&[forced])).await;
         assert_eq!(page.status, 200, "{forced:?}: {page:?}");
         assert!(page.body.contains("type=\"password\""));
+        // Logging in on that page completes the request (the forced login is this one).
+        idp.tenant().clock.advance(5.0);
+        let done = idp
+            .submit(&page, &[("username", "admin"), ("password", "admin-pass"), ("action", "login")])
+            .await;
+        let (status, body) = idp
+            .redeem(&done.param("code").unwrap_or_else(|| panic!("{forced:?}: {done:?}")), &[])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let auth_time = claims(body["id_token"].as_str().unwrap_or(""))["auth_time"].as_i64().unwrap_or(0);
+        assert!(auth_time >= idp.tenant().clock.now() - 1, "a new login has a new auth_time");
     }
     // A session older than max_age forces a login; a younger one does not, and auth_time is sent.
     idp.tenant().clock.advance(120.0);
