@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use mock_idp::{ClientConfig, GrantType, MockIdp, MockIdpBuilder, UserConfig, UserStatus};
+use mock_idp::{Alg, ClientConfig, GrantType, MockIdp, MockIdpBuilder, UserConfig, UserStatus};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, X_FRAME_OPTIONS};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -603,6 +603,40 @@ async fn p94_hybrid_front_id_token_has_c_hash_and_no_at_hash_p68_back_matches() 
     assert_eq!(back["nonce"], "n-1");
     assert_eq!(back["auth_time"], c["auth_time"]);
     assert_eq!(back["at_hash"], half_hash(back_jwt, body["access_token"].as_str().unwrap_or("")));
+}
+
+#[tokio::test]
+async fn p97_c_hash_and_at_hash_for_every_key_of_the_tenant_and_hints_verify() {
+    let mut b = auto_builder();
+    for alg in [Alg::RS256, Alg::ES256, Alg::EdDSA] {
+        b = b.client(ClientConfig {
+            client_id: format!("c-{}", alg.as_str()),
+            alg: Some(alg),
+            ..web_client()
+        });
+    }
+    let idp = start(b).await;
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let id = format!("c-{alg}");
+        let p = idp.web(&[("client_id", &id), ("response_type", "code id_token"), ("nonce", "n")]);
+        let a = idp.get(&p).await;
+        let (code, front) = (a.param("code").expect("code"), a.param("id_token").expect("id_token"));
+        assert_eq!(header(&front)["alg"], alg);
+        assert_eq!(claims(&front)["c_hash"], half_hash(&front, &code), "{alg}");
+        let (status, body) = idp.redeem_web(&code, &[("client_id", &id)]).await;
+        assert_eq!(status, 200, "{alg}: {body}");
+        let back = body["id_token"].as_str().unwrap_or("");
+        assert_eq!(
+            claims(back)["at_hash"],
+            half_hash(back, body["access_token"].as_str().unwrap_or("")),
+            "{alg}"
+        );
+        // The tenant's own token of this algorithm is a valid id_token_hint (P100).
+        assert!(
+            idp.get(&params(&[("id_token_hint", &front)])).await.param("code").is_some(),
+            "{alg}"
+        );
+    }
 }
 
 #[tokio::test]
