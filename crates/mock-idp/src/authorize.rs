@@ -209,10 +209,11 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
         Err(Rejected::Reply(reply)) => return reply_only(reply),
     };
     let now = tenant.clock.now();
+    // The grant store is locked and released before the accounts: never one inside the other.
+    let session = cookie.and_then(|c| lookup_session(tenant, c));
     let Ok(accounts) = tenant.accounts.read() else {
         return reply_only(Reply::error(req.target, "server_error", "accounts unavailable"));
     };
-    let session = cookie.and_then(|c| lookup_session(tenant, c));
     let fresh = |s: &Session| !req.prompt_login && req.max_age.is_none_or(|m| now - s.auth_time <= m);
     let session_user = session
         .filter(fresh)
