@@ -450,6 +450,13 @@ async fn p88_id_token_needs_openid_while_plain_code_is_oauth() {
     assert_eq!(body["scope"], "openid");
 }
 
+#[tokio::test]
+async fn p88_strict_scope_mode_redirects_invalid_scope() {
+    let idp = start(auto_builder().configure(|t| t.strict_scopes = true)).await;
+    assert_redirect_error(&idp.get(&params(&[("scope", "openid frobnicate")])).await, "invalid_scope");
+    assert!(idp.get(&params(&[("scope", "openid")])).await.param("code").is_some());
+}
+
 // ---------------------------------------------------------------- P89-P90
 
 #[tokio::test]
