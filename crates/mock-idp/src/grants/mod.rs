@@ -116,6 +116,8 @@ pub struct GrantStore {
     pub revoked_jtis: HashSet<String>,
     /// Login sessions by cookie digest.
     pub sessions: HashMap<String, Session>,
+    /// Password-checked logins awaiting their one-time code (P152), by ticket digest.
+    pub mfa_pending: HashMap<String, Session>,
     next_family: u64,
 }
 
