@@ -707,7 +707,8 @@ impl TenantConfig {
                         format!("redirect URI {uri:?} must not contain a fragment (P92)"),
                     ));
                 }
-                check_url(uri).map_err(|r| (at("redirect_uris"), r))?;
+                // A registered query is allowed and kept (RFC 6749 §3.1.2, P92); a fragment is not.
+                check_url(uri.split('?').next().unwrap_or(uri)).map_err(|r| (at("redirect_uris"), r))?;
             }
             if c.audience_form == AudienceForm::String && c.audience.len() + c.extra_audiences.len() > 1 {
                 return Err((
