@@ -158,6 +158,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn p55_a_token_claimed_between_look_up_and_claim_is_a_reuse() {
+        // Two requests both passed `look_up`; only the first claim wins, and the second one
+        // revokes the family (the case a concurrent test rarely hits, so it is pinned here).
+        let tenant = Tenant::new(crate::config::TenantConfig::named("t"), "http://127.0.0.1").unwrap();
+        let key = store_key("rt");
+        {
+            let mut store = tenant.grants.lock().unwrap();
+            let family = store.new_family("c");
+            store.families.get_mut(&family).unwrap().jtis.push("jti-1".into());
+            store.refresh.insert(
+                key.clone(),
+                RefreshRecord {
+                    client_id: "c".into(),
+                    username: None,
+                    scope: "openid".into(),
+                    aud: vec!["c".into()],
+                    family,
+                    auth_time: None,
+                    expires_at: i64::MAX,
+                    used: false,
+                },
+            );
+        }
+        let first = look_up(&tenant, &key, "c", 0).unwrap();
+        let second = look_up(&tenant, &key, "c", 0).unwrap();
+        assert_eq!(first.family, second.family);
+        assert!(claim(&tenant, &key, true).is_ok());
+        assert!(matches!(claim(&tenant, &key, true), Err(Error::InvalidGrant(_))));
+        let store = tenant.grants.lock().unwrap();
+        assert!(store.families[&first.family].revoked);
+        assert!(store.revoked_jtis.contains("jti-1"));
+        assert!(store.refresh.is_empty());
+    }
+
+    #[test]
     fn p76_scope_may_only_narrow() {
         let original = "openid profile email offline_access";
         assert_eq!(narrow_scope(original, None).unwrap(), original);

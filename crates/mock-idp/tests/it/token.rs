@@ -1017,3 +1017,17 @@ async fn p150_lockout_after_n_wrong_passwords_until_reset() {
     assert!(tenant.accounts.write().unwrap().reset_login_failures("viewer"));
     assert_eq!(login(&env, "viewer", "viewer-pass").await.0, 200);
 }
+
+#[tokio::test]
+async fn p18_a_configured_scope_that_repeats_a_built_in_one_is_listed_once() {
+    let env = Env::with(
+        MockIdp::builder()
+            .configure(|t| t.scopes = vec!["openid".into(), "weaviate:read".into()])
+            .start()
+            .await,
+    );
+    let scopes = env.discovery().await["scopes_supported"].clone();
+    let list: Vec<&str> = scopes.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(list.iter().filter(|s| **s == "openid").count(), 1, "{list:?}");
+    assert!(list.contains(&"weaviate:read"));
+}
