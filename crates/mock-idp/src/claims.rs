@@ -108,7 +108,7 @@ fn put_identity(m: &mut Map<String, Value>, tenant: &Tenant, user: &User) {
 }
 
 /// Profile and email claims granted by scope (P104).
-fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User, scope: &str) {
+pub fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User, scope: &str) {
     let u = &user.config;
     if has_scope(scope, "profile") {
         m.insert(

@@ -118,6 +118,13 @@ pub struct TenantConfig {
     /// Serve introspection, revocation and end-session (P14).
     #[serde(default = "yes")]
     pub optional_endpoints: bool,
+    /// Lock a user out after this many wrong passwords in a row (P150); never when unset.
+    /// Reset with `Accounts::reset_login_failures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout_after: Option<u32>,
+    /// Accept a query `access_token` at userinfo (RFC 6750 §2.3 advises against it, P110).
+    #[serde(default)]
+    pub userinfo_query_token: bool,
     /// Registered users.
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
@@ -341,6 +348,9 @@ pub struct UserConfig {
     /// One-time code the MFA step accepts (P152).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp: Option<String>,
+    /// The next N logins with the right password fail, then logins work again (P150).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_next: Option<u32>,
 }
 
 /// Login-failure presets of a user (P150).

@@ -177,7 +177,9 @@ pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
         .collect();
     s.push(tenant.config.groups_scope.clone());
     s.extend(tenant.config.scopes.iter().cloned());
-    s.dedup();
+    // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
+    let mut seen = HashSet::new();
+    s.retain(|w| seen.insert(w.clone()));
     s
 }
 
