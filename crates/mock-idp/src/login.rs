@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 use crate::authorize::{self, AuthRequest, Outcome, Reply, Shown};
 use crate::config::UserStatus;
 use crate::error::{Error, Result};
-use crate::grants::password::{status_description, BAD_CREDENTIALS};
+use crate::grants::password::{check_login, status_description, LoginFailure, BAD_CREDENTIALS};
 use crate::grants::{opaque_token, store_key, Session};
 use crate::server::TenantRef;
 use crate::tenant::Tenant;
@@ -103,17 +103,18 @@ fn again(req: AuthRequest, error: &str, username: Option<&str>, mfa_ticket: Opti
 /// Username and password; the password is checked before the status flags, as in the
 /// password grant, so a flag's message is only shown to someone who knows the password.
 fn first_step(tenant: &Tenant, req: AuthRequest, username: Option<&str>, password: Option<&str>) -> Submitted {
-    let user = {
-        let Ok(accounts) = tenant.accounts.read() else {
-            return reply(Reply::error(req.target, "server_error", "accounts unavailable"));
-        };
-        match (username, password) {
-            (Some(u), Some(p)) => accounts.users.get(u).filter(|user| user.password_matches(p)).cloned(),
-            _ => None,
-        }
-    };
-    let Some(user) = user else {
+    let (Some(u), Some(p)) = (username, password) else {
         return again(req, BAD_CREDENTIALS, username, None);
+    };
+    // The same decision as the password grant (lockout, password, flags, fail_next, P150).
+    let user = match check_login(tenant, u, p) {
+        Ok(Ok(user)) => user,
+        Ok(Err(LoginFailure::Status(status))) => match tenant.accounts.read().ok().and_then(|a| a.users.get(u).cloned()) {
+            Some(user) => user,
+            None => return again(req, status_description(status), username, None),
+        },
+        Ok(Err(failure)) => return again(req, failure.description(), username, None),
+        Err(_) => return reply(Reply::error(req.target, "server_error", "accounts unavailable")),
     };
     match user.config.status {
         None => finish(tenant, req, &user),

@@ -1195,3 +1195,28 @@ async fn p15_p16_every_advertised_response_type_and_mode_works_end_to_end() {
         }
     }
 }
+
+#[tokio::test]
+async fn p150_login_page_applies_fail_next_and_lockout_like_the_password_grant() {
+    let mut flaky = user("flaky", None);
+    flaky.fail_next = Some(1);
+    let idp = start(builder().user(flaky).configure(|t| t.lockout_after = Some(2))).await;
+    // prompt=login shows the page even when an earlier login left a session cookie.
+    let force = params(&[("prompt", "login")]);
+    // fail_next: the first correct login fails with its own text, the next one works.
+    let first = idp.login(&force, "flaky", "flaky-pass").await;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert!(
+        first.location.is_none() && !first.body.contains("Invalid user credentials"),
+        "{}",
+        first.body
+    );
+    assert!(idp.login(&force, "flaky", "flaky-pass").await.param("code").is_some());
+    // Lockout: two wrong passwords, then even the right one is refused on the page.
+    for _ in 0..2 {
+        assert!(idp.login(&force, "viewer", "wrong").await.body.contains("Invalid user credentials"));
+    }
+    let locked = idp.login(&force, "viewer", "viewer-pass").await;
+    assert!(locked.location.is_none(), "a locked-out user must not be redirected: {locked:?}");
+    assert!(idp.login(&force, "admin", "admin-pass").await.param("code").is_some());
+}
