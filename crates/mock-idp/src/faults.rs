@@ -876,3 +876,49 @@ fn faulty_discovery(tenant: &Tenant, fault: &FaultSpec) -> Result<Value, Error> 
     }
     Ok(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn p147_faults_in_the_config_file_parse_and_errors_name_the_field() {
+        let ok = "[[tenant]]\nname = \"t\"\n[[tenant.faults]]\nendpoint = \"discovery\"\nkind = \"status\"\nstatus = 503\nfor_s = 5\n";
+        let config = Config::from_toml(ok, std::path::Path::new("faults.toml")).expect("a valid fault loads");
+        assert_eq!(config.tenants[0].faults, vec![FaultSpec::status(Target::Discovery, 503).for_s(5.0)]);
+        let bad = ok.replace("503", "418");
+        let err = Config::from_toml(&bad, std::path::Path::new("faults.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tenant[0].faults[0].status"), "{err}");
+    }
+
+    #[test]
+    fn p146_latencies_stack_one_fault_answers_and_times_runs_out() {
+        let plan = FaultPlan::default();
+        let latency = FaultSpec {
+            ms: Some(5),
+            ..FaultSpec::new(Target::All, FaultKind::Latency)
+        };
+        plan.add(latency.clone(), 0.0);
+        plan.add(latency, 0.0);
+        plan.add(FaultSpec::status(Target::Jwks, 503).times(1), 0.0);
+        plan.add(FaultSpec::status(Target::Jwks, 500), 0.0);
+        let d = plan.decide(Endpoint::Jwks, 0.0);
+        assert_eq!(d.delay, Duration::from_millis(10));
+        assert_eq!(d.action.and_then(|a| a.status), Some(503));
+        let d = plan.decide(Endpoint::Jwks, 0.0);
+        assert_eq!(d.action.and_then(|a| a.status), Some(500), "the first one is used up");
+        assert!(plan.decide(Endpoint::Mint, 0.0).labels.is_empty(), "controls never take faults");
+    }
+
+    #[test]
+    fn p146_duration_ends_on_the_tenant_clock() {
+        let plan = FaultPlan::default();
+        plan.add(FaultSpec::status(Target::Token, 503).for_s(10.0), 100.0);
+        assert!(plan.decide(Endpoint::Token, 109.9).action.is_some());
+        assert!(plan.decide(Endpoint::Token, 110.0).action.is_none());
+        assert!(plan.list(110.0).is_empty());
+    }
+}

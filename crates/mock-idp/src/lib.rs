@@ -49,6 +49,8 @@ pub mod userinfo;
 
 pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use error::{ConfigError, Error};
+pub use faults::{FaultKind, FaultSpec, Target};
 pub use handle::{MockIdp, MockIdpBuilder};
+pub use journal::Endpoint;
 pub use server::{router, serve};
 pub use state::AppState;

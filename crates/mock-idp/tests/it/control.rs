@@ -864,6 +864,20 @@ async fn p125_admin_token_is_required_on_every_control_route_when_set() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(idp.faults().is_empty(), "a refused request changes nothing");
+    // A tenant's own token opens that tenant's routes, not the server-wide ones.
+    let idp2 = MockIdp::builder()
+        .config(with_server(ServerConfig {
+            admin_token: Some("server-token".into()),
+            ..Default::default()
+        }))
+        .configure(|t| t.admin_token = Some("tenant-token".into()))
+        .start()
+        .await;
+    let clock2 = ctl_url(&idp2, "default", "clock");
+    let issuers2 = format!("{}/_mock/issuers", idp2.base_url());
+    assert_eq!(http.get(&clock2).bearer_auth("tenant-token").send().await.unwrap().status(), 200);
+    assert_eq!(http.get(&clock2).bearer_auth("server-token").send().await.unwrap().status(), 200);
+    assert_eq!(http.get(&issuers2).bearer_auth("tenant-token").send().await.unwrap().status(), 401);
     // Readiness stays open for health checks; the protocol endpoints are not affected.
     assert_eq!(
         http.get(format!("{}/_mock/ready", idp.base_url())).send().await.unwrap().status(),
