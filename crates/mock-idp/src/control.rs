@@ -24,6 +24,20 @@
 //! With `server.admin_token` (or a tenant's `admin_token`) set, every `_mock/` route except
 //! `/_mock/ready` needs `Authorization: Bearer <token>`; with `server.control = false` they all
 //! answer 404. The check runs in the layer (`faults::layer`), before any handler.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use std::time::Duration;
+//! use mock_idp::{Endpoint, FaultSpec, MockIdp, Target};
+//!
+//! // Arrange: discovery answers 503 to the next two requests.
+//! let idp = MockIdp::start().await;
+//! idp.add_fault(FaultSpec::status(Target::Discovery, 503).times(2)).unwrap();
+//! // Act: start the relying party under test here; it should retry.
+//! // Assert: it fetched discovery a third time, without any sleep in the test.
+//! idp.wait_for(Endpoint::Discovery, 3, Duration::from_secs(10)).await.unwrap();
+//! # }
+//! ```
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
