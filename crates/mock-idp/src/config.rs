@@ -44,6 +44,12 @@ pub struct ServerConfig {
     /// Base URL that issuers hang off (`http://idp:8080`); defaults to `http://{bound address}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Serve the `_mock/` test controls (P125); `false` turns them all off (404), except `/_mock/ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<bool>,
+    /// Bearer token every `_mock/` route requires when set (P125), except `/_mock/ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
 }
 
 /// One issuer with its own keys, users, clients and token settings.
@@ -131,6 +137,15 @@ pub struct TenantConfig {
     /// Registered clients.
     #[serde(default, rename = "client")]
     pub clients: Vec<ClientConfig>,
+    /// Faults armed when the tenant starts or is reset (P146, P147), e.g. discovery down for 5 s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::FaultSpec>,
+    /// Allow private key export through `_mock/keys/{kid}/export` (P37). Off by default.
+    #[serde(default)]
+    pub export_keys: bool,
+    /// Bearer token this tenant's `_mock/` routes accept, besides the server's (P125).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
 }
 
 /// Token lifetimes in seconds (P119).
@@ -750,6 +765,9 @@ impl TenantConfig {
             if sources.iter().filter(|x| **x).count() > 1 {
                 return Err((format!("keys[{i}]"), "choose one of pem_file, pem, seed or random".into()));
             }
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            f.validate().map_err(|(field, r)| (format!("faults[{i}].{field}"), r))?;
         }
         if !self.keys.is_empty() && !self.keys.iter().any(|k| k.alg == Alg::RS256) {
             return Err(("keys".into(), "every issuer keeps at least one RS256 key (P20)".into()));

@@ -21,6 +21,8 @@ use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
 
+pub use crate::control::exposure_warning;
+
 /// Largest total size of request headers (P157); larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -56,7 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/logout", get(end_session::handle_get).post(end_session::handle_post))
         .route("/{tenant}/_mock/mint", post(mint::handle))
         .route("/{tenant}/_mock/presets", get(presets::list))
+        .merge(crate::control::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::faults::layer))
         .layer(middleware::from_fn(limit_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Method and path only: never headers, query strings or bodies (they carry secrets).

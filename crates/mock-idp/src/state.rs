@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use crate::config::{Config, TenantConfig};
+use crate::config::{Config, ServerConfig, TenantConfig};
 use crate::error::ConfigError;
 use crate::tenant::Tenant;
 
@@ -15,6 +15,7 @@ use crate::tenant::Tenant;
 pub struct AppState {
     tenants: Arc<RwLock<BTreeMap<String, Arc<Tenant>>>>,
     base_url: Arc<str>,
+    server: Arc<ServerConfig>,
 }
 
 impl AppState {
@@ -28,6 +29,7 @@ impl AppState {
         Ok(AppState {
             tenants: Arc::new(RwLock::new(tenants)),
             base_url: base_url.into(),
+            server: Arc::new(config.server.clone()),
         })
     }
 
@@ -64,5 +66,10 @@ impl AppState {
     /// The base URL issuers hang off.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The server-wide settings (control switch and admin token, P125).
+    pub fn server_config(&self) -> &ServerConfig {
+        &self.server
     }
 }

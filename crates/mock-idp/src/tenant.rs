@@ -9,8 +9,11 @@ use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::{GrantType, TenantConfig};
 use crate::error::ConfigError;
+use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
+use crate::journal::Journal;
 use crate::keys::{KeyRing, SigningKey};
+use crate::rotation::KeyAdmin;
 
 /// The exact issuer string (P2): never normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,6 +51,14 @@ pub struct Tenant {
     pub clock: Clock,
     /// Codes, refresh tokens, sessions and revocations.
     pub grants: Mutex<GrantStore>,
+    /// The request log and counters (P139).
+    pub journal: Journal,
+    /// Armed faults (P144-P149).
+    pub faults: FaultPlan,
+    /// Scheduled key operations and retired keys (P135-P137).
+    pub key_admin: Mutex<KeyAdmin>,
+    /// The keys as configured, for reset (P127).
+    pub initial_keys: KeyRing,
 }
 
 impl Tenant {
@@ -83,15 +94,22 @@ impl Tenant {
                 .map(|(i, k)| SigningKey::from_config(k, &format!("{seed}#{i}")))
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let clock = Clock::default();
+        let faults = FaultPlan::from_config(&config.faults, clock.now_f64());
+        let keys = KeyRing::new(keys);
         Ok(Tenant {
             name: config.name.clone(),
             issuer,
             front_base,
             back_base,
             accounts: RwLock::new(Accounts::new(&config.name, &config.users, &config.clients)),
-            keys: RwLock::new(KeyRing::new(keys)),
-            clock: Clock::default(),
+            initial_keys: keys.clone(),
+            keys: RwLock::new(keys),
+            clock,
             grants: Mutex::new(GrantStore::default()),
+            journal: Journal::default(),
+            faults,
+            key_admin: Mutex::new(KeyAdmin::default()),
             config,
         })
     }
