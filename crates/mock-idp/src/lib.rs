@@ -46,5 +46,7 @@ pub mod userinfo;
 pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use error::{ConfigError, Error};
 pub use handle::{MockIdp, MockIdpBuilder};
+pub use mint::{MintedTokens, TokenBuilder, TokenKind};
+pub use presets::Preset;
 pub use server::{router, serve};
 pub use state::AppState;
