@@ -550,7 +550,7 @@ impl Preset {
                 "go-jose refuses a repeated header member (text UNCONFIRMED)",
             ),
             P::Es256Der => spec("ES256 token with its signature DER-encoded", "A33", 401, Some(BAD_SIG), "JWS needs raw R||S of 64 bytes"),
-            P::Es256HighS => spec("ES256 token with s replaced by n - s", "A34", 200, None, "still a valid ECDSA signature"),
+            P::Es256HighS => spec("ES256 token with s replaced by n - s (the high-s twin of a low-s signature)", "A34", 200, None, "still a valid ECDSA signature"),
             P::Es256Zero => spec("ES256 token with r = s = 0", "A35", 401, Some(BAD_SIG), ""),
             P::Oversized => spec(
                 "a 'pad' claim grows the token to N bytes (preset_size, default 17408)",
@@ -1141,7 +1141,9 @@ impl Preset {
                 let out = match self {
                     P::Es256Der => sig.to_der().as_bytes().to_vec(),
                     P::Es256HighS => {
-                        let (r, s) = sig.split_scalars();
+                        // Start from the low-s form, so that n - s is always the high one.
+                        let low = sig.normalize_s().unwrap_or(sig);
+                        let (r, s) = low.split_scalars();
                         let high = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes())
                             .map_err(|e| Error::Internal(format!("ES256 signature: {e}")))?;
                         high.to_bytes().to_vec()
