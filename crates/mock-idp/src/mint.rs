@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use crate::accounts::{Client, User};
 use crate::claims::{self, IdTokenExtras, Times};
-use crate::config::{Alg, GrantType, UserConfig};
+use crate::config::{Alg, GrantType, UserConfig, MAX_TOKEN_LIFETIME_S};
 use crate::error::{Error, Result};
 use crate::grants::{half_hash, lifetimes, opaque_token, refresh_plan_for, store_key, RefreshPlan, RefreshRecord};
 use crate::handle::MockIdp;
@@ -25,9 +25,6 @@ use crate::keys::standard_header;
 use crate::presets::{Draft, Preset, PresetContext, PresetOptions};
 use crate::server::TenantRef;
 use crate::tenant::Tenant;
-
-/// `exp` is never more than 50 years ahead (P105), unless a preset says otherwise.
-pub const MAX_LIFETIME_S: i64 = 50 * 365 * 86_400 + 12 * 86_400;
 
 /// The tokens a mint request can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,13 +378,17 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
         None => return Err(bad("client_id", format!("no client {client_id:?} in this tenant"))),
     };
     let user = match (&b.user, &b.sub) {
-        (Some(name), _) => Some(
-            accounts
+        (Some(name), sub) => {
+            let mut u = accounts
                 .users
                 .get(name)
                 .cloned()
-                .ok_or_else(|| bad("user", format!("no user {name:?} in this tenant")))?,
-        ),
+                .ok_or_else(|| bad("user", format!("no user {name:?} in this tenant")))?;
+            if let Some(sub) = sub {
+                u.sub = sub.clone(); // the user's claims, another subject
+            }
+            Some(u)
+        }
         (None, Some(sub)) => Some(User::new(
             &tenant.name,
             UserConfig {
@@ -453,7 +454,8 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     };
     let exp_at = b.exp.unwrap_or(iat.saturating_add(at_life));
     let exp_id = b.exp.unwrap_or(iat.saturating_add(id_life));
-    if exp_at.max(exp_id) > now.saturating_add(MAX_LIFETIME_S) {
+    // P105: exp is never more than 50 years ahead, unless a preset or `claims` says otherwise.
+    if exp_at.max(exp_id) > now.saturating_add(MAX_TOKEN_LIFETIME_S as i64) {
         let f = if b.exp.is_some() { "exp" } else { "lifetime_s" };
         return Err(bad(
             f,
@@ -467,8 +469,9 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     let want_at = wants(TokenKind::AccessToken).unwrap_or(true);
     let want_id = wants(TokenKind::IdToken)
         .unwrap_or_else(|| claims::has_scope(&scope, "openid") && (user.is_some() || client.config.id_token_for_client_credentials));
+    let account_only_in_token = b.user.is_none() && b.sub.is_some();
     let want_rt = wants(TokenKind::RefreshToken)
-        .unwrap_or_else(|| user.is_some() && refresh_plan_for(&client, &scope, tenant) == RefreshPlan::NewFamily);
+        .unwrap_or_else(|| user.is_some() && !account_only_in_token && refresh_plan_for(&client, &scope, tenant) == RefreshPlan::NewFamily);
     if want_rt {
         if !(tenant.grant_enabled(GrantType::RefreshToken) && client.allows_grant(GrantType::RefreshToken)) {
             return Err(bad(
@@ -479,7 +482,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
                 ),
             ));
         }
-        if b.user.is_none() && b.sub.is_some() {
+        if account_only_in_token {
             return Err(bad(
                 "tokens",
                 "a refresh token needs a configured `user`; `sub` alone names no account",

@@ -575,6 +575,7 @@ impl Preset {
         let s = self.spec();
         let mut out = match (s.status, s.error) {
             (200, _) => "accepted".to_owned(),
+            (500, Some(e)) => format!("verified, then Weaviate answers 500 {e}"),
             (code, Some(e)) => format!("rejected: {code} {e}"),
             (code, None) => format!("rejected: {code}"),
         };
@@ -1239,6 +1240,19 @@ mod tests {
                 assert_eq!(Preset::parse(a), Some(p), "alias {a}");
             }
         }
+    }
+
+    #[test]
+    fn p134_all_lists_every_variant_of_the_enum() {
+        // `ALL` is written by hand; count the variants in the enum's own source to catch drift.
+        let src = include_str!("presets.rs");
+        let start = src.find("pub enum Preset {").expect("the enum is in this file");
+        let body = &src[start..start + src[start..].find("\n}").expect("the enum ends")];
+        let variants = body
+            .lines()
+            .filter(|l| l.starts_with("    ") && !l.starts_with("     ") && l.trim_end().ends_with(',') && !l.contains("//"))
+            .count();
+        assert_eq!(variants, Preset::ALL.len());
     }
 
     #[test]

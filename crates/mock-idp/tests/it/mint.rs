@@ -538,6 +538,31 @@ async fn p131_rust_api_mints_the_same_tokens() {
 }
 
 #[tokio::test]
+async fn p131_sub_alone_mints_for_a_subject_without_an_account() {
+    let env = Env::start().await;
+    let c = claims(&s(&mint_ok(&env, json!({"sub": "svc-123"})).await, "access_token"));
+    assert_eq!(
+        (c["sub"].as_str(), c["preferred_username"].as_str()),
+        (Some("svc-123"), Some("svc-123"))
+    );
+    assert_eq!(c["groups"], json!([]));
+    // With a user, `sub` only replaces the subject.
+    let c = claims(&s(
+        &mint_ok(&env, json!({"user": "viewer", "sub": "other-sub"})).await,
+        "access_token",
+    ));
+    assert_eq!(
+        (c["sub"].as_str(), c["preferred_username"].as_str()),
+        (Some("other-sub"), Some("viewer"))
+    );
+    assert_eq!(c["groups"], json!(["viewers"]));
+    // A refresh token needs an account to redeem against.
+    let (status, body) = mint(&env, json!({"sub": "svc-123", "tokens": ["refresh_token"]})).await;
+    assert_eq!(status, 400, "{body}");
+    mint_ok(&env, json!({"user": "viewer", "sub": "other-sub", "tokens": ["refresh_token"]})).await;
+}
+
+#[tokio::test]
 async fn p131_bad_fields_get_400_naming_the_field() {
     let env = Env::start().await;
     for (body, field) in [
