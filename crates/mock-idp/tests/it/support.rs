@@ -25,22 +25,12 @@ impl Env {
 
     /// The discovery document (tests read endpoint URLs from it, never hard-code them).
     pub async fn discovery(&self) -> Value {
-        self.http
-            .get(self.idp.discovery_url())
-            .send()
-            .await
-            .expect("discovery answers")
-            .json()
-            .await
-            .expect("discovery is JSON")
+        self.http.get(self.idp.discovery_url()).send().await.expect("discovery answers").json().await.expect("discovery is JSON")
     }
 
     /// An endpoint URL from discovery, e.g. `token_endpoint`.
     pub async fn endpoint(&self, name: &str) -> String {
-        self.discovery().await[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("discovery has no {name}"))
-            .to_owned()
+        self.discovery().await[name].as_str().unwrap_or_else(|| panic!("discovery has no {name}")).to_owned()
     }
 
     /// POSTs a form to the token endpoint and returns status and JSON body.
@@ -53,14 +43,8 @@ impl Env {
 
     /// A password-grant token response for a built-in user through the public `weaviate` client.
     pub async fn password_tokens(&self, user: &str, password: &str) -> Value {
-        let (status, body) = self
-            .token(&[
-                ("grant_type", "password"),
-                ("username", user),
-                ("password", password),
-                ("client_id", "weaviate"),
-            ])
-            .await;
+        let (status, body) =
+            self.token(&[("grant_type", "password"), ("username", user), ("password", password), ("client_id", "weaviate")]).await;
         assert_eq!(status, 200, "password grant failed: {body}");
         body
     }
@@ -70,9 +54,7 @@ impl Env {
 pub fn claims(jwt: &str) -> Value {
     use base64::Engine;
     let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("payload is base64url");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("payload is base64url");
     serde_json::from_slice(&bytes).expect("payload is JSON")
 }
 
@@ -80,8 +62,6 @@ pub fn claims(jwt: &str) -> Value {
 pub fn header(jwt: &str) -> Value {
     use base64::Engine;
     let h = jwt.split('.').next().expect("a JWT has a header");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(h)
-        .expect("header is base64url");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).expect("header is base64url");
     serde_json::from_slice(&bytes).expect("header is JSON")
 }
