@@ -127,7 +127,8 @@ pub fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User
             m.insert("email_verified".into(), Value::Bool(u.email_verified.unwrap_or(false)));
         }
     }
-    if has_scope(scope, &tenant.config.groups_scope) {
+    if has_scope(scope, &tenant.config.groups_scope) && !(u.groups.is_empty() && tenant.config.omit_empty_groups) {
+        // P122: the omit option applies to scope-driven groups too.
         m.insert(
             tenant.config.groups_claim.clone(),
             Value::Array(u.groups.iter().cloned().map(Value::String).collect()),

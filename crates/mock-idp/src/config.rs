@@ -675,6 +675,7 @@ impl TenantConfig {
                 return Err((f.into(), "a lifetime is at least 1 second (P119)".into()));
             }
         }
+        check_token_lifetimes("lifetimes", Some(l.id_token_s), Some(l.access_token_s))?;
         if l.code_s > 600 {
             return Err((
                 "lifetimes.code_s".into(),
@@ -700,6 +701,8 @@ impl TenantConfig {
                     return Err((format!("user[{i}].sub"), "sub is 1 to 255 ASCII characters (P42)".into()));
                 }
             }
+            let o = &u.lifetimes;
+            check_token_lifetimes(&format!("user[{i}].lifetimes"), o.id_token_s, o.access_token_s)?;
             for (k, v) in &u.claims {
                 check_claim_type(k, v).map_err(|r| (format!("user[{i}].claims.{k}"), r))?;
             }
@@ -735,12 +738,20 @@ impl TenantConfig {
                 // A registered query is allowed and kept (RFC 6749 §3.1.2, P92); a fragment is not.
                 check_url(uri.split('?').next().unwrap_or(uri)).map_err(|r| (at("redirect_uris"), r))?;
             }
-            if c.audience_form == AudienceForm::String && c.audience.len() + c.extra_audiences.len() > 1 {
+            // The client id is an audience too unless `audience` replaces it (claims::default_audience).
+            let audiences = if c.audience.is_empty() {
+                1 + c.extra_audiences.len()
+            } else {
+                c.audience.len()
+            };
+            if c.audience_form == AudienceForm::String && (audiences > 1 || !c.extra_audiences.is_empty()) {
                 return Err((
                     at("audience_form"),
                     "audience_form = \"string\" allows only one audience (P118)".into(),
                 ));
             }
+            let o = &c.lifetimes;
+            check_token_lifetimes(&at("lifetimes"), o.id_token_s, o.access_token_s)?;
             for (k, v) in &c.claims {
                 check_claim_type(k, v).map_err(|r| (at(&format!("claims.{k}")), r))?;
             }
@@ -799,6 +810,21 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() {
         return Err(format!("{url:?} has no host"));
+    }
+    Ok(())
+}
+
+/// Longest ID or access token lifetime: `exp` is never more than 50 years ahead (P105).
+pub const MAX_TOKEN_LIFETIME_S: u64 = 50 * 365 * 86_400;
+
+/// P105 and P119: token lifetimes are 1 s to 50 years.
+fn check_token_lifetimes(prefix: &str, id_token_s: Option<u64>, access_token_s: Option<u64>) -> Result<(), (String, String)> {
+    for (f, v) in [("id_token_s", id_token_s), ("access_token_s", access_token_s)] {
+        match v {
+            Some(0) => return Err((format!("{prefix}.{f}"), "a lifetime is at least 1 second (P119)".into())),
+            Some(v) if v > MAX_TOKEN_LIFETIME_S => return Err((format!("{prefix}.{f}"), "a token lives at most 50 years (P105)".into())),
+            _ => {}
+        }
     }
     Ok(())
 }

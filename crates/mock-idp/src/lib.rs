@@ -52,5 +52,7 @@ pub use error::{ConfigError, Error};
 pub use faults::{FaultKind, FaultSpec, Target};
 pub use handle::{MockIdp, MockIdpBuilder};
 pub use journal::Endpoint;
+pub use mint::{MintedTokens, TokenBuilder, TokenKind};
+pub use presets::Preset;
 pub use server::{router, serve};
 pub use state::AppState;
