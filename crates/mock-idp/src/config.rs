@@ -118,6 +118,13 @@ pub struct TenantConfig {
     /// Serve introspection, revocation and end-session (P14).
     #[serde(default = "yes")]
     pub optional_endpoints: bool,
+    /// Default issuer `{base_url}/{name}/` instead of `{base_url}/{name}` (P3); ignored when
+    /// `issuer` is set.
+    #[serde(default)]
+    pub trailing_slash: bool,
+    /// Shape claims, discovery and error text after a known provider (P124).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<crate::personas::Persona>,
     /// Registered users.
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,

@@ -60,8 +60,13 @@ pub fn metadata(tenant: &Tenant) -> Result<Value> {
     .map(|s| s.to_string())
     .collect();
     claims.extend(cfg.username_claims.iter().cloned());
-    claims.push(cfg.groups_claim.clone());
+    if !cfg.persona.is_some_and(|p| p.drops_groups()) {
+        claims.push(cfg.groups_claim.clone());
+    }
     claims.extend(cfg.claims.keys().cloned());
+    if let Some(p) = cfg.persona {
+        claims.extend(p.claims_supported().iter().map(|c| c.to_string())); // P124
+    }
     claims.sort();
     claims.dedup();
     let mut m = Map::new();

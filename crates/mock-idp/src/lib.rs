@@ -35,11 +35,13 @@ pub mod jwks;
 pub mod keys;
 pub mod login;
 pub mod mint;
+pub mod personas;
 pub mod presets;
 pub mod revocation;
 pub mod server;
 pub mod state;
 pub mod tenant;
+pub mod tls;
 pub mod token;
 pub mod userinfo;
 
