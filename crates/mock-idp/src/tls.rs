@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn p154_names_cover_configured_hosts_and_loopback_once() {
         let names = subject_alt_names(&["idp".into(), "localhost".into(), "[::1]".into()]);
-        assert_eq!(names, ["idp", "localhost", "127.0.0.1", "::1"]);
+        assert_eq!(names, ["idp", "localhost", "::1", "127.0.0.1"]);
     }
 
     #[test]
