@@ -41,7 +41,7 @@ async fn jwks_of(env: &Env) -> Value {
 }
 
 /// Verifies `jwt` against the served `jwks` (by `kid`) with the given issuer; `Err` says why not.
-fn verify(jwt: &str, jwks: &Value, issuer: &str) -> Result<Value, String> {
+pub(crate) fn verify(jwt: &str, jwks: &Value, issuer: &str) -> Result<Value, String> {
     let set: JwkSet = serde_json::from_value(jwks.clone()).map_err(|e| format!("JWKS does not parse: {e}"))?;
     let h = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
     let kid = h.kid.ok_or("no kid")?;
@@ -624,7 +624,7 @@ async fn p23_missing_capabilities_are_declared_false() {
 
 /// Top-level members registered by OpenID Connect Discovery 1.0 §3, RFC 8414 §2 (and §2.1
 /// `signed_metadata`), RFC 9207 §3 and RP-Initiated Logout 1.0 §2.1 (`end_session_endpoint`).
-const REGISTERED_METADATA: [&str; 45] = [
+pub(crate) const REGISTERED_METADATA: [&str; 45] = [
     "issuer",
     "authorization_endpoint",
     "token_endpoint",
