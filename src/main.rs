@@ -182,3 +182,51 @@ async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idp_args(args: &[&str]) -> Result<IdpArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["oidc-harness", "idp"].iter().chain(args))?;
+        let Command::Idp(a) = cli.command;
+        Ok(a)
+    }
+
+    #[test]
+    fn p153_tls_flags_become_tls_options_with_a_ca_file() {
+        let a = idp_args(&[
+            "--tls",
+            "--tls-hosts",
+            "idp,weaviate-idp",
+            "--tls-ca-out",
+            "ca.pem",
+            "--tls-fault",
+            "untrusted_ca",
+        ])
+        .unwrap();
+        let o = a.tls_options(8443).expect("TLS is on");
+        assert_eq!(o.hosts, ["idp", "weaviate-idp"]);
+        assert_eq!(o.ca_out, Some(PathBuf::from("ca.pem")));
+        assert_eq!(o.fault, Some(mock_idp::tls::TlsFault::UntrustedCa));
+        // Without --tls-ca-out the CA still lands in a file the ready line can name.
+        let o = idp_args(&["--tls"]).unwrap().tls_options(8443).unwrap();
+        assert!(o.ca_out.is_some());
+        assert!(idp_args(&[]).unwrap().tls_options(8443).is_none(), "plain HTTP by default");
+    }
+
+    #[test]
+    fn p155_own_certificate_needs_both_files_and_writes_no_ca() {
+        assert!(
+            idp_args(&["--tls-cert", "c.pem"]).is_err(),
+            "a certificate without its key is refused"
+        );
+        let o = idp_args(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap()
+            .tls_options(1)
+            .unwrap();
+        assert!(o.certificate.is_some());
+        assert_eq!(o.ca_out, None);
+        assert!(idp_args(&["--tls-hosts", "a"]).is_err(), "--tls-hosts needs --tls");
+    }
+}

@@ -273,6 +273,58 @@ async fn p4_unknown_tenant_prefix_gets_a_json_404_naming_it() {
     assert_eq!(ok.status(), 200);
 }
 
+/// The password grant of `admin` at the tenant called `name`, through its own discovery.
+async fn password_at(env: &Env, name: &str) -> (u16, Value) {
+    let tenant = env.idp.tenant(name).expect("the tenant exists");
+    let doc = get_json(&env.http, &tenant.discovery_url()).await;
+    let form = [
+        ("grant_type", "password"),
+        ("username", "admin"),
+        ("password", "admin-pass"),
+        ("client_id", "weaviate"),
+    ];
+    let resp = env
+        .http
+        .post(doc["token_endpoint"].as_str().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn p5_clock_users_and_keys_belong_to_one_tenant() {
+    // Arrange: tenant "twin" has the same users and clients as "default", and its own clock.
+    let mut twin = Config::builtin().tenants.remove(0);
+    twin.name = "twin".into();
+    twin.keys = seeded_keys("p5", &[Alg::RS256]);
+    let empty = TenantConfig::named("empty");
+    let env = Env::with(MockIdp::builder().tenant(twin).tenant(empty).start().await);
+    let (a, b) = (env.idp.tenant("default").unwrap(), env.idp.tenant("twin").unwrap());
+    let start = mock_idp::clock::ClockMode::Frozen { at: 1_800_000_000.0 };
+    a.clock.set(start);
+    b.clock.set(start);
+    // Act: only A's clock moves.
+    a.clock.advance(10_000.0);
+    let (sa, ta) = password_at(&env, "default").await;
+    let (sb, tb) = password_at(&env, "twin").await;
+    let (s_empty, t_empty) = password_at(&env, "empty").await;
+    // Assert
+    assert_eq!((sa, sb), (200, 200), "{ta} {tb}");
+    let (ca, cb) = (
+        claims(ta["access_token"].as_str().unwrap()),
+        claims(tb["access_token"].as_str().unwrap()),
+    );
+    assert_eq!(ca["iat"].as_i64().unwrap(), 1_800_010_000, "A's iat follows A's clock");
+    assert_eq!(cb["iat"].as_i64().unwrap(), 1_800_000_000, "B's iat is unchanged");
+    assert_ne!(
+        header(ta["access_token"].as_str().unwrap())["kid"],
+        header(tb["access_token"].as_str().unwrap())["kid"]
+    );
+    assert_eq!(s_empty, 401, "users and clients of other tenants do not exist here: {t_empty}");
+}
+
 #[tokio::test]
 async fn p7_front_and_back_channel_bases_split_the_endpoints_and_keep_the_issuer() {
     // Arrange

@@ -285,3 +285,76 @@ async fn p156_fault_presets_break_one_property_each() {
         assert!(ok, "{fault:?} gave {result:?}");
     }
 }
+
+#[tokio::test]
+async fn p159_https_shutdown_finishes_the_request_in_flight_and_refuses_new_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Arrange: serve_tls on port 0 with a shutdown we trigger.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a local port");
+    let addr = listener.local_addr().unwrap();
+    let material = mock_idp::tls::TlsMaterial::build(&TlsOptions::default()).unwrap();
+    let ca = material.ca_pem().unwrap().to_owned();
+    let state = mock_idp::AppState::new(&mock_idp::Config::builtin(), &format!("https://{addr}")).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(mock_idp::tls::serve_tls(listener, state, material, async {
+        let _ = stopped.await;
+    }));
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(ca.as_bytes()).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut conn = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("the handshake succeeds");
+    // The handler is reading the body once the server sends 100 Continue: provably in flight.
+    let body = "grant_type=password&username=admin&password=admin-pass&client_id=weaviate";
+    let head = format!(
+        "POST /default/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("100 Continue") {
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed before 100 Continue");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    // Act
+    stop.send(()).unwrap();
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match tokio::net::TcpStream::connect(addr).await {
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+                _ => tokio::task::yield_now().await,
+            }
+        }
+    })
+    .await;
+    conn.write_all(body.as_bytes()).await.unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("access_token") {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed before the answer: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    })
+    .await
+    .expect("the in-flight request completes within 5 s");
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    // Assert
+    assert!(refused.is_ok(), "new connections are refused within 5 s");
+    assert!(answer.contains("200 OK"), "{answer}");
+    finished
+        .expect("serve_tls returns within 5 s")
+        .unwrap()
+        .expect("serve_tls ends cleanly");
+}
