@@ -48,5 +48,7 @@ pub mod userinfo;
 pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use error::{ConfigError, Error};
 pub use handle::{MockIdp, MockIdpBuilder};
+pub use personas::Persona;
 pub use server::{router, serve};
 pub use state::AppState;
+pub use tls::{serve_tls, TlsOptions};

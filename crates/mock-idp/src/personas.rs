@@ -75,13 +75,24 @@ impl Persona {
         }
     }
 
+    /// The `error_description` of `invalid_grant` for bad user credentials, as this provider
+    /// words it; one text for unknown users and wrong passwords alike (P58).
+    pub fn bad_credentials(self) -> &'static str {
+        match self {
+            Persona::Keycloak | Persona::Google => "Invalid user credentials",
+            Persona::Okta => "The credentials provided were invalid.",
+            Persona::Entra => "AADSTS50126: Error validating credentials due to invalid username or password.",
+            Persona::Auth0 => "Wrong email or password.",
+        }
+    }
+
     /// One line per change, for the README table.
     pub fn changes(self) -> &'static str {
         match self {
             Persona::Keycloak => "`realm_access.roles` = the user's groups; `preferred_username` in every token",
-            Persona::Okta => "`ver: 1`; `preferred_username` in every token; access tokens add `cid` (client id) and `uid`",
-            Persona::Entra => "`ver: \"2.0\"`; `tid` (tenant GUID); `oid` (user object GUID); groups become GUIDs; `preferred_username`",
-            Persona::Auth0 => "issuer ends in `/` (`{base}/{name}/`); `nickname` = login name",
+            Persona::Okta => "`ver: 1`; `preferred_username` in every token; access tokens add `cid` (client id) and `uid`; error text \"The credentials provided were invalid.\"",
+            Persona::Entra => "`ver: \"2.0\"`; `tid` (tenant GUID); `oid` (user object GUID); groups become GUIDs; `preferred_username`; error text AADSTS50126",
+            Persona::Auth0 => "issuer ends in `/` (`{base}/{name}/`); `nickname` = login name; error text \"Wrong email or password.\"",
             Persona::Google => "`hd` = e-mail domain; `email` and `email_verified` always; no groups claim",
         }
     }
@@ -169,6 +180,11 @@ pub fn shape_claims(tenant: &Tenant, user: Option<&User>, client_id: &str, kind:
             }
         }
     }
+}
+
+/// The bad-credentials description of a tenant: its persona's wording, else the default.
+pub fn bad_credentials(tenant: &Tenant, default: &'static str) -> &'static str {
+    tenant.config.persona.map_or(default, Persona::bad_credentials)
 }
 
 /// The README table: one row per persona, generated from the enum so it cannot drift.

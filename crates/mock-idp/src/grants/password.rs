@@ -38,7 +38,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
         .users
         .get(username)
         .filter(|u| u.password_matches(password))
-        .ok_or_else(|| Error::InvalidGrant(BAD_CREDENTIALS.into()))?;
+        .ok_or_else(|| Error::InvalidGrant(crate::personas::bad_credentials(tenant, BAD_CREDENTIALS).into()))?;
     if let Some(status) = user.config.status {
         return Err(Error::InvalidGrant(status_description(status).into()));
     }

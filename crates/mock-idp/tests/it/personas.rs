@@ -210,3 +210,36 @@ fn p124_persona_is_one_config_setting() {
     .expect_err("an unknown persona is refused");
     assert!(err.to_string().contains("ping"), "{err}");
 }
+
+#[tokio::test]
+async fn p124_bad_credentials_use_the_persona_wording_for_unknown_user_and_wrong_password_alike() {
+    for (persona, text) in [
+        (None, "Invalid user credentials"),
+        (Some(Persona::Entra), "AADSTS50126"),
+        (Some(Persona::Okta), "The credentials provided were invalid."),
+        (Some(Persona::Auth0), "Wrong email or password."),
+    ] {
+        // Arrange
+        let env = start(persona).await;
+        let form = |user: &'static str, pw: &'static str| {
+            [
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", pw),
+                ("client_id", "weaviate"),
+            ]
+        };
+        // Act
+        let (s1, wrong_pw) = env.token(&form("admin", "nope")).await;
+        let (s2, unknown) = env.token(&form("nobody", "nope")).await;
+        let (s3, ok) = env.token(&form("admin", "admin-pass")).await;
+        // Assert
+        assert_eq!((s1, s2, s3), (400, 400, 200), "{persona:?}: {ok}");
+        assert_eq!(wrong_pw, unknown, "{persona:?}: P58 one answer for both");
+        assert_eq!(wrong_pw["error"], "invalid_grant");
+        assert!(
+            wrong_pw["error_description"].as_str().unwrap().contains(text),
+            "{persona:?}: {wrong_pw}"
+        );
+    }
+}
