@@ -184,6 +184,7 @@ pub fn id_token(
         }
         merge_extra(&mut m, &u.config.claims);
     }
+    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Id, &mut m); // P124
     m
 }
 
@@ -203,6 +204,7 @@ pub fn access_token(tenant: &Tenant, client: &Client, user: Option<&User>, scope
         put_identity(&mut m, tenant, u);
         merge_extra(&mut m, &u.config.claims);
     }
+    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Access, &mut m); // P124
     m
 }
 

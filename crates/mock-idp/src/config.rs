@@ -131,6 +131,13 @@ pub struct TenantConfig {
     /// Accept a query `access_token` at userinfo (RFC 6750 §2.3 advises against it, P110).
     #[serde(default)]
     pub userinfo_query_token: bool,
+    /// Default issuer `{base_url}/{name}/` instead of `{base_url}/{name}` (P3); ignored when
+    /// `issuer` is set.
+    #[serde(default)]
+    pub trailing_slash: bool,
+    /// Shape claims, discovery and error text after a known provider (P124).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<crate::personas::Persona>,
     /// Registered users.
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,

@@ -127,6 +127,14 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A TLS certificate, key or CA could not be made, read or written (P153-P155).
+    #[error("TLS {what}: {reason}")]
+    Tls {
+        /// What was being done.
+        what: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

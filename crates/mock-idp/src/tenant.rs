@@ -64,12 +64,7 @@ pub struct Tenant {
 impl Tenant {
     /// Builds a tenant; `base_url` is the server's base when the config names no issuer.
     pub fn new(config: TenantConfig, base_url: &str) -> Result<Tenant, ConfigError> {
-        let issuer = Issuer(
-            config
-                .issuer
-                .clone()
-                .unwrap_or_else(|| format!("{}/{}", base_url.trim_end_matches('/'), config.name)),
-        );
+        let issuer = Issuer(config.issuer.clone().unwrap_or_else(|| default_issuer(&config, base_url)));
         let base = issuer.base().to_owned();
         let front_base = config
             .front_channel_base
@@ -133,4 +128,10 @@ impl Tenant {
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer.base())
     }
+}
+
+/// `{base}/{name}`, with a trailing `/` when the tenant or its persona asks for one (P3, P124).
+fn default_issuer(config: &TenantConfig, base_url: &str) -> String {
+    let slash = config.trailing_slash || config.persona.is_some_and(|p| p.trailing_slash_issuer());
+    format!("{}/{}{}", base_url.trim_end_matches('/'), config.name, if slash { "/" } else { "" })
 }

@@ -99,7 +99,13 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     let password = form.require("password")?;
     let scope = grant_scope(tenant, &auth.client, form.get("scope"))?;
     let aud = requested_audience(auth, form)?.unwrap_or_else(|| crate::claims::default_audience(&auth.client));
-    let user = check_login(tenant, username, password)?.map_err(|f| Error::InvalidGrant(f.description().into()))?;
+    let user = check_login(tenant, username, password)?.map_err(|f| {
+        Error::InvalidGrant(match f {
+            // The persona's wording for bad credentials (P124), the same for unknown users.
+            LoginFailure::BadCredentials => crate::personas::bad_credentials(tenant, BAD_CREDENTIALS).into(),
+            other => other.description().into(),
+        })
+    })?;
     let now = tenant.clock.now();
     let id_token = crate::claims::has_scope(&scope, "openid");
     let refresh = refresh_plan_for(&auth.client, &scope, tenant);
