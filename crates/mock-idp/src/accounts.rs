@@ -56,7 +56,18 @@ pub struct User {
     pub config: UserConfig,
     /// Subject, configured or derived (P42).
     pub sub: String,
+    /// Runtime login-failure state (P150): `fail_next` left, wrong passwords in a row.
+    pub login_failures: LoginFailures,
     password_digest: [u8; 32],
+}
+
+/// A user's login-failure counters (P150); runtime state, not configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Logins with the right password that will still fail (`fail_next: N`).
+    pub fail_next: u32,
+    /// Wrong passwords in a row; the user is locked out when it reaches `lockout_after`.
+    pub wrong_passwords: u32,
 }
 
 impl User {
@@ -65,9 +76,14 @@ impl User {
         let password_digest = digest(&config.username, &config.password);
         config.password.clear();
         let sub = config.sub.clone().unwrap_or_else(|| derive_sub(tenant, &config.username));
+        let login_failures = LoginFailures {
+            fail_next: config.fail_next.unwrap_or(0),
+            wrong_passwords: 0,
+        };
         User {
             config,
             sub,
+            login_failures,
             password_digest,
         }
     }
@@ -174,6 +190,32 @@ impl Accounts {
         Accounts {
             users: users.iter().map(|u| (u.username.clone(), User::new(tenant, u.clone()))).collect(),
             clients: clients.iter().map(|c| (c.client_id.clone(), Client::new(c.clone()))).collect(),
+        }
+    }
+
+    /// Clears a user's lockout and re-arms its configured `fail_next` (P150). False when there
+    /// is no such user.
+    pub fn reset_login_failures(&mut self, username: &str) -> bool {
+        match self.users.get_mut(username) {
+            Some(u) => {
+                u.login_failures = LoginFailures {
+                    fail_next: u.config.fail_next.unwrap_or(0),
+                    wrong_passwords: 0,
+                };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes the next `n` logins of a user fail (P150). False when there is no such user.
+    pub fn set_fail_next(&mut self, username: &str, n: u32) -> bool {
+        match self.users.get_mut(username) {
+            Some(u) => {
+                u.login_failures.fail_next = n;
+                true
+            }
+            None => false,
         }
     }
 }

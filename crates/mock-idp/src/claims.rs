@@ -108,7 +108,7 @@ fn put_identity(m: &mut Map<String, Value>, tenant: &Tenant, user: &User) {
 }
 
 /// Profile and email claims granted by scope (P104).
-fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User, scope: &str) {
+pub fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User, scope: &str) {
     let u = &user.config;
     if has_scope(scope, "profile") {
         m.insert(
@@ -127,7 +127,8 @@ fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User, sc
             m.insert("email_verified".into(), Value::Bool(u.email_verified.unwrap_or(false)));
         }
     }
-    if has_scope(scope, &tenant.config.groups_scope) {
+    if has_scope(scope, &tenant.config.groups_scope) && !(u.groups.is_empty() && tenant.config.omit_empty_groups) {
+        // P122: the omit option applies to scope-driven groups too.
         m.insert(
             tenant.config.groups_claim.clone(),
             Value::Array(u.groups.iter().cloned().map(Value::String).collect()),
@@ -183,6 +184,7 @@ pub fn id_token(
         }
         merge_extra(&mut m, &u.config.claims);
     }
+    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Id, &mut m); // P124
     m
 }
 
@@ -202,6 +204,7 @@ pub fn access_token(tenant: &Tenant, client: &Client, user: Option<&User>, scope
         put_identity(&mut m, tenant, u);
         merge_extra(&mut m, &u.config.claims);
     }
+    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Access, &mut m); // P124
     m
 }
 

@@ -44,6 +44,12 @@ pub struct ServerConfig {
     /// Base URL that issuers hang off (`http://idp:8080`); defaults to `http://{bound address}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Serve the `_mock/` test controls (P125); `false` turns them all off (404), except `/_mock/ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<bool>,
+    /// Bearer token every `_mock/` route requires when set (P125), except `/_mock/ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
 }
 
 /// One issuer with its own keys, users, clients and token settings.
@@ -118,12 +124,35 @@ pub struct TenantConfig {
     /// Serve introspection, revocation and end-session (P14).
     #[serde(default = "yes")]
     pub optional_endpoints: bool,
+    /// Lock a user out after this many wrong passwords in a row (P150); never when unset.
+    /// Reset with `Accounts::reset_login_failures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout_after: Option<u32>,
+    /// Accept a query `access_token` at userinfo (RFC 6750 §2.3 advises against it, P110).
+    #[serde(default)]
+    pub userinfo_query_token: bool,
+    /// Default issuer `{base_url}/{name}/` instead of `{base_url}/{name}` (P3); ignored when
+    /// `issuer` is set.
+    #[serde(default)]
+    pub trailing_slash: bool,
+    /// Shape claims, discovery and error text after a known provider (P124).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<crate::personas::Persona>,
     /// Registered users.
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
     /// Registered clients.
     #[serde(default, rename = "client")]
     pub clients: Vec<ClientConfig>,
+    /// Faults armed when the tenant starts or is reset (P146, P147), e.g. discovery down for 5 s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::FaultSpec>,
+    /// Allow private key export through `_mock/keys/{kid}/export` (P37). Off by default.
+    #[serde(default)]
+    pub export_keys: bool,
+    /// Bearer token this tenant's `_mock/` routes accept, besides the server's (P125).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
 }
 
 /// Token lifetimes in seconds (P119).
@@ -341,6 +370,9 @@ pub struct UserConfig {
     /// One-time code the MFA step accepts (P152).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp: Option<String>,
+    /// The next N logins with the right password fail, then logins work again (P150).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_next: Option<u32>,
 }
 
 /// Login-failure presets of a user (P150).
@@ -650,6 +682,7 @@ impl TenantConfig {
                 return Err((f.into(), "a lifetime is at least 1 second (P119)".into()));
             }
         }
+        check_token_lifetimes("lifetimes", Some(l.id_token_s), Some(l.access_token_s))?;
         if l.code_s > 600 {
             return Err((
                 "lifetimes.code_s".into(),
@@ -675,6 +708,8 @@ impl TenantConfig {
                     return Err((format!("user[{i}].sub"), "sub is 1 to 255 ASCII characters (P42)".into()));
                 }
             }
+            let o = &u.lifetimes;
+            check_token_lifetimes(&format!("user[{i}].lifetimes"), o.id_token_s, o.access_token_s)?;
             for (k, v) in &u.claims {
                 check_claim_type(k, v).map_err(|r| (format!("user[{i}].claims.{k}"), r))?;
             }
@@ -707,14 +742,23 @@ impl TenantConfig {
                         format!("redirect URI {uri:?} must not contain a fragment (P92)"),
                     ));
                 }
-                check_url(uri).map_err(|r| (at("redirect_uris"), r))?;
+                // A registered query is allowed and kept (RFC 6749 §3.1.2, P92); a fragment is not.
+                check_url(uri.split('?').next().unwrap_or(uri)).map_err(|r| (at("redirect_uris"), r))?;
             }
-            if c.audience_form == AudienceForm::String && c.audience.len() + c.extra_audiences.len() > 1 {
+            // The client id is an audience too unless `audience` replaces it (claims::default_audience).
+            let audiences = if c.audience.is_empty() {
+                1 + c.extra_audiences.len()
+            } else {
+                c.audience.len()
+            };
+            if c.audience_form == AudienceForm::String && (audiences > 1 || !c.extra_audiences.is_empty()) {
                 return Err((
                     at("audience_form"),
                     "audience_form = \"string\" allows only one audience (P118)".into(),
                 ));
             }
+            let o = &c.lifetimes;
+            check_token_lifetimes(&at("lifetimes"), o.id_token_s, o.access_token_s)?;
             for (k, v) in &c.claims {
                 check_claim_type(k, v).map_err(|r| (at(&format!("claims.{k}")), r))?;
             }
@@ -739,6 +783,9 @@ impl TenantConfig {
             if sources.iter().filter(|x| **x).count() > 1 {
                 return Err((format!("keys[{i}]"), "choose one of pem_file, pem, seed or random".into()));
             }
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            f.validate().map_err(|(field, r)| (format!("faults[{i}].{field}"), r))?;
         }
         if !self.keys.is_empty() && !self.keys.iter().any(|k| k.alg == Alg::RS256) {
             return Err(("keys".into(), "every issuer keeps at least one RS256 key (P20)".into()));
@@ -770,6 +817,21 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() {
         return Err(format!("{url:?} has no host"));
+    }
+    Ok(())
+}
+
+/// Longest ID or access token lifetime: `exp` is never more than 50 years ahead (P105).
+pub const MAX_TOKEN_LIFETIME_S: u64 = 50 * 365 * 86_400;
+
+/// P105 and P119: token lifetimes are 1 s to 50 years.
+fn check_token_lifetimes(prefix: &str, id_token_s: Option<u64>, access_token_s: Option<u64>) -> Result<(), (String, String)> {
+    for (f, v) in [("id_token_s", id_token_s), ("access_token_s", access_token_s)] {
+        match v {
+            Some(0) => return Err((format!("{prefix}.{f}"), "a lifetime is at least 1 second (P119)".into())),
+            Some(v) if v > MAX_TOKEN_LIFETIME_S => return Err((format!("{prefix}.{f}"), "a token lives at most 50 years (P105)".into())),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The discovery document (OpenID Connect Discovery §3-4, RFC 8414; P10-P25), built from what
 //! the tenant has enabled: it never advertises more than works, and advertises all that does.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
@@ -60,8 +61,13 @@ pub fn metadata(tenant: &Tenant) -> Result<Value> {
     .map(|s| s.to_string())
     .collect();
     claims.extend(cfg.username_claims.iter().cloned());
-    claims.push(cfg.groups_claim.clone());
+    if !cfg.persona.is_some_and(|p| p.drops_groups()) {
+        claims.push(cfg.groups_claim.clone());
+    }
     claims.extend(cfg.claims.keys().cloned());
+    if let Some(p) = cfg.persona {
+        claims.extend(p.claims_supported().iter().map(|c| c.to_string())); // P124
+    }
     claims.sort();
     claims.dedup();
     let mut m = Map::new();
@@ -118,4 +124,14 @@ pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Respon
 pub async fn oauth_metadata(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response> {
     let tenant = state.tenant(&name).ok_or(Error::UnknownTenant(name))?;
     Ok(json_response(metadata(&tenant)?))
+}
+
+/// Route layer of the optional endpoints (introspection, revocation, end-session): a tenant that
+/// disables them answers 404 there, so the document and the routes agree (P14).
+pub async fn optional_endpoint_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let name = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
+    if state.tenant(name).is_some_and(|t| !t.config.optional_endpoints) {
+        return Error::NotFound(format!("{} (disabled for this tenant)", req.uri().path())).into_response();
+    }
+    next.run(req).await
 }

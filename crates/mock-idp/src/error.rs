@@ -76,6 +76,15 @@ pub enum Error {
     /// A test-control request for something that does not exist (P125).
     #[error("{0}")]
     ControlNotFound(String),
+    /// A test-control request without the admin token, or with a wrong one (P125): 401.
+    #[error("{0}")]
+    ControlUnauthorized(String),
+    /// A test-control operation this configuration does not allow (P37 export): 403.
+    #[error("{0}")]
+    ControlForbidden(String),
+    /// A wait on the journal ran out of time (P141): 408.
+    #[error("{0}")]
+    ControlTimeout(String),
     /// The body is larger than the endpoint accepts (P45, P157).
     #[error("request body too large")]
     PayloadTooLarge,
@@ -116,6 +125,14 @@ pub enum ConfigError {
         /// The key's source.
         what: String,
         /// What is wrong.
+        reason: String,
+    },
+    /// A TLS certificate, key or CA could not be made, read or written (P153-P155).
+    #[error("TLS {what}: {reason}")]
+    Tls {
+        /// What was being done.
+        what: String,
+        /// What went wrong.
         reason: String,
     },
     /// The listener could not be bound.
@@ -186,6 +203,9 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::BadControlRequest { error, .. } => error,
             Error::ControlNotFound(_) => "not_found",
+            Error::ControlUnauthorized(_) => "unauthorized",
+            Error::ControlForbidden(_) => "forbidden",
+            Error::ControlTimeout(_) => "timeout",
             Error::PayloadTooLarge => "invalid_request",
             Error::Internal(_) => "server_error",
         }
@@ -246,6 +266,26 @@ impl IntoResponse for Error {
             Error::ControlNotFound(message) => {
                 (StatusCode::NOT_FOUND, axum::Json(json!({"error": "not_found", "message": message}))).into_response()
             }
+            Error::ControlUnauthorized(message) => {
+                let mut resp = (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(json!({"error": "unauthorized", "message": message})),
+                )
+                    .into_response();
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"mock-idp admin\""),
+                );
+                resp
+            }
+            Error::ControlForbidden(message) => {
+                (StatusCode::FORBIDDEN, axum::Json(json!({"error": "forbidden", "message": message}))).into_response()
+            }
+            Error::ControlTimeout(message) => (
+                StatusCode::REQUEST_TIMEOUT,
+                axum::Json(json!({"error": "timeout", "message": message})),
+            )
+                .into_response(),
             Error::PayloadTooLarge => {
                 let mut resp = oauth(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "request body too large");
                 no_store(&mut resp);

@@ -20,6 +20,9 @@ pub struct MockIdp {
     addr: SocketAddr,
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The CA PEM a client should trust, when serving HTTPS with a generated CA (P154).
+    ca_pem: Option<String>,
+    tls: bool,
 }
 
 impl MockIdp {
@@ -33,6 +36,7 @@ impl MockIdp {
         MockIdpBuilder {
             config: Config::builtin(),
             base_url: None,
+            tls: None,
         }
     }
 
@@ -41,9 +45,20 @@ impl MockIdp {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, the base of every tenant.
+    /// `http://127.0.0.1:PORT` (`https` with TLS), the base of every tenant.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.is_tls() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Whether the provider serves HTTPS (P153).
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The generated CA certificate as PEM, for a client's trust store (P154).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The issuer of the first tenant (`{base}/default` with the built-in configuration).
@@ -91,6 +106,7 @@ impl Drop for MockIdp {
 pub struct MockIdpBuilder {
     config: Config,
     base_url: Option<String>,
+    tls: Option<crate::tls::TlsOptions>,
 }
 
 impl MockIdpBuilder {
@@ -137,6 +153,12 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Serves HTTPS with a generated CA or your own certificate (P153-P156); issuers use `https`.
+    pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
+        self.tls = Some(options);
+        self
+    }
+
     fn first(&mut self) -> &mut TenantConfig {
         if self.config.tenants.is_empty() {
             self.config.tenants.push(TenantConfig::named("default"));
@@ -168,20 +190,31 @@ impl MockIdpBuilder {
             addr: "127.0.0.1:0".into(),
             source,
         })?;
-        let base = self.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let tls = self.tls.as_ref().map(crate::tls::TlsMaterial::build).transpose()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = self.base_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
         let state = AppState::new(&self.config, &base)?;
         let (tx, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
-        tokio::spawn(async move {
-            let _ = crate::server::serve(listener, serve_state, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let ca_pem = tls.as_ref().and_then(|t| t.ca_pem().map(str::to_owned));
+        let is_tls = tls.is_some();
+        let stop = async {
+            let _ = rx.await;
+        };
+        match tls {
+            Some(tls) => {
+                tokio::spawn(crate::tls::serve_tls(listener, serve_state, tls, stop));
+            }
+            None => {
+                tokio::spawn(crate::server::serve(listener, serve_state, stop));
+            }
+        }
         Ok(MockIdp {
             addr,
             state,
             shutdown: Some(tx),
+            ca_pem,
+            tls: is_tls,
         })
     }
 }

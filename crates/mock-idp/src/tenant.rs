@@ -9,8 +9,11 @@ use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::{GrantType, TenantConfig};
 use crate::error::ConfigError;
+use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
+use crate::journal::Journal;
 use crate::keys::{KeyRing, SigningKey};
+use crate::rotation::KeyAdmin;
 
 /// The exact issuer string (P2): never normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,17 +51,20 @@ pub struct Tenant {
     pub clock: Clock,
     /// Codes, refresh tokens, sessions and revocations.
     pub grants: Mutex<GrantStore>,
+    /// The request log and counters (P139).
+    pub journal: Journal,
+    /// Armed faults (P144-P149).
+    pub faults: FaultPlan,
+    /// Scheduled key operations and retired keys (P135-P137).
+    pub key_admin: Mutex<KeyAdmin>,
+    /// The keys as configured, for reset (P127).
+    pub initial_keys: KeyRing,
 }
 
 impl Tenant {
     /// Builds a tenant; `base_url` is the server's base when the config names no issuer.
     pub fn new(config: TenantConfig, base_url: &str) -> Result<Tenant, ConfigError> {
-        let issuer = Issuer(
-            config
-                .issuer
-                .clone()
-                .unwrap_or_else(|| format!("{}/{}", base_url.trim_end_matches('/'), config.name)),
-        );
+        let issuer = Issuer(config.issuer.clone().unwrap_or_else(|| default_issuer(&config, base_url)));
         let base = issuer.base().to_owned();
         let front_base = config
             .front_channel_base
@@ -83,15 +89,22 @@ impl Tenant {
                 .map(|(i, k)| SigningKey::from_config(k, &format!("{seed}#{i}")))
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let clock = Clock::default();
+        let faults = FaultPlan::from_config(&config.faults, clock.now_f64());
+        let keys = KeyRing::new(keys);
         Ok(Tenant {
             name: config.name.clone(),
             issuer,
             front_base,
             back_base,
             accounts: RwLock::new(Accounts::new(&config.name, &config.users, &config.clients)),
-            keys: RwLock::new(KeyRing::new(keys)),
-            clock: Clock::default(),
+            initial_keys: keys.clone(),
+            keys: RwLock::new(keys),
+            clock,
             grants: Mutex::new(GrantStore::default()),
+            journal: Journal::default(),
+            faults,
+            key_admin: Mutex::new(KeyAdmin::default()),
             config,
         })
     }
@@ -115,4 +128,10 @@ impl Tenant {
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer.base())
     }
+}
+
+/// `{base}/{name}`, with a trailing `/` when the tenant or its persona asks for one (P3, P124).
+fn default_issuer(config: &TenantConfig, base_url: &str) -> String {
+    let slash = config.trailing_slash || config.persona.is_some_and(|p| p.trailing_slash_issuer());
+    format!("{}/{}{}", base_url.trim_end_matches('/'), config.name, if slash { "/" } else { "" })
 }

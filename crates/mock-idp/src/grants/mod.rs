@@ -116,6 +116,8 @@ pub struct GrantStore {
     pub revoked_jtis: HashSet<String>,
     /// Login sessions by cookie digest.
     pub sessions: HashMap<String, Session>,
+    /// Password-checked logins awaiting their one-time code (P152), by ticket digest.
+    pub mfa_pending: HashMap<String, Session>,
     next_family: u64,
 }
 
@@ -175,7 +177,9 @@ pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
         .collect();
     s.push(tenant.config.groups_scope.clone());
     s.extend(tenant.config.scopes.iter().cloned());
-    s.dedup();
+    // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
+    let mut seen = HashSet::new();
+    s.retain(|w| seen.insert(w.clone()));
     s
 }
 

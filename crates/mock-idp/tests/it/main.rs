@@ -7,6 +7,7 @@ mod discovery;
 mod limits;
 mod mint;
 mod oracle;
+mod personas;
 mod refresh;
 mod support;
 mod tls;
