@@ -14,6 +14,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the mock OpenID Connect provider.
@@ -235,8 +237,10 @@ mod tests {
 
     fn idp_args(args: &[&str]) -> Result<IdpArgs, clap::Error> {
         let cli = Cli::try_parse_from(["oidc-harness", "idp"].iter().chain(args))?;
-        let Command::Idp(a) = cli.command;
-        Ok(a)
+        match cli.command {
+            Command::Idp(a) => Ok(a),
+            other => panic!("expected the idp subcommand, parsed {other:?}"),
+        }
     }
 
     #[test]
