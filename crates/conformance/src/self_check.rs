@@ -661,6 +661,9 @@ fn read_redirect(url: &Url, mode: &str) -> Step<HashMap<String, String>> {
             }
             Ok(fragment)
         }
+        // A refusal travels in the query or the fragment whatever mode was asked for (P86, P91).
+        _ if query.contains_key("error") => Ok(query),
+        _ if fragment.contains_key("error") => Ok(fragment),
         other => fail(format!("asked for response_mode {other}, got a redirect")),
     }
 }

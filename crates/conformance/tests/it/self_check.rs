@@ -174,3 +174,39 @@ async fn p26_an_advertised_capability_without_a_check_is_a_skip_never_a_pass() {
         assert!(matches!(row.outcome, Outcome::Skip(_)), "{check}: {:?}", row.outcome);
     }
 }
+
+#[tokio::test]
+async fn p26_self_check_fails_naming_an_advertised_response_mode_and_type_the_provider_refuses() {
+    // Arrange: discovery claims a response mode and a response type that the provider refuses.
+    let (_idp, url) = lying_provider(|doc| {
+        push(doc, "response_modes_supported", "web_message");
+        push(doc, "response_types_supported", "code token");
+    })
+    .await;
+    // Act
+    let report = self_check(&url, &Credentials::default()).await;
+    // Assert: each lie is a failed row that carries the provider's refusal; the honest
+    // combinations next to them pass.
+    for check in [
+        "response_type \"code\" response_mode web_message",
+        "response_type \"code token\" response_mode fragment",
+    ] {
+        let row = report.row(check).unwrap_or_else(|| panic!("no row {check}:\n{}", report.table()));
+        assert!(
+            matches!(&row.outcome, Outcome::Fail(why) if why.contains("error=")),
+            "{check}: {:?}",
+            row.outcome
+        );
+    }
+    for check in [
+        "response_type \"code\" response_mode query",
+        "response_type \"code id_token\" response_mode fragment",
+    ] {
+        assert_eq!(
+            report.row(check).map(|r| &r.outcome),
+            Some(&Outcome::Pass),
+            "{check}:\n{}",
+            report.table()
+        );
+    }
+}
