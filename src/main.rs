@@ -176,15 +176,16 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     if let Some(ca_file) = tls_options.as_ref().and_then(|o| o.ca_out.as_ref()) {
         ready["ca_file"] = serde_json::json!(ca_file.display().to_string());
     }
+    let shutdown = shutdown_signal()?;
     #[allow(clippy::print_stdout)]
     {
         println!("{ready}");
     }
     match tls {
-        Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, shutdown_signal())
+        Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, shutdown)
             .await
             .context("serving HTTPS")?,
-        None => mock_idp::serve(listener, state, shutdown_signal()).await.context("serving")?,
+        None => mock_idp::serve(listener, state, shutdown).await.context("serving")?,
     }
     tracing::info!("stopped");
     Ok(())
@@ -212,22 +213,27 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGTERM and Ctrl-C handlers at once and returns a future that resolves on
+/// either. Installed before the ready line is printed: a signal sent as soon as the line is out
+/// must already mean a graceful stop (P159), not the default action (killed by signal 15).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
