@@ -11,12 +11,6 @@ use serde_json::json;
 
 use crate::support::{claims, header, Env};
 
-fn confidential(id: &str, secrets: &[&str]) -> ClientConfig {
-    ClientConfig {
-        client_id: id.into(),
-        secrets: secrets.iter().map(|s| s.to_string()).collect(),
-        ..ClientConfig::default()
-    }
 }
 
 #[tokio::test]
