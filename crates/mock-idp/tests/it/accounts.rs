@@ -11,8 +11,6 @@ use serde_json::json;
 
 use crate::support::{claims, header, Env};
 
-}
-
 #[tokio::test]
 async fn p38_every_client_setting_takes_effect() {
     // Arrange: one client with every registry setting away from its default.
