@@ -269,7 +269,7 @@ def main():
                 raise
             except BaseException as exc:  # noqa: BLE001 - every exception is data
                 entry.update(describe(exc))
-                entry["traceback"] = traceback.format_exc(limit=3)
+                entry["traceback"] = traceback.format_exc(limit=3, chain=False)
         entry["warnings"] = [
             str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)
         ]
