@@ -1,0 +1,3 @@
+//! Root integration tests: one binary, one module per area.
+
+mod clients;
