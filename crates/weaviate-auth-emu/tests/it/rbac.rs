@@ -1,0 +1,222 @@
+//! Spec 4.3: RBAC with built-in roles, a custom editor role, root visibility and role assignment.
+
+use crate::support::{Answer, Env};
+use serde_json::json;
+
+fn rbac() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AUTHENTICATION_APIKEY_ENABLED", "true"),
+        ("AUTHENTICATION_APIKEY_ALLOWED_KEYS", "root-key,plain-key,view-key,admin-key"),
+        ("AUTHENTICATION_APIKEY_USERS", "root-user,plain-user,view-user,admin-user"),
+        ("AUTHENTICATION_DB_USERS_ENABLED", "true"),
+        ("AUTHORIZATION_RBAC_ENABLED", "true"),
+        ("AUTHORIZATION_RBAC_ROOT_USERS", "root-user"),
+        ("EXPERIMENTAL_AUTHORIZATION_RBAC_READONLY_USERS", "view-user"),
+        ("EXPERIMENTAL_AUTHORIZATION_RBAC_ADMIN_USERS", "admin-user"),
+    ]
+}
+
+fn denial(user: &str, action: &str, resource: &str) -> String {
+    format!("rbac: authorization, forbidden action: user '{user}' has insufficient permissions to {action} {resource}")
+}
+
+fn names(a: &Answer) -> Vec<String> {
+    a.json()
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn s4_3_viewer_reads_but_cannot_create() {
+    // Compared with v1.38.11: the denial text of a viewer creating a collection.
+    let env = Env::start(&rbac()).await;
+    let denied = env
+        .send("POST", "/v1/schema", Some("view-key"), Some(json!({"class": "Bar"})))
+        .await;
+    assert_eq!(
+        (denied.status, denied.error()),
+        (
+            403,
+            denial("view-user", "create_collections", "[[Domain: collections, Collection: Bar]]")
+        )
+    );
+    assert_eq!(
+        env.send("POST", "/v1/schema", Some("admin-key"), Some(json!({"class": "Bar"})))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(env.get("/v1/schema/Bar", Some("view-key")).await.status, 200);
+    assert_eq!(env.get("/v1/schema", Some("view-key")).await.json()["classes"][0]["class"], "Bar");
+}
+
+#[tokio::test]
+async fn s4_3_user_without_roles_sees_empty_lists_and_is_denied() {
+    // Compared with v1.38.11: texts of read_data and read_users denials; `[]` lists.
+    let env = Env::start(&rbac()).await;
+    env.send("POST", "/v1/schema", Some("root-key"), Some(json!({"class": "Foo"})))
+        .await;
+    assert_eq!(env.get("/v1/schema", Some("plain-key")).await.body, "{\"classes\":[]}\n");
+    assert_eq!(env.get("/v1/authz/roles", Some("plain-key")).await.body, "[]\n");
+    assert_eq!(env.get("/v1/users/db", Some("plain-key")).await.body, "[]\n");
+    let a = env.get("/v1/objects", Some("plain-key")).await;
+    assert_eq!(
+        a.error(),
+        denial("plain-user", "read_data", "[[Domain: data, Collection: *, Tenant: *, Object: *]]")
+    );
+    let own = env.get("/v1/users/db/plain-user", Some("plain-key")).await;
+    assert_eq!(
+        own.error(),
+        denial("plain-user", "read_users", "[[Domain: users, User: plain-user]]")
+    );
+    let create = env
+        .send(
+            "POST",
+            "/v1/objects",
+            Some("plain-key"),
+            Some(json!({"class": "Bar", "properties": {}})),
+        )
+        .await;
+    assert_eq!(
+        create.error(),
+        denial(
+            "plain-user",
+            "create_data",
+            "[[Domain: data, Collection: Bar, Tenant: *, Object: *]]"
+        )
+    );
+    assert_eq!(env.get("/v1/meta", Some("plain-key")).await.status, 200);
+    assert_eq!(
+        env.get("/v1/users/own-info", Some("plain-key")).await.json(),
+        json!({"groups": null, "roles": null, "username": "plain-user"})
+    );
+}
+
+#[tokio::test]
+async fn s4_3_custom_editor_role_grants_what_it_lists() {
+    // Compared with v1.38.11: create role 201, duplicate 409 text, unknown role 404 text, own-info roles.
+    let env = Env::start(&rbac()).await;
+    let role = json!({"name": "editor", "permissions": [
+        {"action": "create_collections", "collections": {"collection": "Foo*"}},
+        {"action": "read_collections", "collections": {"collection": "*"}},
+    ]});
+    assert_eq!(
+        env.send("POST", "/v1/authz/roles", Some("root-key"), Some(role.clone()))
+            .await
+            .status,
+        201
+    );
+    let dup = env.send("POST", "/v1/authz/roles", Some("root-key"), Some(role)).await;
+    assert_eq!((dup.status, dup.error().as_str()), (409, "role with name editor already exists"));
+    let missing = env
+        .send(
+            "POST",
+            "/v1/authz/users/plain-user/assign",
+            Some("root-key"),
+            Some(json!({"roles": ["nope"], "userType": "db"})),
+        )
+        .await;
+    assert_eq!(
+        (missing.status, missing.error().as_str()),
+        (404, "one or more of the roles requested doesn't exist")
+    );
+    let assign = env
+        .send(
+            "POST",
+            "/v1/authz/users/plain-user/assign",
+            Some("root-key"),
+            Some(json!({"roles": ["editor"], "userType": "db"})),
+        )
+        .await;
+    assert_eq!(assign.status, 200);
+    assert_eq!(
+        env.send("POST", "/v1/schema", Some("plain-key"), Some(json!({"class": "FooX"})))
+            .await
+            .status,
+        200
+    );
+    let denied = env
+        .send("POST", "/v1/schema", Some("plain-key"), Some(json!({"class": "Bar"})))
+        .await;
+    assert_eq!(
+        denied.error(),
+        denial("plain-user", "create_collections", "[[Domain: collections, Collection: Bar]]")
+    );
+    let own = env.get("/v1/users/own-info", Some("plain-key")).await.json();
+    assert_eq!(own["roles"][0]["name"], "editor");
+    assert_eq!(own["roles"][0]["permissions"][0]["action"], "create_collections");
+    let roles = env.get("/v1/authz/users/plain-user/roles/db", Some("root-key")).await;
+    assert_eq!(roles.json(), json!([{"name": "editor", "permissions": null}]));
+    // Role subjects are keyed by user type: the oidc user of the same name holds nothing.
+    assert_eq!(
+        env.get("/v1/authz/users/plain-user/roles/oidc", Some("root-key")).await.json(),
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn s4_3_root_role_is_visible_only_to_root_users_and_built_ins_cannot_be_deleted() {
+    // Compared with v1.38.11.
+    let env = Env::start(&rbac()).await;
+    assert_eq!(
+        names(&env.get("/v1/authz/roles", Some("root-key")).await),
+        vec!["admin", "read-only", "root", "viewer"]
+    );
+    assert_eq!(
+        names(&env.get("/v1/authz/roles", Some("view-key")).await),
+        vec!["admin", "read-only", "viewer"]
+    );
+    let viewer = env.get("/v1/authz/roles/viewer", Some("view-key")).await.json();
+    assert_eq!(viewer["permissions"].as_array().map(Vec::len), Some(11));
+    let denied = env.get("/v1/authz/roles/viewer", Some("plain-key")).await;
+    assert_eq!(
+        denied.error(),
+        format!(
+            "can only create roles with less or equal permissions as the current user: {}",
+            denial("plain-user", "read_roles", "[[Domain: roles, Role: viewer]]")
+        )
+    );
+    let del = env.send("DELETE", "/v1/authz/roles/viewer", Some("root-key"), None).await;
+    assert_eq!(
+        (del.status, del.message().as_str()),
+        (400, "you can not delete built-in role viewer")
+    );
+    assert_eq!(env.get("/v1/authz/roles/nope", Some("root-key")).await.status, 404);
+    let assign = env
+        .send(
+            "POST",
+            "/v1/authz/users/view-user/assign",
+            Some("plain-key"),
+            Some(json!({"roles": ["admin"], "userType": "db"})),
+        )
+        .await;
+    assert_eq!(
+        assign.error(),
+        denial("plain-user", "assign_and_revoke_users", "[[Domain: users, User: view-user]]")
+    );
+}
+
+#[tokio::test]
+async fn s4_3_root_lists_static_users_as_db_env_users() {
+    // Compared with v1.38.11: configuration order, zero createdAt, roles, first letters for root.
+    let env = Env::start(&rbac()).await;
+    let list = env.get("/v1/users/db", Some("root-key")).await.json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|u| u["userId"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["root-user", "plain-user", "view-user", "admin-user"]);
+    assert_eq!(list[0]["dbUserType"], "db_env_user");
+    assert_eq!(list[0]["createdAt"], "0001-01-01T00:00:00.000Z");
+    assert_eq!(list[0]["roles"], json!(["root"]));
+    assert_eq!(
+        env.get("/v1/users/db", Some("view-key")).await.body,
+        "[]\n",
+        "static users are for root only"
+    );
+}
