@@ -688,22 +688,7 @@ fn user_info(ctx: &Ctx<'_>, id: &str, env: bool, include_last_used: bool) -> Opt
         info.insert("createdAt".into(), json!(ZERO_TIME));
         info.insert("dbUserType".into(), json!("db_env_user"));
         info.insert("lastUsedAt".into(), json!(ZERO_TIME));
-        if is_root(ctx) {
-            let key = ctx
-                .state
-                .config()
-                .api_key
-                .allowed_keys
-                .as_deref()
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-                .find(|(i, _)| ctx.state.config().api_key.user_for(*i) == id)
-                .map(|(_, k)| k.chars().take(3).collect::<String>());
-            if let Some(letters) = key {
-                info.insert("apiKeyFirstLetters".into(), json!(letters));
-            }
-        }
+        // Recorded on v1.38.11: static users show no apiKeyFirstLetters, even to root callers.
     } else {
         let record = ctx.state.db_users().get(id)?;
         info.insert("active".into(), json!(record.active));

@@ -219,6 +219,12 @@ mod tests {
         let not_json = RAW_URL.encode(b"not json");
         assert!(is_malformed_jwt(&format!("{h}.{not_json}.sig")));
         assert!(is_malformed_jwt(&format!("{not_json}.{p}.sig")));
+        // Compared with v1.38.11 (API keys and OIDC on): `null` parts, non-canonical trailing bits and
+        // trailing text go to OIDC; an array or a string payload goes to the API-key check.
+        assert!(!is_malformed_jwt("bnVsbA.eyJzdWIiOiJ4In0.sig"));
+        assert!(!is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In1.sig"));
+        assert!(is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.WzFd.sig"));
+        assert!(is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.IiI.sig"));
         let trailing = RAW_URL.encode(br#"{"sub":"x"} trailing"#);
         assert!(
             !is_malformed_jwt(&format!("{h}.{trailing}.sig")),

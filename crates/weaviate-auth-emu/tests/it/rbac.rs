@@ -214,9 +214,57 @@ async fn s4_3_root_lists_static_users_as_db_env_users() {
     assert_eq!(list[0]["dbUserType"], "db_env_user");
     assert_eq!(list[0]["createdAt"], "0001-01-01T00:00:00.000Z");
     assert_eq!(list[0]["roles"], json!(["root"]));
+    assert_eq!(list[0].get("apiKeyFirstLetters"), None, "static users show no first letters");
     assert_eq!(
         env.get("/v1/users/db", Some("view-key")).await.body,
         "[]\n",
         "static users are for root only"
     );
+}
+
+#[tokio::test]
+async fn s6_3_root_users_are_protected_and_only_root_sees_first_letters_or_imports() {
+    // Compared with v1.38.11: an admin DB user `bob` against the root user, and root reading bob.
+    let env = Env::start(&rbac()).await;
+    let created = env.send("POST", "/v1/users/db/bob", Some("root-key"), None).await;
+    let bob = created.json()["apikey"].as_str().expect("a key").to_owned();
+    let assign = json!({"roles": ["admin"], "userType": "db"});
+    assert_eq!(
+        env.send("POST", "/v1/authz/users/bob/assign", Some("root-key"), Some(assign))
+            .await
+            .status,
+        200
+    );
+    let bob = Some(bob.as_str());
+    let rows = [
+        ("POST", "/v1/users/db/root-user/deactivate", 422, "cannot deactivate root user"),
+        ("DELETE", "/v1/users/db/root-user", 422, "cannot delete root user"),
+        ("POST", "/v1/users/db/root-user/activate", 422, "cannot activate root user"),
+        ("POST", "/v1/users/db/root-user/rotate-key", 422, "user 'root-user' is static user"),
+        ("POST", "/v1/users/db/bob/deactivate", 422, "cannot deactivate its own user \"bob\""),
+        ("POST", "/v1/users/db/root-user", 409, "user 'root-user' already exists"),
+    ];
+    for (method, path, status, text) in rows {
+        let a = env.send(method, path, bob, None).await;
+        assert_eq!((a.status, a.error().as_str()), (status, text), "{method} {path}");
+    }
+    let import = env
+        .send("POST", "/v1/users/db/plain-user", bob, Some(json!({"import": true})))
+        .await;
+    assert_eq!(
+        (import.status, import.error().as_str()),
+        (403, "only root users can import static api keys")
+    );
+    let by_root = env
+        .send("POST", "/v1/users/db/plain-user", Some("root-key"), Some(json!({"import": true})))
+        .await;
+    assert_eq!(by_root.status, 201, "the same import by root succeeds");
+    let seen_by_bob = env.get("/v1/users/db/bob", bob).await.json();
+    assert_eq!(seen_by_bob.get("apiKeyFirstLetters"), None);
+    let seen_by_root = env.get("/v1/users/db/bob", Some("root-key")).await.json();
+    assert_eq!(seen_by_root["apiKeyFirstLetters"].as_str().map(str::len), Some(3));
+    assert_eq!(seen_by_root["roles"], json!(["admin"]));
+    // Deleting a user removes its role assignments.
+    assert_eq!(env.send("DELETE", "/v1/users/db/bob", Some("root-key"), None).await.status, 204);
+    assert_eq!(env.get("/v1/authz/users/bob/roles/db", Some("root-key")).await.json(), json!([]));
 }
