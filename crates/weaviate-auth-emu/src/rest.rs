@@ -423,16 +423,22 @@ fn meta(ctx: &Ctx<'_>) -> Result<Response, Error> {
 }
 
 fn openid_configuration(ctx: &Ctx<'_>) -> Result<Response, Error> {
-    let oidc = &ctx.state.config().oidc;
+    openid_document(&ctx.state.config().oidc).map_or(Err(Error::EmptyNotFound), ok)
+}
+
+/// Spec 5.1: Weaviate's `/v1/.well-known/openid-configuration` document, `None` (404) with OIDC off.
+/// Only `clientId`, `href` and `scopes`, each left out when empty: clients assert their types.
+pub fn openid_document(oidc: &crate::config::OidcConfig) -> Option<Value> {
     if !oidc.enabled {
-        return Err(Error::EmptyNotFound);
+        return None;
     }
     let mut doc = serde_json::Map::new();
     if let Some(client_id) = &oidc.client_id {
         doc.insert("clientId".into(), json!(client_id));
     }
     if let Some(issuer) = &oidc.issuer {
-        // Joined as paths: trailing slashes of the issuer are not doubled.
+        // Joined as paths: trailing slashes of the issuer are not doubled. The issuer is used
+        // even when a JWKS URL is set.
         doc.insert(
             "href".into(),
             json!(format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))),
@@ -441,7 +447,7 @@ fn openid_configuration(ctx: &Ctx<'_>) -> Result<Response, Error> {
     if let Some(scopes) = &oidc.scopes {
         doc.insert("scopes".into(), json!(scopes));
     }
-    ok(Value::Object(doc))
+    Some(Value::Object(doc))
 }
 
 fn nodes(ctx: &Ctx<'_>) -> Result<Response, Error> {
@@ -711,8 +717,14 @@ fn user_info(ctx: &Ctx<'_>, id: &str, env: bool, include_last_used: bool) -> Opt
     Some(Value::Object(info))
 }
 
+/// Go's `strconv.ParseBool` (how query booleans are bound); anything else counts as false here.
+fn go_query_bool(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
+}
+
 fn include_last_used(ctx: &Ctx<'_>) -> bool {
-    ctx.query_value("includeLastUsedTime").is_some_and(|v| v == "true")
+    // Recorded on v1.38.11: `includeLastUsedTime=1` also counts.
+    ctx.query_value("includeLastUsedTime").is_some_and(|v| go_query_bool(&v))
 }
 
 fn require_db_users(ctx: &Ctx<'_>) -> Result<(), Error> {
@@ -858,7 +870,20 @@ fn db_user_set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response, Error> {
     let revoke = if active {
         false
     } else {
-        ctx.json()?.and_then(|b| b["revoke_key"].as_bool()).unwrap_or(false)
+        match ctx.json()?.as_ref().and_then(|b| b.get("revoke_key")) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            // Recorded on v1.38.11: go-openapi's binding error for a wrongly typed field.
+            Some(other) => {
+                return Err(Error::Coded {
+                    status: 400,
+                    message: format!(
+                        "parsing body body from \"\" failed, because json: cannot unmarshal {} into Go struct field DeactivateUserBody.revoke_key of type bool",
+                        go_json_kind(other)
+                    ),
+                })
+            }
+        }
     };
     match ctx.state.db_users().set_active(id, active, revoke) {
         Ok(()) => empty(StatusCode::OK),
@@ -879,6 +904,18 @@ fn db_user_delete(ctx: &Ctx<'_>) -> Result<Response, Error> {
         rbac.forget(UserKind::Db, id);
     }
     empty(StatusCode::NO_CONTENT)
+}
+
+/// The JSON kind Go's decoder names in "cannot unmarshal <kind> into …".
+fn go_json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 // ---- /v1/authz -----------------------------------------------------------------------------
@@ -984,6 +1021,37 @@ fn user_roles(ctx: &Ctx<'_>) -> Result<Response, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::OidcConfig;
+
+    #[test]
+    fn s5_1_openid_document_has_only_the_set_fields() {
+        assert_eq!(openid_document(&OidcConfig::default()), None);
+        let oidc = OidcConfig {
+            enabled: true,
+            issuer: Some("http://idp/realms/x/".into()),
+            client_id: Some("weaviate".into()),
+            jwks_url: Some("http://elsewhere/jwks".into()),
+            ..OidcConfig::default()
+        };
+        assert_eq!(
+            openid_document(&oidc),
+            Some(json!({"clientId": "weaviate", "href": "http://idp/realms/x/.well-known/openid-configuration"}))
+        );
+        let with_scopes = OidcConfig {
+            scopes: Some(vec!["openid".into(), "email".into()]),
+            client_id: None,
+            ..oidc
+        };
+        assert_eq!(
+            openid_document(&with_scopes),
+            Some(json!({"href": "http://idp/realms/x/.well-known/openid-configuration", "scopes": ["openid", "email"]}))
+        );
+    }
+
+    #[test]
+    fn s6_3_query_booleans_follow_go() {
+        assert!(go_query_bool("1") && go_query_bool("True") && !go_query_bool("yes"));
+    }
 
     #[test]
     fn s2_1_router_ignores_one_trailing_slash_and_names_the_sent_path() {

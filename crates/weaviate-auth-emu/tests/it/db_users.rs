@@ -227,3 +227,59 @@ async fn s3_1_imported_static_key_authenticates_until_rotated() {
     env.send("POST", "/v1/users/db/ro-user/rotate-key", Some("admin-key"), None).await;
     assert_eq!(whoami(&env, "ro-key").await, (401, "unauthorized: invalid api key".into()));
 }
+
+#[tokio::test]
+async fn s6_3_last_used_time_is_shown_only_when_asked() {
+    // Compared with v1.38.11: zero date by default, a real time with `includeLastUsedTime=true` or `=1`.
+    let env = Env::start(&vars()).await;
+    let key = create(&env, "carol").await;
+    assert_eq!(
+        env.get("/v1/users/db/carol?includeLastUsedTime=true", Some("admin-key"))
+            .await
+            .json()["lastUsedAt"],
+        "0001-01-01T00:00:00.000Z",
+        "never used yet"
+    );
+    assert_eq!(whoami(&env, &key).await.0, 200);
+    for query in ["true", "1"] {
+        let used = env
+            .get(&format!("/v1/users/db/carol?includeLastUsedTime={query}"), Some("admin-key"))
+            .await
+            .json();
+        assert_ne!(used["lastUsedAt"], "0001-01-01T00:00:00.000Z", "{query}");
+    }
+    let hidden = env
+        .get("/v1/users/db/carol?includeLastUsedTime=false", Some("admin-key"))
+        .await
+        .json();
+    assert_eq!(hidden["lastUsedAt"], "0001-01-01T00:00:00.000Z");
+}
+
+#[tokio::test]
+async fn s6_3_deactivate_refuses_a_revoke_key_that_is_not_a_boolean() {
+    // Compared with v1.38.11.
+    let env = Env::start(&vars()).await;
+    create(&env, "carol").await;
+    let a = env
+        .send(
+            "POST",
+            "/v1/users/db/carol/deactivate",
+            Some("admin-key"),
+            Some(json!({"revoke_key": "yes"})),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.message(),
+        "parsing body body from \"\" failed, because json: cannot unmarshal string into Go struct field DeactivateUserBody.revoke_key of type bool"
+    );
+    let fixed = env
+        .send(
+            "POST",
+            "/v1/users/db/carol/deactivate",
+            Some("admin-key"),
+            Some(json!({"revoke_key": true})),
+        )
+        .await;
+    assert_eq!(fixed.status, 200);
+}
