@@ -37,7 +37,7 @@ struct WeaviateArgs {
     /// REST address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// gRPC address (accepted for compatibility; gRPC is not emulated yet, so nothing listens).
+    /// gRPC address (HTTP/2 cleartext); no gRPC listener when absent.
     #[arg(long)]
     grpc_listen: Option<String>,
 }
@@ -83,17 +83,23 @@ async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
         std::process::exit(1);
     }
     let config = Config::from_vars(std::env::vars()).unwrap_or_else(|e| refuse(e));
-    if args.grpc_listen.is_some() {
-        tracing::warn!("gRPC is not emulated yet; --grpc-listen is ignored");
-    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let rest = format!("http://{addr}");
     let state = AppState::start(config, rest.clone()).await.unwrap_or_else(|e| refuse(e));
-    tracing::info!(%addr, "weaviate emulation listening");
-    let ready = serde_json::json!({"event": "ready", "rest": rest, "grpc": null});
+    let mut grpc = serde_json::Value::Null;
+    if let Some(grpc_listen) = &args.grpc_listen {
+        let grpc_listener = tokio::net::TcpListener::bind(grpc_listen)
+            .await
+            .with_context(|| format!("listening on {grpc_listen}"))?;
+        let grpc_addr = grpc_listener.local_addr().context("reading the bound gRPC address")?;
+        grpc = serde_json::Value::String(grpc_addr.to_string());
+        tokio::spawn(weaviate_auth_emu::serve_grpc(grpc_listener, state.clone(), shutdown_signal()));
+    }
+    tracing::info!(%addr, grpc = %grpc, "weaviate emulation listening");
+    let ready = serde_json::json!({"event": "ready", "rest": rest, "grpc": grpc});
     #[allow(clippy::print_stdout)]
     {
         println!("{ready}");

@@ -127,6 +127,17 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
+/// Serves gRPC (HTTP/2 cleartext) for `state` on `listener` until `shutdown` resolves.
+pub async fn serve_grpc(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, crate::grpc::grpc_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Serves `state` on `listener` until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
@@ -250,15 +261,26 @@ impl EmbeddedWeaviateBuilder {
             message: format!("could not read the bound address: {e}"),
         })?;
         let state = AppState::start(config, format!("http://{addr}")).await?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state.clone(), async {
-            let _ = rx.await;
-        }));
+        let grpc_listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| StartupError {
+            stage: StartupStage::Emulation,
+            message: format!("could not bind a local gRPC port: {e}"),
+        })?;
+        let grpc_addr = grpc_listener.local_addr().map_err(|e| StartupError {
+            stage: StartupStage::Emulation,
+            message: format!("could not read the bound gRPC address: {e}"),
+        })?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let task = tokio::spawn(serve(listener, state.clone(), stopped(rx.clone())));
+        let grpc_task = tokio::spawn(serve_grpc(grpc_listener, state.clone(), stopped(rx)));
         Ok(EmbeddedWeaviate {
             addr,
+            grpc_addr,
             state,
-            shutdown: Some(tx),
-            task,
+            shutdown: tx,
+            tasks: [task, grpc_task],
         })
     }
 }
@@ -267,9 +289,10 @@ impl EmbeddedWeaviateBuilder {
 #[derive(Debug)]
 pub struct EmbeddedWeaviate {
     addr: SocketAddr,
+    grpc_addr: SocketAddr,
     state: AppState,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    tasks: [tokio::task::JoinHandle<std::io::Result<()>>; 2],
 }
 
 impl EmbeddedWeaviate {
@@ -281,6 +304,11 @@ impl EmbeddedWeaviate {
     /// The REST base URL, e.g. `http://127.0.0.1:41234` (append `/v1/...`).
     pub fn rest_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The gRPC address (HTTP/2 cleartext), e.g. `127.0.0.1:41235`.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
     }
 
     /// The bound REST address.
@@ -295,11 +323,11 @@ impl EmbeddedWeaviate {
 }
 
 impl Drop for EmbeddedWeaviate {
-    // Asks the server to stop, then aborts the task so no connection outlives the handle.
+    // Asks both servers to stop, then aborts their tasks so no connection outlives the handle.
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
         }
-        self.task.abort();
     }
 }

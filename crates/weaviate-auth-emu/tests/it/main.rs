@@ -7,6 +7,7 @@ mod admin_list;
 mod config;
 mod db_users;
 mod errors;
+mod grpc;
 mod pipeline;
 mod rbac;
 mod support;
