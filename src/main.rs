@@ -82,7 +82,9 @@ async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
         eprintln!("{}", serde_json::json!({"action": action, "level": level, "msg": e.message}));
         std::process::exit(1);
     }
-    let config = Config::from_vars(std::env::vars()).unwrap_or_else(|e| refuse(e));
+    // vars_os: a variable that is not UTF-8 must not panic; it cannot be one of Weaviate's anyway.
+    let vars = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
+    let config = Config::from_vars(vars).unwrap_or_else(|e| refuse(e));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

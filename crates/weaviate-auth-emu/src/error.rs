@@ -53,6 +53,9 @@ pub enum Error {
     /// A known operation that the router refuses (well-known live/ready with a query string): 501.
     #[error("operation {0} has not yet been implemented")]
     NotImplemented(&'static str),
+    /// 400 with a handler error body (`you can not delete built-in role <r>`, `unknown groupType: <t>`).
+    #[error("{0}")]
+    BadRequest(String),
     /// 404 with an empty body (unknown DB user, openid-configuration with OIDC off).
     #[error("not found")]
     EmptyNotFound,
@@ -80,6 +83,7 @@ impl Error {
             Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized => 401,
             Error::Coded { status, .. } => *status,
             Error::Forbidden(_) => 403,
+            Error::BadRequest(_) => 400,
             Error::RouteNotFound(_) | Error::EmptyNotFound | Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::NotImplemented(_) => 501,
@@ -168,6 +172,7 @@ impl IntoResponse for Error {
                 with_body(status, "application/json", body)
             }
             Error::Forbidden(message)
+            | Error::BadRequest(message)
             | Error::NotFound(message)
             | Error::Conflict(message)
             | Error::Unprocessable(message)

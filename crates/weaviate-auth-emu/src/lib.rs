@@ -42,7 +42,10 @@
 //! * Schema and objects are a small in-memory store: class definitions are not completed with
 //!   Weaviate's defaults, there are no vectors, GraphQL returns `{"data":{}}`, and RBAC does not
 //!   check the "less or equal permissions" rule when creating roles.
-//! * Endpoints not listed in `rest.rs` (backups, tenants, batch, aliases, groups, …) are 404s.
+//! * Endpoints not listed in `rest.rs` (backups, tenants, batch, aliases, …) are 404s.
+//! * HEAD answers carry `Content-Length: 0` (hyper adds it); v1.38.11 sends none.
+//! * A malformed JSON body gets go-openapi's 400 shape, but the reason after `because` is serde's
+//!   wording, not Go's (`invalid character 'b' looking for beginning of object key string`).
 //! * Configuration files (YAML) are not read; only environment variables.
 
 pub mod authentication;

@@ -62,6 +62,9 @@ pub enum Op {
     UserRevoke,
     UserRoles,
     UserRolesDeprecated,
+    GroupAssign,
+    GroupRevoke,
+    GroupRoles,
 }
 
 /// A path pattern (`{}` is a parameter) and its methods. The order of the methods is the order of the
@@ -182,6 +185,18 @@ const ROUTES: &[Route] = &[
         pattern: "/v1/authz/users/{}/roles",
         methods: &[("GET", Op::UserRolesDeprecated)],
     },
+    Route {
+        pattern: "/v1/authz/groups/{}/assign",
+        methods: &[("POST", Op::GroupAssign)],
+    },
+    Route {
+        pattern: "/v1/authz/groups/{}/revoke",
+        methods: &[("POST", Op::GroupRevoke)],
+    },
+    Route {
+        pattern: "/v1/authz/groups/{}/roles/{}",
+        methods: &[("GET", Op::GroupRoles)],
+    },
 ];
 
 /// The outcome of routing: an operation with its decoded path parameters.
@@ -271,6 +286,8 @@ pub fn check_media_type(op: Op, headers: &axum::http::HeaderMap, body: &[u8]) ->
             | Op::RoleCreate
             | Op::UserAssign
             | Op::UserRevoke
+            | Op::GroupAssign
+            | Op::GroupRevoke
     );
     if !takes_body || body.is_empty() {
         return Ok(());
@@ -393,6 +410,9 @@ pub async fn handle(op: Op, ctx: Ctx<'_>) -> Result<Response, Error> {
         Op::UserAssign => user_assign(&ctx, true),
         Op::UserRevoke => user_assign(&ctx, false),
         Op::UserRoles | Op::UserRolesDeprecated => user_roles(&ctx),
+        Op::GroupAssign => group_assign(&ctx, true),
+        Op::GroupRevoke => group_assign(&ctx, false),
+        Op::GroupRoles => group_roles(&ctx),
     }
 }
 
@@ -942,10 +962,11 @@ fn roles_list(ctx: &Ctx<'_>) -> Result<Response, Error> {
 }
 
 fn rbac_of<'a>(ctx: &'a Ctx<'_>) -> Result<&'a crate::authorization::Rbac, Error> {
-    ctx.state.authorizer().rbac().ok_or_else(|| Error::Coded {
-        status: 400,
-        message: "rbac is not enabled".into(),
-    })
+    // UNCONFIRMED: the answer of role endpoints with RBAC off (the list answers `[]`, recorded).
+    ctx.state
+        .authorizer()
+        .rbac()
+        .ok_or_else(|| Error::BadRequest("rbac is not enabled".into()))
 }
 
 fn role_create(ctx: &Ctx<'_>) -> Result<Response, Error> {
@@ -999,8 +1020,50 @@ fn user_assign(ctx: &Ctx<'_>, assign: bool) -> Result<Response, Error> {
         .flatten()
         .filter_map(|r| r.as_str().map(str::to_owned))
         .collect();
-    rbac.assign(user_kind(body["userType"].as_str()), user, &roles, assign)?;
+    rbac.assign(Some(user_kind(body["userType"].as_str())), user, &roles, assign)?;
     empty(StatusCode::OK)
+}
+
+fn group_assign(ctx: &Ctx<'_>, assign: bool) -> Result<Response, Error> {
+    let rbac = rbac_of(ctx)?;
+    let group = ctx.param(0);
+    rbac.authorize(ctx.principal(), "assign_and_revoke_groups", &Resource::Groups(group.to_owned()))?;
+    let body = ctx.json()?.unwrap_or(Value::Null);
+    // Recorded on v1.38.11: only OIDC groups exist; a missing type is a 400.
+    let group_type = body["groupType"].as_str().unwrap_or("");
+    if group_type != "oidc" {
+        return Err(Error::BadRequest(format!("unknown groupType: {group_type}")));
+    }
+    let roles: Vec<String> = body["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect();
+    match rbac.assign(None, group, &roles, assign) {
+        // Recorded on v1.38.11: an unknown role is an empty 404 for groups (a texted one for users).
+        Err(crate::authorization::rbac::RoleError::Missing) => Err(Error::EmptyNotFound),
+        other => other.map_err(Error::from),
+    }?;
+    empty(StatusCode::OK)
+}
+
+fn group_roles(ctx: &Ctx<'_>) -> Result<Response, Error> {
+    let rbac = rbac_of(ctx)?;
+    let group = ctx.param(0);
+    // Recorded on v1.38.11: a caller without `read_groups` gets `[]`, not a denial.
+    if rbac
+        .authorize(ctx.principal(), "read_groups", &Resource::Groups(group.to_owned()))
+        .is_err()
+    {
+        return ok(json!([]));
+    }
+    let roles: Vec<Value> = rbac
+        .roles_of_group(group)
+        .into_iter()
+        .map(|name| json!({"name": name, "permissions": Value::Null}))
+        .collect();
+    ok(Value::Array(roles))
 }
 
 fn user_roles(ctx: &Ctx<'_>) -> Result<Response, Error> {

@@ -59,6 +59,8 @@ pub enum Resource {
     Users(String),
     /// A role: `roles/<name>`.
     Roles(String),
+    /// An OIDC group (role assignment): `groups/<g>`.
+    Groups(String),
     /// Node status: `nodes/verbosity/minimal`.
     Nodes,
     /// Cluster statistics: `cluster/*`.
@@ -73,6 +75,7 @@ impl Resource {
             Resource::Data(c) => format!("data/collections/{c}/shards/*/objects/*"),
             Resource::Users(u) => format!("users/{u}"),
             Resource::Roles(r) => format!("roles/{r}"),
+            Resource::Groups(g) => format!("groups/{g}"),
             Resource::Nodes => "nodes/verbosity/minimal".to_owned(),
             Resource::Cluster => "cluster/*".to_owned(),
         }
@@ -85,6 +88,7 @@ impl Resource {
             Resource::Data(_) => "data",
             Resource::Users(_) => "users",
             Resource::Roles(_) => "roles",
+            Resource::Groups(_) => "groups",
             Resource::Nodes => "nodes",
             Resource::Cluster => "cluster",
         }
@@ -97,6 +101,8 @@ impl Resource {
             Resource::Data(c) => format!("[[Domain: data, Collection: {c}, Tenant: *, Object: *]]"),
             Resource::Users(u) => format!("[[Domain: users, User: {u}]]"),
             Resource::Roles(r) => format!("[[Domain: roles, Role: {r}]]"),
+            // Recorded on v1.38.11: group denials print an empty list.
+            Resource::Groups(_) => "[]".to_owned(),
             // UNCONFIRMED: never observed on v1.38.11.
             Resource::Nodes => "[[Domain: nodes, Verbosity: minimal]]".to_owned(),
             Resource::Cluster => "[[Domain: cluster]]".to_owned(),

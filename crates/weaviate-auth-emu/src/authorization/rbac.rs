@@ -94,6 +94,7 @@ fn grants(permission: &Value, action: &str, resource: &Resource) -> bool {
         Resource::Data(c) => glob(&field("data", "collection"), c),
         Resource::Users(u) => glob(&field("users", "users"), u),
         Resource::Roles(r) => glob(&field("roles", "role"), r),
+        Resource::Groups(g) => glob(&field("groups", "group"), g),
         Resource::Nodes | Resource::Cluster => true,
     }
 }
@@ -110,8 +111,10 @@ struct State {
 pub enum RoleError {
     /// 409 `role with name <n> already exists`.
     Exists(String),
-    /// 400 `you can not delete built-in role <n>` (and other built-in changes).
+    /// 400 `you can not delete built-in role <n>`.
     BuiltIn(String),
+    /// 403: `root` and `read-only` are assigned by the environment only; holds the full text.
+    EnvOnly(String),
     /// 404 `one or more of the roles requested doesn't exist`.
     Missing,
     /// 404, empty body: unknown role.
@@ -122,7 +125,8 @@ impl From<RoleError> for Error {
     fn from(e: RoleError) -> Error {
         match e {
             RoleError::Exists(name) => Error::Conflict(format!("role with name {name} already exists")),
-            RoleError::BuiltIn(message) => Error::Coded { status: 400, message },
+            RoleError::BuiltIn(message) => Error::BadRequest(message),
+            RoleError::EnvOnly(message) => Error::Forbidden(message),
             RoleError::Missing => Error::NotFound("one or more of the roles requested doesn't exist".into()),
             RoleError::Unknown => Error::EmptyNotFound,
         }
@@ -259,16 +263,24 @@ impl Rbac {
         Ok(())
     }
 
-    /// Assigns (or with `assign == false`, revokes) roles of a user subject.
-    pub fn assign(&self, kind: UserKind, user: &str, roles: &[String], assign: bool) -> Result<(), RoleError> {
+    /// Assigns (or with `assign == false`, revokes) roles of a user (`Some(kind)`) or of an OIDC
+    /// group (`None`).
+    pub fn assign(&self, kind: Option<UserKind>, subject: &str, roles: &[String], assign: bool) -> Result<(), RoleError> {
+        if let Some(r) = roles.iter().find(|r| ENV_ONLY.contains(&r.as_str())) {
+            // Recorded on v1.38.11.
+            let verb = if assign { "assigning" } else { "revoking" };
+            return Err(RoleError::EnvOnly(format!(
+                "{verb}: modifying '{r}' role or changing its assignments is not allowed"
+            )));
+        }
         let mut state = self.lock();
         if roles.iter().any(|r| !state.roles.contains_key(r)) {
             return Err(RoleError::Missing);
         }
-        if let Some(r) = roles.iter().find(|r| ENV_ONLY.contains(&r.as_str())) {
-            return Err(RoleError::BuiltIn(format!("you can not assign or revoke built-in role {r}")));
-        }
-        let held = state.users.entry((kind, user.to_owned())).or_default();
+        let held = match kind {
+            Some(kind) => state.users.entry((kind, subject.to_owned())).or_default(),
+            None => state.groups.entry(subject.to_owned()).or_default(),
+        };
         for role in roles {
             if assign {
                 held.insert(role.clone());
@@ -277,6 +289,11 @@ impl Rbac {
             }
         }
         Ok(())
+    }
+
+    /// The roles of an OIDC group.
+    pub fn roles_of_group(&self, group: &str) -> BTreeSet<String> {
+        self.lock().groups.get(group).cloned().unwrap_or_default()
     }
 
     /// Removes every assignment of a subject (a deleted DB user).

@@ -180,10 +180,7 @@ async fn s4_3_root_role_is_visible_only_to_root_users_and_built_ins_cannot_be_de
         )
     );
     let del = env.send("DELETE", "/v1/authz/roles/viewer", Some("root-key"), None).await;
-    assert_eq!(
-        (del.status, del.message().as_str()),
-        (400, "you can not delete built-in role viewer")
-    );
+    assert_eq!((del.status, del.error().as_str()), (400, "you can not delete built-in role viewer"));
     assert_eq!(env.get("/v1/authz/roles/nope", Some("root-key")).await.status, 404);
     let assign = env
         .send(
@@ -267,4 +264,93 @@ async fn s6_3_root_users_are_protected_and_only_root_sees_first_letters_or_impor
     // Deleting a user removes its role assignments.
     assert_eq!(env.send("DELETE", "/v1/users/db/bob", Some("root-key"), None).await.status, 204);
     assert_eq!(env.get("/v1/authz/users/bob/roles/db", Some("root-key")).await.json(), json!([]));
+}
+
+#[tokio::test]
+async fn s4_3_root_and_read_only_are_assigned_by_the_environment_only() {
+    // Compared with v1.38.11.
+    let env = Env::start(&rbac()).await;
+    for (path, verb, role) in [
+        ("/v1/authz/users/plain-user/assign", "assigning", "root"),
+        ("/v1/authz/users/plain-user/revoke", "revoking", "root"),
+        ("/v1/authz/users/plain-user/assign", "assigning", "read-only"),
+    ] {
+        let a = env
+            .send("POST", path, Some("root-key"), Some(json!({"roles": [role], "userType": "db"})))
+            .await;
+        assert_eq!(
+            (a.status, a.error()),
+            (
+                403,
+                format!("{verb}: modifying '{role}' role or changing its assignments is not allowed")
+            )
+        );
+    }
+    let ok = env
+        .send(
+            "POST",
+            "/v1/authz/users/plain-user/assign",
+            Some("root-key"),
+            Some(json!({"roles": ["viewer"]})),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "userType defaults to db");
+    assert_eq!(
+        env.get("/v1/authz/users/plain-user/roles/db", Some("root-key")).await.json(),
+        json!([{"name": "viewer", "permissions": null}])
+    );
+}
+
+#[tokio::test]
+async fn s4_3_group_role_assignment() {
+    // Compared with v1.38.11: the empty-list denial, the 400 for a missing type, the empty 404.
+    let env = Env::start(&rbac()).await;
+    let body = json!({"roles": ["viewer"], "groupType": "oidc"});
+    let denied = env
+        .send("POST", "/v1/authz/groups/devs/assign", Some("plain-key"), Some(body.clone()))
+        .await;
+    assert_eq!(denied.error(), denial("plain-user", "assign_and_revoke_groups", "[]"));
+    let untyped = env
+        .send(
+            "POST",
+            "/v1/authz/groups/devs/assign",
+            Some("root-key"),
+            Some(json!({"roles": ["viewer"]})),
+        )
+        .await;
+    assert_eq!((untyped.status, untyped.error().as_str()), (400, "unknown groupType: "));
+    let unknown = env
+        .send(
+            "POST",
+            "/v1/authz/groups/devs/assign",
+            Some("root-key"),
+            Some(json!({"roles": ["nope"], "groupType": "oidc"})),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.body.as_str()), (404, ""));
+    assert_eq!(
+        env.send("POST", "/v1/authz/groups/devs/assign", Some("root-key"), Some(body.clone()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        env.get("/v1/authz/groups/devs/roles/oidc", Some("root-key")).await.json(),
+        json!([{"name": "viewer", "permissions": null}])
+    );
+    assert_eq!(
+        env.get("/v1/authz/groups/devs/roles/oidc", Some("plain-key")).await.json(),
+        json!([]),
+        "no read_groups: empty, not denied"
+    );
+    assert_eq!(
+        env.send("POST", "/v1/authz/groups/devs/revoke", Some("root-key"), Some(body))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        env.get("/v1/authz/groups/devs/roles/oidc", Some("root-key")).await.json(),
+        json!([])
+    );
 }
