@@ -354,3 +354,36 @@ async fn s4_3_group_role_assignment() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn s5_1_authz_endpoints_without_rbac_act_as_an_empty_store() {
+    // Compared with v1.38.11 (anonymous only, no authorizer).
+    let env = Env::start(&[]).await;
+    assert_eq!(env.get("/v1/authz/roles", None).await.body, "[]\n");
+    let role = json!({"name": "x", "permissions": [{"action": "read_collections", "collections": {"collection": "*"}}]});
+    let created = env.send("POST", "/v1/authz/roles", None, Some(role)).await;
+    assert_eq!((created.status, created.body.as_str()), (200, ""));
+    assert_eq!(env.get("/v1/authz/roles", None).await.body, "[]\n", "nothing was kept");
+    let get = env.get("/v1/authz/roles/viewer", None).await;
+    assert_eq!((get.status, get.body.as_str()), (404, ""));
+    let roles = env.get("/v1/authz/users/u/roles/db", None).await;
+    assert_eq!((roles.status, roles.body.as_str()), (200, ""));
+    let assign = env
+        .send("POST", "/v1/authz/users/u/assign", None, Some(json!({"roles": ["viewer"]})))
+        .await;
+    assert_eq!(
+        (assign.status, assign.error().as_str()),
+        (404, "one or more of the roles requested doesn't exist")
+    );
+    let empty = env.send("POST", "/v1/authz/users/u/assign", None, Some(json!({"roles": []}))).await;
+    assert_eq!((empty.status, empty.error().as_str()), (400, "roles can not be empty"));
+    let group = env
+        .send(
+            "POST",
+            "/v1/authz/groups/g/assign",
+            None,
+            Some(json!({"roles": ["viewer"], "groupType": "oidc"})),
+        )
+        .await;
+    assert_eq!((group.status, group.body.as_str()), (404, ""));
+}
