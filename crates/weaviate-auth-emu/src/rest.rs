@@ -781,15 +781,17 @@ fn db_users_list(ctx: &Ctx<'_>) -> Result<Response, Error> {
     let last = include_last_used(ctx);
     let authorizer = ctx.state.authorizer();
     let mut out = Vec::new();
-    if is_root(ctx) {
-        // Recorded on v1.38.11: root callers see static users first, in configuration order.
-        for user in env_users(ctx) {
-            out.extend(user_info(ctx, &user, true, last));
-        }
-    }
+    // v1.38.11 lists DB users in no fixed order (observed: not alphabetical); here by id.
     for record in ctx.state.db_users().list() {
         if authorizer.allows(ctx.principal(), Verb::Read, &Resource::Users(record.id.clone())) {
             out.extend(user_info(ctx, &record.id, false, last));
+        }
+    }
+    if is_root(ctx) {
+        // Recorded on v1.38.11: root callers also see static users, after the DB users, in
+        // configuration order.
+        for user in env_users(ctx) {
+            out.extend(user_info(ctx, &user, true, last));
         }
     }
     ok(Value::Array(out))

@@ -258,6 +258,18 @@ async fn s6_3_root_users_are_protected_and_only_root_sees_first_letters_or_impor
     assert_eq!(by_root.status, 201, "the same import by root succeeds");
     let seen_by_bob = env.get("/v1/users/db/bob", bob).await.json();
     assert_eq!(seen_by_bob.get("apiKeyFirstLetters"), None);
+    let listed = env.get("/v1/users/db", Some("root-key")).await.json();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|u| u["userId"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["bob", "plain-user", "root-user", "view-user", "admin-user"],
+        "DB users, then static ones"
+    );
     let seen_by_root = env.get("/v1/users/db/bob", Some("root-key")).await.json();
     assert_eq!(seen_by_root["apiKeyFirstLetters"].as_str().map(str::len), Some(3));
     assert_eq!(seen_by_root["roles"], json!(["admin"]));
