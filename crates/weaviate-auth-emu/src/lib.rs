@@ -30,6 +30,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Found on the real v1.38.11 and followed here, beyond the written spec: `NAMESPACES_ENABLED` first
+//! needs `DISABLE_GRAPHQL=true`; a class-filtered `GET /v1/objects` wraps its denial as
+//! `msg:<d> code:403 err:<d>`; GraphQL checks `R` on every collection first, with an "introspection"
+//! prefix; gRPC `Aggregate` denials start with `parse params: `; `TenantsGet` on a missing class says
+//! `class not found`; reading or creating a role prefixes its denial with `can only create roles
+//! with less or equal permissions as the current user: `; group denials print `[]` as resource;
+//! `root`/`read-only` assignments are 403s; static users never show `apiKeyFirstLetters`; root
+//! callers get DB users before static users; `includeLastUsedTime=1` counts as true; without RBAC,
+//! `/v1/authz` acts as an empty role store; a duplicate class's 422 body has `"allowed":null`.
+//!
 //! Known gaps:
 //! * gRPC is minimal (`grpc.rs`): health, authentication of every `weaviate.v1.Weaviate` call, and
 //!   `Search`/`Aggregate`/`TenantsGet`/an empty `BatchObjects`; replies carry no results.

@@ -517,15 +517,15 @@ fn schema_create(ctx: &Ctx<'_>) -> Result<Response, Error> {
     if name.is_empty() {
         return Err(Error::Unprocessable("'' is not a valid class name".into()));
     }
-    let created = ctx
-        .state
-        .store()
-        .create_class(&name, body.unwrap_or(Value::Null))
-        .map_err(|e| match e {
-            StoreError::Exists(m) => Error::Unprocessable(m),
-            StoreError::Missing => Error::Internal("class vanished".into()),
-        })?;
-    ok(created)
+    match ctx.state.store().create_class(&name, body.unwrap_or(Value::Null)) {
+        Ok(created) => ok(created),
+        // Recorded on v1.38.11: this 422 carries an extra `"allowed":null`.
+        Err(StoreError::Exists(m)) => Ok(json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"allowed": null, "error": [{"message": m}]}),
+        )),
+        Err(StoreError::Missing) => Err(Error::Internal("class vanished".into())),
+    }
 }
 
 fn class_get(ctx: &Ctx<'_>) -> Result<Response, Error> {

@@ -46,7 +46,7 @@ impl Store {
     pub fn create_class(&self, name: &str, mut definition: Value) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         if inner.classes.keys().any(|c| c.eq_ignore_ascii_case(name)) {
-            return Err(StoreError::Exists(format!("class name {name:?} already exists")));
+            return Err(StoreError::Exists(format!("class name {name} already exists")));
         }
         if let Some(obj) = definition.as_object_mut() {
             obj.entry("properties").or_insert_with(|| json!([]));

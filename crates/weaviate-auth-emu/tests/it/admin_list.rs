@@ -29,7 +29,18 @@ async fn s4_2_read_only_user_reads_but_cannot_write() {
         (denied.status, denied.error()),
         (403, denial("ro-user", "C", "schema/collections/Foo/shards/#"))
     );
-    assert_eq!(env.send("POST", "/v1/schema", Some("admin-key"), Some(class)).await.status, 200);
+    assert_eq!(
+        env.send("POST", "/v1/schema", Some("admin-key"), Some(class.clone())).await.status,
+        200
+    );
+    let again = env.send("POST", "/v1/schema", Some("admin-key"), Some(class)).await;
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (
+            422,
+            "{\"allowed\":null,\"error\":[{\"message\":\"class name Foo already exists\"}]}\n"
+        )
+    );
     assert_eq!(env.get("/v1/schema/Foo", Some("ro-key")).await.status, 200);
     let object = json!({"class": "Foo", "properties": {"a": "b"}});
     let denied = env.send("POST", "/v1/objects", Some("ro-key"), Some(object.clone())).await;
