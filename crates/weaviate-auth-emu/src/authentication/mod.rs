@@ -206,6 +206,23 @@ mod tests {
     }
 
     #[test]
+    fn s2_3_check_choice_table() {
+        let config = |vars: &[(&str, &str)]| Config::from_vars(vars.iter().copied()).expect("a valid config");
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3QtdXNlciJ9.c2lnbmF0dXJl";
+        let keys = config(&[("AUTHENTICATION_APIKEY_ENABLED", "true")]);
+        let db = config(&[("AUTHENTICATION_DB_USERS_ENABLED", "true")]);
+        let oidc = config(&[("AUTHENTICATION_OIDC_ENABLED", "true")]);
+        let both = config(&[("AUTHENTICATION_OIDC_ENABLED", "true"), ("AUTHENTICATION_DB_USERS_ENABLED", "true")]);
+        let none = config(&[]);
+        assert_eq!((choose(&keys, jwt), choose(&keys, "k")), (Method2_3::ApiKey, Method2_3::ApiKey));
+        assert_eq!(choose(&db, jwt), Method2_3::ApiKey);
+        assert_eq!((choose(&oidc, jwt), choose(&oidc, "k")), (Method2_3::Oidc, Method2_3::Oidc));
+        // Both on: per token, by the malformed-JWT rule (a JWT-shaped static key goes to OIDC only).
+        assert_eq!((choose(&both, jwt), choose(&both, "k")), (Method2_3::Oidc, Method2_3::ApiKey));
+        assert_eq!(choose(&none, jwt), Method2_3::NoScheme);
+    }
+
+    #[test]
     fn s2_3_malformed_jwt_rule() {
         let h = RAW_URL.encode(br#"{"alg":"RS256"}"#);
         let p = RAW_URL.encode(br#"{"sub":"x"}"#);
