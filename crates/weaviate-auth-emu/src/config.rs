@@ -19,8 +19,8 @@ pub fn parse_list(value: &str) -> Vec<String> {
     value.split(',').map(str::to_owned).collect()
 }
 
-/// Static API keys (`AUTHENTICATION_APIKEY_*`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Static API keys (`AUTHENTICATION_APIKEY_*`). `Debug` prints users, never keys.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ApiKeyConfig {
     /// `AUTHENTICATION_APIKEY_ENABLED`.
     pub enabled: bool,
@@ -28,6 +28,19 @@ pub struct ApiKeyConfig {
     pub allowed_keys: Option<Vec<String>>,
     /// `AUTHENTICATION_APIKEY_USERS`; `None` when unset or when the switch is off.
     pub users: Option<Vec<String>>,
+}
+
+impl fmt::Debug for ApiKeyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyConfig")
+            .field("enabled", &self.enabled)
+            .field(
+                "allowed_keys",
+                &self.allowed_keys.as_ref().map(|k| format!("[{} redacted]", k.len())),
+            )
+            .field("users", &self.users)
+            .finish()
+    }
 }
 
 impl ApiKeyConfig {
@@ -426,6 +439,17 @@ mod tests {
         for no in ["yes", "TRUE ", " true", "", "0", "false", "y"] {
             assert!(!parse_bool(no), "{no:?}");
         }
+    }
+
+    #[test]
+    fn s3_1_debug_output_never_shows_static_keys() {
+        let c = ApiKeyConfig {
+            enabled: true,
+            allowed_keys: Some(vec!["top-secret".into()]),
+            users: Some(vec!["u".into()]),
+        };
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("top-secret") && printed.contains("[1 redacted]"), "{printed}");
     }
 
     #[test]
