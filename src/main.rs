@@ -25,6 +25,13 @@ enum Command {
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
     /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
     Idp(IdpArgs),
+    /// Serve the Weaviate auth emulation, configured by Weaviate's own environment variables.
+    ///
+    /// Reads AUTHENTICATION_* and AUTHORIZATION_* from the process environment exactly as Weaviate
+    /// v1.38.11 does. Once it accepts connections it prints one JSON line on stdout:
+    /// {"event":"ready","rest":"http://ADDR","grpc":null}. A configuration Weaviate would refuse
+    /// makes it log Weaviate's message and exit with status 1. It stops on SIGTERM or Ctrl-C.
+    Weaviate(WeaviateArgs),
     /// Run the provider's honesty self-check (P26) against an embedded provider.
     ///
     /// Starts the built-in provider in-process on a free loopback port, then exercises every
@@ -32,6 +39,16 @@ enum Command {
     /// authentication methods, signing algorithms, PKCE methods) over HTTP. Prints one progress
     /// line per check on stderr and the report on stdout; exits non-zero if any check fails.
     Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct WeaviateArgs {
+    /// REST address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// gRPC address (HTTP/2 cleartext); no gRPC listener when absent.
+    #[arg(long)]
+    grpc_listen: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,8 +152,52 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Command::Idp(args) => rt.block_on(run_idp(args)),
+        Command::Weaviate(args) => rt.block_on(run_weaviate(args)),
         Command::Conformance(args) => rt.block_on(run_conformance(args)),
     }
+}
+
+async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
+    use weaviate_auth_emu::{AppState, Config, StartupError, StartupStage};
+    // A refused start is logged as Weaviate logs it (one JSON line on stderr) and exits with 1.
+    fn refuse(e: StartupError) -> ! {
+        let (action, level) = match e.stage {
+            StartupStage::LoadConfig => ("startup", "error"),
+            StartupStage::OidcInit => ("oidc_init", "fatal"),
+            StartupStage::ApiKeysInit => ("api_keys_init", "fatal"),
+            _ => ("startup", "fatal"),
+        };
+        eprintln!("{}", serde_json::json!({"action": action, "level": level, "msg": e.message}));
+        std::process::exit(1);
+    }
+    // vars_os: a variable that is not UTF-8 must not panic; it cannot be one of Weaviate's anyway.
+    let vars = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
+    let config = Config::from_vars(vars).unwrap_or_else(|e| refuse(e));
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let rest = format!("http://{addr}");
+    let state = AppState::start(config, rest.clone()).await.unwrap_or_else(|e| refuse(e));
+    let mut grpc = serde_json::Value::Null;
+    if let Some(grpc_listen) = &args.grpc_listen {
+        let grpc_listener = tokio::net::TcpListener::bind(grpc_listen)
+            .await
+            .with_context(|| format!("listening on {grpc_listen}"))?;
+        let grpc_addr = grpc_listener.local_addr().context("reading the bound gRPC address")?;
+        grpc = serde_json::Value::String(grpc_addr.to_string());
+        tokio::spawn(weaviate_auth_emu::serve_grpc(grpc_listener, state.clone(), shutdown_signal()?));
+    }
+    tracing::info!(%addr, grpc = %grpc, "weaviate emulation listening");
+    let ready = serde_json::json!({"event": "ready", "rest": rest, "grpc": grpc});
+    let shutdown = shutdown_signal()?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{ready}");
+    }
+    weaviate_auth_emu::serve(listener, state, shutdown).await.context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {

@@ -1,4 +1,6 @@
-//! Root integration tests: they spawn the built `oidc-harness` binary, as a user or CI would.
+//! Root integration tests: one binary, one module per area. They spawn the built `oidc-harness`
+//! binary or drive real clients, as a user or CI would.
 
 mod authlib;
 mod cli;
+mod clients;

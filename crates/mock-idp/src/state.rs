@@ -1,4 +1,4 @@
-//! `AppState`: the tenants of one provider process, by name.
+//! `AppState`: the tenants of one provider process, in configuration order.
 //!
 //! Tenants keep the order of the configuration (runtime ones are appended), so "the first
 //! tenant" of a `MockIdp` is the first one configured. The list is behind a std `RwLock` that is only held to look a tenant up or to add or remove

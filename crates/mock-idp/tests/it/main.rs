@@ -1,6 +1,7 @@
 //! Integration tests of the mock provider: real sockets on port 0, one test binary.
 //! Each module is named after the part of the checklist (oidc-provider.md) it covers.
 
+mod accounts;
 mod authorize;
 mod control;
 mod discovery;

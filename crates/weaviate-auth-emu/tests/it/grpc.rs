@@ -1,0 +1,227 @@
+//! Spec 5.2 and 7.2: gRPC authentication and authorization, through a plain HTTP/2 client.
+//! Every expected status and message was compared with v1.38.11 (raw calls with Python grpcio).
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+
+use crate::support::{with, Env, STATIC_KEYS};
+
+/// A gRPC answer: code, message, and the reply message when OK.
+#[derive(Debug, PartialEq, Eq)]
+struct Reply {
+    code: u32,
+    message: String,
+    body: Vec<u8>,
+}
+
+fn decode_message(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&value[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn call(env: &Env, method: &str, message: &[u8], authorization: Option<&str>) -> Reply {
+    let stream = tokio::net::TcpStream::connect(env.weaviate.grpc_addr())
+        .await
+        .expect("the gRPC port accepts connections");
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .expect("an HTTP/2 handshake");
+    tokio::spawn(conn);
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&u32::try_from(message.len()).expect("a small message").to_be_bytes());
+    frame.extend_from_slice(message);
+    let mut req = hyper::Request::post(format!("http://{}{method}", env.weaviate.grpc_addr()))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(value) = authorization {
+        req = req.header("authorization", value);
+    }
+    let req = req.body(Full::new(Bytes::from(frame))).expect("a valid request");
+    let resp = sender.send_request(req).await.expect("a gRPC answer");
+    let headers = resp.headers().clone();
+    let collected = resp.into_body().collect().await.expect("a readable body");
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let status = trailers
+        .get("grpc-status")
+        .or_else(|| headers.get("grpc-status"))
+        .expect("a grpc-status");
+    let message = trailers
+        .get("grpc-message")
+        .or_else(|| headers.get("grpc-message"))
+        .map(|v| v.to_str().unwrap_or(""));
+    let body = collected.to_bytes().to_vec();
+    Reply {
+        code: status.to_str().unwrap_or("").parse().expect("a numeric status"),
+        message: decode_message(message.unwrap_or("")),
+        body: body.get(5..).map(<[u8]>::to_vec).unwrap_or_default(),
+    }
+}
+
+fn collection(name: &str) -> Vec<u8> {
+    let mut m = vec![0x0a, u8::try_from(name.len()).expect("a short name")];
+    m.extend_from_slice(name.as_bytes());
+    m
+}
+
+fn admin_list() -> Vec<(&'static str, &'static str)> {
+    with(
+        &STATIC_KEYS,
+        &[
+            ("AUTHORIZATION_ADMINLIST_ENABLED", "true"),
+            ("AUTHORIZATION_ADMINLIST_USERS", "admin-user"),
+            ("AUTHORIZATION_ADMINLIST_READONLY_USERS", "ro-user"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn s5_2_health_needs_no_credentials_and_ignores_service() {
+    let env = Env::start(&STATIC_KEYS).await;
+    for (service, auth) in [
+        (&b""[..], None),
+        (&b"\x0a\x1c/grpc.health.v1.Health/Check"[..], Some("Bearer wrong")),
+    ] {
+        let reply = call(&env, "/grpc.health.v1.Health/Check", service, auth).await;
+        assert_eq!((reply.code, reply.body.as_slice()), (0, &[0x08, 0x01][..]), "SERVING");
+    }
+    let list = call(&env, "/grpc.health.v1.Health/List", b"", None).await;
+    assert_eq!(list.code, 0);
+}
+
+#[tokio::test]
+async fn s5_2_unary_auth_failures_are_unknown_with_extract_auth() {
+    let env = Env::start(&admin_list()).await;
+    let foo = collection("Foo");
+    for auth in [None, Some("Bearer wrong"), Some("bearer admin-key"), Some("Bearer ")] {
+        let reply = call(&env, "/weaviate.v1.Weaviate/Search", &foo, auth).await;
+        assert_eq!(
+            (reply.code, reply.message.as_str()),
+            (2, "extract auth: unauthorized: invalid api key"),
+            "{auth:?}"
+        );
+    }
+    // The same call with a good key gets past authentication.
+    let ok = call(&env, "/weaviate.v1.Weaviate/Search", &foo, Some("Bearer admin-key")).await;
+    assert_eq!((ok.code, ok.message.as_str()), (2, "could not find class Foo in schema"));
+}
+
+#[tokio::test]
+async fn s5_2_streaming_auth_failures_are_unauthenticated() {
+    let env = Env::start(&admin_list()).await;
+    let watch = call(&env, "/grpc.health.v1.Health/Watch", b"", None).await;
+    assert_eq!((watch.code, watch.message.as_str()), (16, "unauthorized: invalid api key"));
+    let stream = call(&env, "/weaviate.v1.Weaviate/BatchStream", b"", Some("Bearer wrong")).await;
+    assert_eq!((stream.code, stream.message.as_str()), (16, "unauthorized: invalid api key"));
+    assert_eq!(
+        call(&env, "/grpc.health.v1.Health/Watch", b"", Some("Bearer admin-key")).await.code,
+        0
+    );
+}
+
+#[tokio::test]
+async fn s5_2_empty_bearer_with_anonymous_and_no_method() {
+    // Spec 5.2: `Bearer ` is checked even with anonymous on; no method configured → this text.
+    let env = Env::start(&[]).await;
+    let text = "no authentication scheme is configured (API Key or OIDC), but an 'Authorization' header was provided. Please configure an auth scheme or remove the header for anonymous access";
+    let unary = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ")).await;
+    assert_eq!((unary.code, unary.message), (2, format!("extract auth: {text}")));
+    let streaming = call(&env, "/weaviate.v1.Weaviate/BatchStream", b"", Some("Bearer ")).await;
+    assert_eq!((streaming.code, streaming.message.as_str()), (16, text));
+    assert_eq!(
+        call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), None).await.message,
+        "could not find class Foo in schema"
+    );
+}
+
+#[tokio::test]
+async fn s5_2_denials_are_permission_denied_before_existence() {
+    let env = Env::start(&admin_list()).await;
+    env.send("POST", "/v1/schema", Some("admin-key"), Some(json!({"class": "Foo"})))
+        .await;
+    let denial = |c: &str| {
+        format!("adminlist: authorization, forbidden action: user 'other-user' has insufficient permissions to R [data/collections/{c}/shards/*/objects/*]")
+    };
+    for c in ["Foo", "Nope"] {
+        let reply = call(&env, "/weaviate.v1.Weaviate/Search", &collection(c), Some("Bearer other-key")).await;
+        assert_eq!((reply.code, reply.message), (7, denial(c)));
+    }
+    let agg = call(
+        &env,
+        "/weaviate.v1.Weaviate/Aggregate",
+        &collection("Foo"),
+        Some("Bearer other-key"),
+    )
+    .await;
+    assert_eq!((agg.code, agg.message), (7, format!("parse params: {}", denial("Foo"))));
+    assert_eq!(
+        call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ro-key"))
+            .await
+            .code,
+        0
+    );
+}
+
+#[tokio::test]
+async fn s5_2_tenants_get_never_denies() {
+    let env = Env::start(&admin_list()).await;
+    env.send("POST", "/v1/schema", Some("admin-key"), Some(json!({"class": "Foo"})))
+        .await;
+    let prefix = "get tenants: failed to execute query: could not get tenants: could not get tenants: ";
+    let reply = call(
+        &env,
+        "/weaviate.v1.Weaviate/TenantsGet",
+        &collection("Foo"),
+        Some("Bearer other-key"),
+    )
+    .await;
+    assert_eq!(
+        (reply.code, reply.message),
+        (2, format!("{prefix}multi-tenancy is not enabled for class \"Foo\""))
+    );
+    let missing = call(&env, "/weaviate.v1.Weaviate/TenantsGet", &collection("Nope"), Some("Bearer ro-key")).await;
+    assert_eq!(missing.message, format!("{prefix}class not found"));
+}
+
+#[tokio::test]
+async fn s5_2_deactivated_db_user_over_grpc() {
+    // Spec 6.3 lifecycle effects hold on gRPC too.
+    let env = Env::start(&with(&STATIC_KEYS, &[("AUTHENTICATION_DB_USERS_ENABLED", "true")])).await;
+    let created = env.send("POST", "/v1/users/db/alice", Some("admin-key"), None).await.json();
+    let key = format!("Bearer {}", created["apikey"].as_str().expect("a key"));
+    env.send("POST", "/v1/users/db/alice/deactivate", Some("admin-key"), None).await;
+    let reply = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some(&key)).await;
+    assert_eq!(reply.message, "extract auth: unauthorized: invalid api key: user deactivated");
+    env.send("POST", "/v1/users/db/alice/activate", Some("admin-key"), None).await;
+    assert_eq!(
+        call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some(&key))
+            .await
+            .message,
+        "could not find class Foo in schema"
+    );
+}
+
+#[tokio::test]
+async fn s5_2_unknown_methods_are_unimplemented_without_auth() {
+    let env = Env::start(&STATIC_KEYS).await;
+    let reply = call(&env, "/weaviate.v1.Weaviate/Nope", b"", None).await;
+    assert_eq!(
+        (reply.code, reply.message.as_str()),
+        (12, "unknown method Nope for service weaviate.v1.Weaviate")
+    );
+    assert_eq!(call(&env, "/nope.Svc/X", b"", None).await.message, "unknown service nope.Svc");
+}
