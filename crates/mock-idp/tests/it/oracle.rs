@@ -14,7 +14,7 @@ use openidconnect::core::{
 use openidconnect::url::Url;
 use openidconnect::{
     AccessTokenHash, AuthType, AuthorizationCode, AuthorizationCodeHash, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    EndpointNotSet, EndpointSet, IssuerUrl, JsonWebKey, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
     RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse,
 };
 
@@ -436,4 +436,42 @@ async fn p4_openidconnect_refuses_an_id_token_of_another_tenant_for_its_issuer_a
     assert!(id_token.claims(&keys_only, no_nonce).is_err(), "tenant keys must differ (P4)");
     // The issuing tenant's relying party accepts the same token.
     assert!(id_token.claims(&client.id_token_verifier(), no_nonce).is_ok());
+}
+
+#[tokio::test]
+async fn p83_openidconnect_refreshes_after_key_rotation_and_verifies_against_the_new_jwks_only() {
+    // Arrange: tokens under the original key, then a rotation that also unpublishes it.
+    let idp = MockIdp::start().await;
+    let http = http();
+    let before = weaviate(&idp, &http).await;
+    let first = password(&before, &http, "admin", "admin-pass", "openid offline_access").await;
+    let old_kid = first
+        .id_token()
+        .expect("an ID token")
+        .signing_key(&before.id_token_verifier())
+        .map(|k| k.key_id().cloned());
+    idp.rotate_keys(mock_idp::rotation::RotateKeys {
+        publish_old: Some(false),
+        seed: Some("oracle-p83".into()),
+        ..Default::default()
+    })
+    .expect("the tenant rotates its key");
+    // Act: refresh, then discover again as a relying party would after a kid miss.
+    let second = before
+        .exchange_refresh_token(first.refresh_token().expect("a refresh token"))
+        .expect("a token endpoint")
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("P83: refresh after rotation failed: {e:?}"));
+    let after = weaviate(&idp, &http).await;
+    // Assert: the refreshed ID token is signed with a key the old JWKS does not have, and
+    // verifies (signature, iss, aud, at_hash) against the new JWKS.
+    let id_token = second.id_token().expect("a refreshed ID token");
+    assert!(
+        id_token.claims(&before.id_token_verifier(), no_nonce).is_err(),
+        "the old JWKS must not verify the new key"
+    );
+    assert_at_hash(id_token, &after.id_token_verifier(), &second, no_nonce);
+    let new_kid = id_token.signing_key(&after.id_token_verifier()).map(|k| k.key_id().cloned());
+    assert_ne!(new_kid.ok(), old_kid.ok(), "the signing kid changed");
 }
