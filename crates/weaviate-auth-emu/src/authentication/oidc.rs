@@ -31,15 +31,28 @@
 //! - The HTTP status text is the canonical reason phrase (Go prints the server's own phrase).
 //!   Transport errors are shaped like Go's (`Get "<url>": dial tcp <host:port>: connect:
 //!   connection refused`) for refusals and timeouts; other transport errors carry reqwest's text.
-//! - ES512 (P-521) is advertised-and-allowed as in go-oidc but can never verify: the Rust
-//!   crypto backend has no P-521. RSA keys under 2048 bits never verify (Go accepts 1024), and
-//!   PS* signatures must use a salt as long as the hash (Go accepts any salt length).
+//! - Signature primitives come from `jsonwebtoken` (aws-lc), which is stricter than Go in three
+//!   places, each confirmed on v1.38.11 to be *accepted* by the real server: ES512 (P-521) is
+//!   allowed when advertised but never verifies here (no P-521 in the backend); RSA keys of
+//!   1024 bits never verify here (aws-lc wants 2048+); PS* signatures must use a salt as long
+//!   as the hash here (Go's `VerifyPSS` accepts any salt length).
 //! - A token starting with `{` (go-jose's JSON serialization) is not supported; it fails the
 //!   three-part check instead.
 //! - go-jose iterates header members in random order; with two bad members the real server
 //!   reports either, this module the first in the header. `x5c` certificates are checked for
-//!   base64 and DER shape only, and Go's `%q` treats unassigned code points as unprintable
-//!   (here: printable).
+//!   base64 and DER shape only (a bad base64 is always reported at byte 0), the embedded `jwk`
+//!   goes through this module's JWK rules, and Go's `%q` treats unassigned code points as
+//!   unprintable (here: printable).
+//!
+//! # Confirmed against Weaviate v1.38.11 (besides the texts the spec already marks verified)
+//! Dotted claim names are flat keys; a JWKS with one unsupported key (unknown `kty`, OKP
+//! X25519) fails as a whole and leaves the cache as it was; `crit: []` and `crit: null` verify;
+//! `b64: false` tokens signed over the raw payload verify; whitespace inside the signature is
+//! ignored; struct claim names match case-insensitively (`ISS`, `iſs`); `aud: null` is `[""]`;
+//! `iat: null` fails decoding; `exp` of `1e300` or `9223372036854775807` prints year
+//! 292277026596; the `could not extract claims` 500 for a float64 overflow anywhere; the header
+//! texts for a numeric `kid`/`alg`, a non-object header, bad `x5c` and a private embedded `jwk`;
+//! the JWKS texts for connection refused, 404, and JSON/Content-Type failures.
 //! - `oidc: could not extract claims from token` (Weaviate's 500) happens here, as in Go, when
 //!   a number anywhere in the payload overflows a float64.
 

@@ -1104,3 +1104,205 @@ async fn mock_idp_password_token_verifies_end_to_end() {
     assert_eq!(id.groups, ["admins"]);
     let _unused: AtomicU64 = AtomicU64::new(0);
 }
+
+// ---------------------------------------------------------------- confirmed on v1.38.11 (real)
+
+#[tokio::test]
+async fn step15_header_member_types_and_shapes_use_go_jose_texts() {
+    // real: every text below was observed on Weaviate v1.38.11 (go-jose v4.1.4).
+    let p = Provider::start(&[rsa_key()], &["RS256", "PS256"]).await;
+    let v = p.verifier().await;
+    let claims = Value::Object(p.claims()).to_string();
+    let kid = rsa_key().kid().as_str().to_owned();
+    let cases = [
+        (
+            r#"{"alg":"RS256","kid":123}"#.to_owned(),
+            r#"failed to unmarshal key ID: json: cannot unmarshal number into Go value of type string: "123""#,
+        ),
+        (
+            r#"{"alg":1,"kid":"k1"}"#.to_owned(),
+            r#"failed to unmarshal algorithm: json: cannot unmarshal number into Go value of type string: "1""#,
+        ),
+        (
+            "[1]".to_owned(),
+            "json: cannot unmarshal array into Go value of type jose.rawHeader",
+        ),
+        (
+            "null".to_owned(),
+            r#"unexpected signature algorithm ""; expected ["RS256" "PS256"]"#,
+        ),
+        (
+            format!(r#"{{"alg":"RS256","kid":"{kid}","x5c":["AAAA"]}}"#),
+            r#"failed to unmarshal x5c header: x509: malformed certificate: "[\"AAAA\"]""#,
+        ),
+        (
+            format!(r#"{{"alg":"RS256","kid":"{kid}","x5c":["!!"]}}"#),
+            r#"failed to unmarshal x5c header: illegal base64 data at input byte 0: "[\"!!\"]""#,
+        ),
+        (
+            format!(r#"{{"alg":"RS256","kid":"{kid}","jwk":{{"kty":"oct","k":"AAAA"}}}}"#),
+            "go-jose/go-jose: invalid embedded jwk, must be public key",
+        ),
+    ];
+    for (header, text) in cases {
+        let t = raw_token(rsa_key(), &header, &claims, Alg::RS256);
+        assert_eq!(
+            message(v.authenticate(&t).await),
+            format!("unauthorized: oidc: malformed jwt: {text}"),
+            "{header}"
+        );
+    }
+    assert_eq!(p.hits(), 0);
+    ok(v.authenticate(&raw_token(
+        rsa_key(),
+        &format!(r#"{{"alg":"RS256","kid":"{kid}","x5c":[]}}"#),
+        &claims,
+        Alg::RS256,
+    ))
+    .await);
+}
+
+#[tokio::test]
+async fn step8_field_names_fold_case_and_null_aud_is_one_empty_string() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let exp = now_s() + 600;
+    // real: `ISS` and `iſs` (long s) both fill `iss`; a null payload has issuer "".
+    for key in ["ISS", "i\u{17f}s"] {
+        let payload = format!(r#"{{"{key}":"{}","aud":"{CLIENT}","exp":{exp},"email":"a"}}"#, p.issuer());
+        ok(
+            v.authenticate(&raw_token(rsa_key(), &header_for(rsa_key(), "RS256"), &payload, Alg::RS256))
+                .await,
+        );
+    }
+    let t = raw_token(rsa_key(), &header_for(rsa_key(), "RS256"), "null", Alg::RS256);
+    assert_eq!(
+        message(v.authenticate(&t).await),
+        format!(
+            "unauthorized: oidc: id token issued by a different provider, expected \"{}\" got \"\"",
+            p.issuer()
+        )
+    );
+    // real: `"aud": null` decodes as [""].
+    let t = p.token_with(|c| {
+        c.insert("aud".into(), Value::Null);
+    });
+    assert_eq!(
+        message(v.authenticate(&t).await),
+        "unauthorized: oidc: expected audience \"weaviate\" got [\"\"]"
+    );
+    // real: `"iat": null` and `"exp": ""` fail to decode.
+    let t = p.token_with(|c| {
+        c.insert("iat".into(), Value::Null);
+    });
+    assert_eq!(
+        message(v.authenticate(&t).await),
+        r#"unauthorized: oidc: failed to unmarshal claims: strconv.ParseFloat: parsing "": invalid syntax"#
+    );
+    let t = p.token_with(|c| {
+        c.insert("exp".into(), json!(""));
+    });
+    assert_eq!(
+        message(v.authenticate(&t).await),
+        r#"unauthorized: oidc: failed to unmarshal claims: json: invalid number literal, trying to unmarshal "\"\"" into Number"#
+    );
+}
+
+#[tokio::test]
+async fn step16_whitespace_inside_the_signature_is_stripped_by_go_jose() {
+    // real: `h.p.<sig with a space inside>` is accepted (go-jose strips whitespace; go-oidc's
+    // own payload split never sees the third segment).
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let t = p.token();
+    let spaced = format!("{} {}", &t[..t.len() - 10], &t[t.len() - 10..]);
+    ok(v.authenticate(&spaced).await);
+    let s = segments(&t);
+    let in_payload = format!("{}.{} {}.{}", s[0], &s[1][..4], &s[1][4..], s[2]);
+    assert_eq!(
+        message(v.authenticate(&in_payload).await),
+        "unauthorized: oidc: malformed jwt: oidc: malformed jwt payload: illegal base64 data at input byte 4"
+    );
+}
+
+#[tokio::test]
+async fn step21_undecodable_jwks_keeps_the_cache_and_names_the_content_type() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    ok(v.authenticate(&p.token()).await);
+    let claims = Value::Object(p.claims()).to_string();
+    let unknown = raw_token(rsa_key(), r#"{"alg":"RS256","kid":"nope"}"#, &claims, Alg::RS256);
+    // real: X25519 keys are as unsupported as an unknown kty; the cache survives.
+    let body = json!({"keys": [rsa_key().public_jwk(), {"kty": "OKP", "crv": "X25519", "kid": "x", "x": "MDAw"}]}).to_string();
+    p.served.lock().unwrap().jwks_body = Some(body.clone());
+    assert_eq!(
+        message(v.authenticate(&unknown).await),
+        format!("unauthorized: failed to verify signature: fetching keys oidc: failed to decode keys: got Content-Type = application/json, but could not unmarshal as JSON: go-jose/go-jose: unsupported key type/format {body}")
+    );
+    ok(v.authenticate(&p.token()).await);
+    p.served.lock().unwrap().jwks_body = Some("not json".into());
+    assert!(message(v.authenticate(&unknown).await).ends_with(
+        "failed to decode keys: got Content-Type = application/json, but could not unmarshal as JSON: invalid character 'o' in literal null (expecting 'u') not json"
+    ));
+    // (with `text/plain` the real server says `expected Content-Type = application/json, got "text/plain": ...`)
+    assert_eq!(
+        unmarshal_resp_error(Some("text/plain"), "x"),
+        "expected Content-Type = application/json, got \"text/plain\": x"
+    );
+}
+
+#[tokio::test]
+async fn step21_jwks_transport_failure_and_404_texts() {
+    // real: `fetching keys oidc: get keys failed Get "<url>": dial tcp <host:port>: connect:
+    // connection refused` (no colon after "failed") and `get keys failed: 404 Not Found ` (empty body).
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut s = p.settings();
+    s.jwks_url = Some(format!("http://127.0.0.1:{port}/jwks"));
+    let v = OidcVerifier::start(s.clone()).await.unwrap();
+    assert_eq!(
+        message(v.authenticate(&p.token()).await),
+        format!("unauthorized: failed to verify signature: fetching keys oidc: get keys failed Get \"http://127.0.0.1:{port}/jwks\": dial tcp 127.0.0.1:{port}: connect: connection refused")
+    );
+    s.jwks_url = Some(format!("{}/nothing", p.issuer()));
+    let v = OidcVerifier::start(s.clone()).await.unwrap();
+    assert_eq!(
+        message(v.authenticate(&p.token()).await),
+        "unauthorized: failed to verify signature: fetching keys oidc: get keys failed: 404 Not Found "
+    );
+    s.jwks_url = Some(format!("{}/jwks", p.issuer()));
+    ok(OidcVerifier::start(s).await.unwrap().authenticate(&p.token()).await);
+}
+
+#[tokio::test]
+async fn step27_dotted_claim_names_are_flat_keys() {
+    // real: with USERNAME_CLAIM=a.b and GROUPS_CLAIM=g.h, {"a":{"b":..}} is "doesn't contain"
+    // (500) and {"a.b":"flat","g.h":["y"]} gives username "flat", groups ["y"].
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let mut s = p.settings();
+    s.username_claim = "a.b".into();
+    s.groups_claim = Some("g.h".into());
+    let v = OidcVerifier::start(s).await.unwrap();
+    let nested = p.token_with(|c| {
+        c.insert("a".into(), json!({"b": "nested"}));
+        c.insert("g".into(), json!({"h": ["x"]}));
+    });
+    let f = v.authenticate(&nested).await.unwrap_err();
+    assert_eq!(
+        (f.status, f.message.as_str()),
+        (500, "oidc: token doesn't contain required claim 'a.b'")
+    );
+    let flat = p.token_with(|c| {
+        c.insert("a.b".into(), json!("flat"));
+        c.insert("g.h".into(), json!(["y"]));
+    });
+    assert_eq!(
+        ok(v.authenticate(&flat).await),
+        OidcIdentity {
+            username: "flat".into(),
+            groups: vec!["y".into()]
+        }
+    );
+}
