@@ -36,8 +36,11 @@
 //!   allowed when advertised but never verifies here (no P-521 in the backend); RSA keys of
 //!   1024 bits never verify here (aws-lc wants 2048+); PS* signatures must use a salt as long
 //!   as the hash here (Go's `VerifyPSS` accepts any salt length).
-//! - A token starting with `{` (go-jose's JSON serialization) is not supported; it fails the
-//!   three-part check instead.
+//! - A token starting with `{` is go-jose's JSON serialization. Its JSON syntax errors match
+//!   Go's; a syntactically valid one (which Go would go on to verify) is refused with
+//!   `oidc: malformed jwt: go-jose/go-jose: JSON serialization is not supported by the
+//!   emulation`. Only such tokens could carry several signatures (go-oidc's
+//!   `multiple signatures on id token not supported`), so that text never occurs here.
 //! - go-jose iterates header members in random order; with two bad members the real server
 //!   reports either, this module the first in the header. `x5c` certificates are checked for
 //!   base64 and DER shape only (a bad base64 is always reported at byte 0), the embedded `jwk`

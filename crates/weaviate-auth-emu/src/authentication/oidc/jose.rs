@@ -44,6 +44,12 @@ fn raw_text(header: &[u8], node: &Node) -> String {
 /// go-jose's `ParseSigned` for compact input, with the allowlist. Errors are go-jose's texts.
 pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, String> {
     const THREE: &str = "go-jose/go-jose: compact JWS format must have three parts";
+    if token.starts_with('{') {
+        // go-jose reads this as the JSON serialization: its syntax errors are Go's. A valid
+        // JSON JWS is not supported here (see the module docs of `oidc`).
+        gojson::check_valid(token.as_bytes())?;
+        return Err("go-jose/go-jose: JSON serialization is not supported by the emulation".into());
+    }
     let (protected, rest) = token.split_once('.').ok_or(THREE)?;
     let (claims, sig) = rest.split_once('.').ok_or(THREE)?;
     if sig.contains('.') {

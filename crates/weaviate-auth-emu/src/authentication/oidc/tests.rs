@@ -1306,3 +1306,73 @@ async fn step27_dotted_claim_names_are_flat_keys() {
         }
     );
 }
+
+#[tokio::test]
+async fn step16_json_serialization_gets_go_syntax_errors() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let s = segments(&p.token());
+    let t = format!("{{\"x\":1}}.{}.{}", s[1], s[2]);
+    assert_eq!(
+        message(v.authenticate(&t).await),
+        "unauthorized: oidc: malformed jwt: invalid character '.' after top-level value"
+    );
+    ok(v.authenticate(&p.token()).await);
+}
+
+#[tokio::test]
+async fn step19_cancelled_caller_does_not_cancel_the_shared_fetch() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = Arc::new(p.verifier().await);
+    let guard = p.hold.write().await;
+    let first = {
+        let v = Arc::clone(&v);
+        let t = p.token();
+        tokio::spawn(async move { v.authenticate(&t).await })
+    };
+    while v.jwks_fetches() == 0 {
+        tokio::task::yield_now().await;
+    }
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    drop(guard);
+    // The fetch the cancelled caller started still fills the cache.
+    while p.hits() == 0 || v.keys.inflight.lock().unwrap().is_some() {
+        tokio::task::yield_now().await;
+    }
+    ok(v.authenticate(&p.token()).await);
+    assert_eq!(v.jwks_fetches(), 1);
+}
+
+#[tokio::test]
+async fn a29_mutated_tokens_and_random_bytes_never_panic() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let t = p.token();
+    let now = SystemTime::now();
+    let bytes = t.as_bytes();
+    let replacements = [b'.', b'=', b'+', b'/', b'A', b'_', b' ', b'{'];
+    for i in 0..bytes.len() {
+        for r in replacements {
+            let mut m = bytes.to_vec();
+            m[i] = r;
+            let m = String::from_utf8(m).unwrap();
+            let _ = v.check_claims(&m, now);
+            let _ = jose::parse_compact(&m, v.algorithms());
+        }
+    }
+    // A small LCG feeds arbitrary bytes to the JSON scanner and the JWK/JWKS decoders.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..3000 {
+        let len = (x % 40) as usize;
+        let mut buf = Vec::with_capacity(len);
+        for _ in 0..len {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let alphabet = b"{}[]\":,0123456789.eE+-tfnrulsa \\u\xff";
+            buf.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+        }
+        let _ = gojson::parse(&buf);
+        let _ = jose::parse_key_set(&buf);
+    }
+    ok(v.authenticate(&t).await);
+}
