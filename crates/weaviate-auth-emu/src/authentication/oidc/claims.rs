@@ -363,6 +363,24 @@ mod tests {
             dec(r#"{"iat":"x"}"#).unwrap_err(),
             r#"json: invalid number literal, trying to unmarshal "\"x\"" into Number"#
         );
+        // real (v1.38.11): the struct context of map values and of claimSource fields.
+        assert_eq!(
+            dec(r#"{"_claim_names":{"a":1}}"#).unwrap_err(),
+            "json: cannot unmarshal number into Go struct field idToken._claim_names of type string"
+        );
+        assert_eq!(
+            dec(r#"{"_claim_sources":{"s":{"endpoint":1}}}"#).unwrap_err(),
+            "json: cannot unmarshal number into Go struct field claimSource._claim_sources.endpoint of type string"
+        );
+        assert_eq!(
+            dec(r#"{"nonce":5}"#).unwrap_err(),
+            "json: cannot unmarshal number into Go struct field idToken.nonce of type string"
+        );
+        // real: a payload nested 20000 deep hits Go's limit.
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(20_000), "]".repeat(20_000));
+        assert_eq!(dec(&deep).unwrap_err(), "syntax: invalid character '[' exceeded max depth");
+        // real: exp -1.5 prints 1969-12-31 23:59:59 (truncated toward zero).
+        assert_eq!(dec(r#"{"exp":-1.5}"#).unwrap().exp, Some(-1));
     }
 
     #[test]

@@ -21,6 +21,23 @@ pub(crate) struct Node {
     pub end: usize,
 }
 
+/// Dropping a deep tree frees it level by level from a heap stack: the default drop recurses
+/// once per nesting level, which overflows a task's stack at Go's 10000 levels.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut stack: Vec<Node> = Vec::new();
+        let take = |kind: &mut Kind, stack: &mut Vec<Node>| match kind {
+            Kind::Array(items) => stack.append(items),
+            Kind::Object(members) => stack.extend(members.drain(..).map(|(_, n)| n)),
+            _ => {}
+        };
+        take(&mut self.kind, &mut stack);
+        while let Some(mut n) = stack.pop() {
+            take(&mut n.kind, &mut stack);
+        }
+    }
+}
+
 /// The kinds of JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
@@ -98,6 +115,7 @@ struct Scanner {
     step: St,
     stack: Vec<Ps>,
     end_top: bool,
+    max_depth: usize,
 }
 
 impl Scanner {
@@ -107,7 +125,7 @@ impl Scanner {
 
     fn push(&mut self, c: u8, ps: Ps) -> Result<(), String> {
         self.stack.push(ps);
-        if self.stack.len() <= MAX_DEPTH {
+        if self.stack.len() <= self.max_depth {
             Ok(())
         } else {
             Scanner::err(c, "exceeded max depth")
@@ -378,10 +396,16 @@ impl Scanner {
 
 /// Go's `checkValid`: the syntax error `json.Unmarshal` reports before decoding anything.
 pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
+    check_valid_to_depth(data, MAX_DEPTH)
+}
+
+/// `check_valid` with another nesting limit: go-jose's JSON fork has none (`usize::MAX`).
+pub(crate) fn check_valid_to_depth(data: &[u8], max_depth: usize) -> Result<(), String> {
     let mut s = Scanner {
         step: St::BeginValue,
         stack: Vec::new(),
         end_top: false,
+        max_depth,
     };
     for &c in data {
         s.step(c)?;
@@ -399,6 +423,12 @@ pub(crate) fn check_valid(data: &[u8]) -> Result<(), String> {
 /// Validates like Go, then builds the tree.
 pub(crate) fn parse(data: &[u8]) -> Result<Node, String> {
     check_valid(data)?;
+    Ok(build(data))
+}
+
+/// Validates like go-jose's JSON fork (no depth limit), then builds the tree.
+pub(crate) fn parse_unlimited(data: &[u8]) -> Result<Node, String> {
+    check_valid_to_depth(data, usize::MAX)?;
     Ok(build(data))
 }
 
@@ -783,7 +813,7 @@ mod tests {
     #[test]
     fn step8_tree_keeps_order_duplicates_and_go_strings() {
         let n = parse(b"{\"a\":[1,{\"b\":null}],\"a\":\"x\\ud800y\xff\",\"c\":{}}").unwrap();
-        let Kind::Object(m) = n.kind else { panic!("object expected") };
+        let Kind::Object(m) = &n.kind else { panic!("object expected") };
         assert_eq!(m.len(), 3);
         assert_eq!(m[1].1.kind, Kind::String("x\u{FFFD}y\u{FFFD}".into()));
         assert_eq!(m[2].1.kind, Kind::Object(vec![]));
@@ -806,6 +836,10 @@ mod tests {
     fn go_quote_matches_strconv() {
         assert_eq!(go_quote("a\"b\\c\n\u{1}é\u{200b}"), "\"a\\\"b\\\\c\\n\\x01é\\u200b\"");
         assert_eq!(go_quote_list(&["a", "b"]), "[\"a\" \"b\"]");
+        // real: `got "a\x01\u200bé"` in the issuer message of v1.38.11.
+        assert_eq!(go_quote("a\u{1}\u{200b}é"), "\"a\\x01\\u200bé\"");
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        assert!(parse_unlimited(deep.as_bytes()).is_ok());
         assert_eq!(go_quote_list::<&str>(&[]), "[]");
     }
 }

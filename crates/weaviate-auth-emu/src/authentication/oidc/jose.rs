@@ -47,7 +47,7 @@ pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, Stri
     if token.starts_with('{') {
         // go-jose reads this as the JSON serialization: its syntax errors are Go's. A valid
         // JSON JWS is not supported here (see the module docs of `oidc`).
-        gojson::check_valid(token.as_bytes())?;
+        gojson::check_valid_to_depth(token.as_bytes(), usize::MAX)?;
         return Err("go-jose/go-jose: JSON serialization is not supported by the emulation".into());
     }
     let (protected, rest) = token.split_once('.').ok_or(THREE)?;
@@ -59,10 +59,11 @@ pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, Stri
     let payload = gojson::b64url_decode(claims)?;
     let signature = gojson::b64url_decode(sig)?;
 
-    gojson::check_valid(&header)?;
-    let root = gojson::parse(&header)?;
-    let members: Vec<(String, Node)> = match root.kind {
-        Kind::Object(m) => m,
+    // real: a header nested 20000 deep is accepted (go-jose's JSON has no depth limit).
+    let root = gojson::parse_unlimited(&header)?;
+    let mut root = root;
+    let members: Vec<(String, Node)> = match &mut root.kind {
+        Kind::Object(m) => std::mem::take(m),
         Kind::Null => Vec::new(),
         other => {
             return Err(format!(

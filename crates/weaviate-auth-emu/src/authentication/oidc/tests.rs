@@ -1376,3 +1376,26 @@ async fn a29_mutated_tokens_and_random_bytes_never_panic() {
     }
     ok(v.authenticate(&t).await);
 }
+
+#[tokio::test]
+async fn a29_deeply_nested_claims_under_the_size_cap_verify_without_stack_overflow() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let depth = 5_000;
+    let payload = format!(
+        r#"{{"iss":"{}","aud":"{CLIENT}","exp":{},"email":"a","x":{}{}}}"#,
+        p.issuer(),
+        now_s() + 60,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let header = format!(
+        r#"{{"alg":"RS256","kid":"{}","y":{}{}}}"#,
+        rsa_key().kid().as_str(),
+        "{\"a\":".repeat(300),
+        "}".repeat(300)
+    );
+    let t = raw_token(rsa_key(), &header, &payload, Alg::RS256);
+    assert!(t.len() < MAX_TOKEN_BYTES);
+    assert_eq!(ok(v.authenticate(&t).await).username, "a");
+}
