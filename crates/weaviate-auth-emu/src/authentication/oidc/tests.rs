@@ -1390,7 +1390,7 @@ async fn a29_deeply_nested_claims_under_the_size_cap_verify_without_stack_overfl
         "]".repeat(depth)
     );
     let header = format!(
-        r#"{{"alg":"RS256","kid":"{}","y":{}{}}}"#,
+        r#"{{"alg":"RS256","kid":"{}","y":{}1{}}}"#,
         rsa_key().kid().as_str(),
         "{\"a\":".repeat(300),
         "}".repeat(300)
