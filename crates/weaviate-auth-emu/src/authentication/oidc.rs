@@ -46,6 +46,10 @@
 //!   base64 and DER shape only (a bad base64 is always reported at byte 0), the embedded `jwk`
 //!   goes through this module's JWK rules, and Go's `%q` treats unassigned code points as
 //!   unprintable (here: printable).
+//! - JWKS keys: the main go-jose rules and texts are kept (unknown `kty` or curve fails the
+//!   whole set; missing `n`/`e`, `x`/`y`; EC coordinate lengths), but an EC point is not checked
+//!   to be on its curve at load time (it then simply never verifies), and a key with private
+//!   members is used as a public key (go-jose also validates the private parts).
 //!
 //! # Confirmed against Weaviate v1.38.11 (besides the texts the spec already marks verified)
 //! Dotted claim names are flat keys; a JWKS with one unsupported key (unknown `kty`, OKP
@@ -385,7 +389,7 @@ impl OidcVerifier {
     }
 
     /// The signing algorithms this verifier allows, in discovery order.
-    pub fn algorithms(&self) -> &[String] {
+    pub(crate) fn algorithms(&self) -> &[String] {
         &self.algorithms
     }
 
