@@ -1399,3 +1399,107 @@ async fn a29_deeply_nested_claims_under_the_size_cap_verify_without_stack_overfl
     assert!(t.len() < MAX_TOKEN_BYTES);
     assert_eq!(ok(v.authenticate(&t).await).username, "a");
 }
+
+// ---------------------------------------------------------------- TLS to the provider
+
+/// Test-only CA and server certificate (for 127.0.0.1), generated for these tests; never a real
+/// secret. Valid for 100 years.
+const TEST_CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBpjCCAUugAwIBAgIURgr1bLaKQV1DXpbCT3Hfj0G634cwCgYIKoZIzj0EAwIw\nHzEdMBsGA1UEAwwUb2lkYy1oYXJuZXNzIHRlc3QgQ0EwIBcNMjYxMTIzMTEwNzQ5\nWhgPMjEyNjEwMzAxMTA3NDlaMB8xHTAbBgNVBAMMFG9pZGMtaGFybmVzcyB0ZXN0\nIENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEJTx6bFvyFcCeP3oDxAOedTM\nlEWBHlfU7IGsqDrWoKJsp52XfFrCBzIY4t5ljBfERwJiam9UIuUY7l7Xup3TU6Nj\nMGEwHQYDVR0OBBYEFFmENNgH0y4K5J4jAgr+8iLQ9f2yMB8GA1UdIwQYMBaAFFmE\nNNgH0y4K5J4jAgr+8iLQ9f2yMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQD\nAgIEMAoGCCqGSM49BAMCA0kAMEYCIQDSicLyzA3Xecr++E7CJjcdPh//6O3ZraiG\noS7EslALwgIhAKGTZEN7ulCQt24RFSAHmX6LsQR93hQdKdMVUp8aEOj3\n-----END CERTIFICATE-----";
+const TEST_SERVER_CERT_DER_B64: &str = "MIIBqjCCAVCgAwIBAgIUBjI6DafzP44ZWi+4qEzixs+2kTMwCgYIKoZIzj0EAwIwHzEdMBsGA1UEAwwUb2lkYy1oYXJuZXNzIHRlc3QgQ0EwIBcNMjYxMTIzMTEwNzQ5WhgPMjEyNjEwMzAxMTA3NDlaMBQxEjAQBgNVBAMMCTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABCBHEXhWXHcHEtQeGHe93XsuPk8jScfc+DEeXPLRD4dbHUCDun1ZnYhqguGoqoqnVA2dKFAZEJ0v5F2+8Eazlz2jczBxMA8GA1UdEQQIMAaHBH8AAAEwCQYDVR0TBAIwADATBgNVHSUEDDAKBggrBgEFBQcDATAdBgNVHQ4EFgQUOz4YD+p0MRs6xNFViN2dSfrTBLcwHwYDVR0jBBgwFoAUWYQ02AfTLgrkniMCCv7yItD1/bIwCgYIKoZIzj0EAwIDSAAwRQIgGner1c9XhuLZqF/DiQ3poof1Kv2laFUvIni+M4hSw9UCIQDW1NctHyXLmrajOqTCmnPp7zXq+vV19Gv+HLCr7WZqXw==";
+const TEST_SERVER_KEY_PKCS8_B64: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgWmM2XoDJMfDVfo0rpwNUVcYYo8LwxQRkcjbeT0ZsQNOhRANCAAQgRxF4Vlx3BxLUHhh3vd17Lj5PI0nH3PgxHlzy0Q+HWx1Ag7p9WZ2IaoLhqKqKp1QNnShQGRCdL+RdvvBGs5c9";
+
+/// An HTTPS provider on 127.0.0.1:0 that answers discovery and the JWKS, one request per
+/// connection.
+async fn tls_provider(keys: &[&SigningKey]) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let cert = CertificateDer::from(base64::engine::general_purpose::STANDARD.decode(TEST_SERVER_CERT_DER_B64).unwrap());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        base64::engine::general_purpose::STANDARD.decode(TEST_SERVER_KEY_PKCS8_B64).unwrap(),
+    ));
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("could not bind a local port for the TLS provider");
+    let addr = listener.local_addr().unwrap();
+    let jwks = json!({"keys": keys.iter().map(|k| k.public_jwk().clone()).collect::<Vec<_>>()}).to_string();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let jwks = jwks.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let path = String::from_utf8_lossy(&req).split(' ').nth(1).unwrap_or("").to_owned();
+                let body = match path.as_str() {
+                    "/.well-known/openid-configuration" => json!({
+                        "issuer": format!("https://{addr}"), "jwks_uri": format!("https://{addr}/jwks"),
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    })
+                    .to_string(),
+                    _ => jwks,
+                };
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(resp.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn step6_custom_certificate_is_an_extra_root_and_insecure_skips_checks() {
+    let addr = tls_provider(&[rsa_key()]).await;
+    let issuer = format!("https://{addr}");
+    let base = OidcSettings {
+        issuer: issuer.clone(),
+        client_id: Some(CLIENT.into()),
+        username_claim: "email".into(),
+        ..OidcSettings::default()
+    };
+    let err = OidcVerifier::start(base.clone()).await.unwrap_err();
+    assert!(
+        err.starts_with(&format!(
+            "could not setup provider: Get \"{issuer}/.well-known/openid-configuration\": "
+        )),
+        "{err}"
+    );
+    let claims = json!({"iss": issuer, "aud": CLIENT, "exp": now_s() + 60, "email": "tls@example.com"});
+    let token = rsa_key().sign(claims.as_object().unwrap(), "JWT");
+    let with_ca = OidcVerifier::start(OidcSettings {
+        certificate: Some(TEST_CA_PEM.into()),
+        ..base.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ok(with_ca.authenticate(&token).await).username, "tls@example.com");
+    let insecure = OidcVerifier::start(OidcSettings {
+        insecure_skip_tls_verify: true,
+        ..base.clone()
+    })
+    .await
+    .unwrap();
+    ok(insecure.authenticate(&token).await);
+    let bad = OidcVerifier::start(OidcSettings {
+        certificate: Some("not a pem".into()),
+        ..base
+    })
+    .await
+    .unwrap_err();
+    assert!(bad.starts_with("could not setup provider: invalid certificate"), "{bad}");
+}
