@@ -47,6 +47,8 @@ struct Served {
     jwks: Value,
     jwks_status: u16,
     jwks_body: Option<String>,
+    /// Replaces the discovery answer: body and Content-Type.
+    discovery_body: Option<(String, &'static str)>,
 }
 
 /// A provider on 127.0.0.1:0 that counts JWKS requests.
@@ -69,6 +71,9 @@ struct PState {
 
 async fn discovery(State(s): State<PState>) -> Response {
     let served = s.served.lock().unwrap();
+    if let Some((body, ct)) = &served.discovery_body {
+        return (StatusCode::OK, [("content-type", *ct)], body.clone()).into_response();
+    }
     let issuer = served.issuer_override.clone().unwrap_or_else(|| s.base.clone());
     axum::Json(json!({
         "issuer": issuer,
@@ -100,6 +105,7 @@ impl Provider {
             jwks: json!({ "keys": keys_json }),
             jwks_status: 200,
             jwks_body: None,
+            discovery_body: None,
         }));
         let hits = Arc::new(AtomicUsize::new(0));
         let hold = Arc::new(tokio::sync::RwLock::new(()));
@@ -1502,4 +1508,29 @@ async fn step6_custom_certificate_is_an_extra_root_and_insecure_skips_checks() {
     .await
     .unwrap_err();
     assert!(bad.starts_with("could not setup provider: invalid certificate"), "{bad}");
+}
+
+#[tokio::test]
+async fn step1_undecodable_discovery_texts() {
+    // real: all three startup failures below, as logged by v1.38.11 after "oidc init: ".
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let issuer = p.issuer();
+    let cases = [
+        ("hello".to_owned(), "text/plain", r#"expected Content-Type = application/json, got "text/plain": invalid character 'h' looking for beginning of value"#),
+        (r#"{"issuer": 5}"#.to_owned(), "application/json", "got Content-Type = application/json, but could not unmarshal as JSON: json: cannot unmarshal number into Go struct field providerJSON.issuer of type string"),
+        (
+            format!(r#"{{"issuer": "{issuer}", "jwks_uri": "x", "id_token_signing_alg_values_supported": "RS256"}}"#),
+            "application/json",
+            "got Content-Type = application/json, but could not unmarshal as JSON: json: cannot unmarshal string into Go struct field providerJSON.id_token_signing_alg_values_supported of type []string",
+        ),
+    ];
+    for (body, ct, text) in cases {
+        p.served.lock().unwrap().discovery_body = Some((body, ct));
+        assert_eq!(
+            OidcVerifier::start(p.settings()).await.unwrap_err(),
+            format!("could not setup provider: oidc: failed to decode provider discovery object: {text}")
+        );
+    }
+    p.served.lock().unwrap().discovery_body = None;
+    assert!(OidcVerifier::start(p.settings()).await.is_ok());
 }
