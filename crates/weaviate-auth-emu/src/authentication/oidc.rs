@@ -389,6 +389,7 @@ impl OidcVerifier {
     }
 
     /// The signing algorithms this verifier allows, in discovery order.
+    #[cfg(test)]
     pub(crate) fn algorithms(&self) -> &[String] {
         &self.algorithms
     }
