@@ -1534,3 +1534,48 @@ async fn step1_undecodable_discovery_texts() {
     p.served.lock().unwrap().discovery_body = None;
     assert!(OidcVerifier::start(p.settings()).await.is_ok());
 }
+
+#[tokio::test]
+async fn a34_ecdsa_high_s_is_still_a_valid_signature() {
+    // P-256 group order n; replacing s by n - s gives another valid signature (Go accepts it).
+    const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17,
+        0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+    ];
+    let p = Provider::start(&[es_key()], &["ES256"]).await;
+    let v = p.verifier().await;
+    let t = es_key().sign(&p.claims(), "JWT");
+    let s = segments(&t);
+    let sig = B64.decode(&s[2]).unwrap();
+    let mut flipped = sig[..32].to_vec();
+    let mut borrow = 0i16;
+    let mut neg = [0u8; 32];
+    for i in (0..32).rev() {
+        let d = N[i] as i16 - sig[32 + i] as i16 - borrow;
+        borrow = i16::from(d < 0);
+        neg[i] = d.rem_euclid(256) as u8;
+    }
+    flipped.extend_from_slice(&neg);
+    ok(v.authenticate(&format!("{}.{}.{}", s[0], s[1], B64.encode(&flipped))).await);
+    ok(v.authenticate(&t).await);
+}
+
+#[tokio::test]
+async fn a2_a13_none_spellings_and_empty_signature_are_refused() {
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let v = p.verifier().await;
+    let t = p.token();
+    let s = segments(&t);
+    for alg in ["None", "NONE", "nOnE"] {
+        let h = B64.encode(format!(r#"{{"alg":"{alg}"}}"#));
+        assert_eq!(
+            message(v.authenticate(&format!("{h}.{}.{}", s[1], s[2])).await),
+            format!("unauthorized: oidc: malformed jwt: unexpected signature algorithm \"{alg}\"; expected [\"RS256\"]")
+        );
+    }
+    assert_eq!(
+        message(v.authenticate(&format!("{}.{}.", s[0], s[1])).await),
+        "unauthorized: failed to verify signature: failed to verify id token signature"
+    );
+    ok(v.authenticate(&t).await);
+}
