@@ -278,7 +278,11 @@ impl Jwk {
                 KeyKind::Ec { crv, x, y }
             }
             "OKP" if text("crv")? == "Ed25519" => match bytes("x")? {
-                Some(x) => KeyKind::Ed25519 { x },
+                // go-jose copies `x` into 32 bytes: shorter is zero-padded, longer cut.
+                Some(mut x) => {
+                    x.resize(32, 0);
+                    KeyKind::Ed25519 { x }
+                }
                 None => return Err("go-jose/go-jose: invalid Ed key, missing x value".into()),
             },
             "oct" => KeyKind::Oct,
