@@ -243,19 +243,27 @@ fn unmarshal_resp_error(content_type: Option<&str>, err: &str) -> String {
     }
 }
 
-/// Reads at most `limit` bytes of a body; `Err(true)` when it is larger.
-async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, Result<String, ()>> {
+/// Why a body could not be read.
+enum ReadError {
+    /// Larger than the cap (hardening).
+    TooLarge,
+    /// The connection failed mid-body (Go: `unable to read response body: ...`).
+    Failed(String),
+}
+
+/// Reads at most `limit` bytes of a body.
+async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > limit {
-                    return Err(Err(()));
+                    return Err(ReadError::TooLarge);
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(e) => return Err(Ok(format!("unable to read response body: {e}"))),
+            Err(e) => return Err(ReadError::Failed(format!("unable to read response body: {e}"))),
         }
     }
 }
@@ -565,8 +573,8 @@ async fn discover(client: &reqwest::Client, issuer: &str) -> Result<Discovery, S
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = read_capped(resp, MAX_JWKS_BYTES).await.map_err(|e| match e {
-        Ok(msg) => msg,
-        Err(()) => format!("discovery document larger than {MAX_JWKS_BYTES} bytes"),
+        ReadError::Failed(msg) => msg,
+        ReadError::TooLarge => format!("discovery document larger than {MAX_JWKS_BYTES} bytes"),
     })?;
     if status != reqwest::StatusCode::OK {
         return Err(format!("{}: {}", status_text(status), String::from_utf8_lossy(&body)));
@@ -660,8 +668,8 @@ impl KeySet {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = read_capped(resp, MAX_JWKS_BYTES).await.map_err(|e| match e {
-            Ok(msg) => msg,
-            Err(()) => format!("oidc: get keys failed: JWKS body larger than {MAX_JWKS_BYTES} bytes"),
+            ReadError::Failed(msg) => msg,
+            ReadError::TooLarge => format!("oidc: get keys failed: JWKS body larger than {MAX_JWKS_BYTES} bytes"),
         })?;
         if status != reqwest::StatusCode::OK {
             return Err(format!(
