@@ -675,8 +675,11 @@ async fn step16_three_parts_duplicate_header_members_and_embedded_keys() {
         "unauthorized: oidc: malformed jwt: json: duplicate key 'alg' in object"
     );
     // A10/A11: jku, x5u and an embedded jwk never select a key; nothing is fetched from them.
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let trap_url = format!("http://{}", trap.local_addr().unwrap());
     let header = format!(
-        r#"{{"alg":"RS256","kid":"{}","jku":"http://127.0.0.1:9/jwks","x5u":"http://127.0.0.1:9/c","jwk":{}}}"#,
+        r#"{{"alg":"RS256","kid":"{}","jku":"{trap_url}/jwks","x5u":"{trap_url}/c","jwk":{}}}"#,
         rsa_key().kid().as_str(),
         attacker_key().public_jwk()
     );
@@ -684,6 +687,12 @@ async fn step16_three_parts_duplicate_header_members_and_embedded_keys() {
     assert_eq!(
         message(v.authenticate(&forged).await),
         "unauthorized: failed to verify signature: failed to verify id token signature"
+    );
+    let nothing = trap.accept().map(|_| ()).map_err(|e| e.kind());
+    assert_eq!(
+        nothing,
+        Err(std::io::ErrorKind::WouldBlock),
+        "no connection reached the jku/x5u listener"
     );
     ok(v.authenticate(&t).await);
 }
