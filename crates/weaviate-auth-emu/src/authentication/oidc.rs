@@ -647,10 +647,22 @@ impl KeySet {
             }
         };
         let result = match rx.wait_for(Option::is_some).await {
-            Ok(v) => v.clone().unwrap_or_else(|| Err("oidc: get keys failed: fetch ended".into())),
-            Err(_) => Err("oidc: get keys failed: fetch ended".into()),
+            Ok(v) => v.clone(),
+            Err(_) => None,
         };
-        result
+        match result {
+            Some(r) => r,
+            None => {
+                // The fetch task ended without an answer (it cannot, short of a panic): free
+                // the slot so that the next failure fetches again instead of waiting forever.
+                if let Ok(mut slot) = self.inflight.lock() {
+                    if slot.as_ref().is_some_and(|s| s.same_channel(&rx)) {
+                        *slot = None;
+                    }
+                }
+                Err("oidc: get keys failed: the fetch ended without an answer".into())
+            }
+        }
     }
 
     /// go-oidc's `updateKeys`.
