@@ -251,8 +251,10 @@ mod tests {
 
     fn idp_args(args: &[&str]) -> Result<IdpArgs, clap::Error> {
         let cli = Cli::try_parse_from(["oidc-harness", "idp"].iter().chain(args))?;
-        let Command::Idp(a) = cli.command;
-        Ok(a)
+        match cli.command {
+            Command::Idp(a) => Ok(a),
+            other => panic!("`oidc-harness idp ...` parsed as {other:?}"),
+        }
     }
 
     #[test]
