@@ -306,7 +306,7 @@ mod tests {
         let cli = Cli::try_parse_from(["oidc-harness", "idp"].iter().chain(args))?;
         match cli.command {
             Command::Idp(a) => Ok(a),
-            other => panic!("expected the idp subcommand, parsed {other:?}"),
+            other => panic!("`oidc-harness idp ...` parsed as {other:?}"),
         }
     }
 

@@ -43,8 +43,9 @@
 //! Known gaps:
 //! * gRPC is minimal (`grpc.rs`): health, authentication of every `weaviate.v1.Weaviate` call, and
 //!   `Search`/`Aggregate`/`TenantsGet`/an empty `BatchObjects`; replies carry no results.
-//! * OIDC verification lives in `authentication/oidc.rs`, a stub on this branch until the verifier
-//!   is merged: with OIDC on, startup fails with "oidc verifier not merged yet".
+//! * OIDC (`authentication/oidc.rs`) rejects what its crypto library cannot check although the
+//!   real server accepts it: ES512, RSA keys under 2048 bits, PS256 with an over-long salt, and
+//!   JSON-serialised JWS (see that module's documentation).
 //! * Namespaces (`NAMESPACES_ENABLED`) are refused at startup.
 //! * Multipart form bodies are not searched for `access_token`; urlencoded ones are.
 //! * DB-user secrets are kept as SHA-256 digests, not argon2id hashes (same behaviour, cheaper).
