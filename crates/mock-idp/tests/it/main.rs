@@ -3,6 +3,7 @@
 
 mod authorize;
 mod control;
+mod debugger;
 mod discovery;
 mod limits;
 mod mint;
