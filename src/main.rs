@@ -1,5 +1,8 @@
 //! `oidc-harness`: the command line. Each subcommand parses its flags and makes one library call.
 
+mod cli_mint;
+mod shutdown;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -23,6 +26,14 @@ enum Command {
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
     /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
     Idp(IdpArgs),
+    /// Mint a token in process, without a server, and print it (see --help for the presets).
+    ///
+    /// Builds the tenant from the configuration `idp` would serve (the built-in one by default)
+    /// and mints as POST {issuer}/_mock/mint does. Prints the JSON token response on stdout, or
+    /// just one token with --token.
+    Mint(cli_mint::MintArgs),
+    /// Print the bad-token preset catalogue (--format markdown is the README's table).
+    Presets(cli_mint::PresetsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +120,14 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Command::Idp(args) => rt.block_on(run_idp(args)),
+        Command::Idp(args) => {
+            let result = rt.block_on(run_idp(args));
+            // Connections a hang fault still holds must not delay the exit either (P159).
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        }
+        Command::Mint(args) => cli_mint::run_mint(&args),
+        Command::Presets(args) => cli_mint::run_presets(&args),
     }
 }
 
@@ -131,6 +149,9 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    if let Some(warning) = mock_idp::server::exposure_warning(addr, &config) {
+        tracing::warn!("{warning}");
+    }
     let tls_options = args.tls_options(addr.port());
     let tls = tls_options
         .as_ref()
@@ -154,11 +175,20 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     {
         println!("{ready}");
     }
-    match tls {
-        Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, shutdown_signal())
-            .await
-            .context("serving HTTPS")?,
-        None => mock_idp::serve(listener, state, shutdown_signal()).await.context("serving")?,
+    // P159: in-flight requests finish, but a hanging one (a hang fault) cannot hold the exit.
+    let served = shutdown::serve_with_grace(shutdown_signal(), shutdown::GRACE, |stop| async move {
+        match tls {
+            Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, stop).await.context("serving HTTPS"),
+            None => mock_idp::serve(listener, state, stop).await.context("serving"),
+        }
+    })
+    .await;
+    match served {
+        Some(result) => result?,
+        None => tracing::warn!(
+            grace_s = shutdown::GRACE.as_secs(),
+            "requests still open after the grace period; stopping anyway"
+        ),
     }
     tracing::info!("stopped");
     Ok(())
@@ -189,7 +219,9 @@ mod tests {
 
     fn idp_args(args: &[&str]) -> Result<IdpArgs, clap::Error> {
         let cli = Cli::try_parse_from(["oidc-harness", "idp"].iter().chain(args))?;
-        let Command::Idp(a) = cli.command;
+        let Command::Idp(a) = cli.command else {
+            panic!("the idp subcommand parses as Command::Idp")
+        };
         Ok(a)
     }
 
