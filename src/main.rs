@@ -1,5 +1,8 @@
 //! `oidc-harness`: the command line. Each subcommand parses its flags and makes one library call.
 
+mod cli_mint;
+mod shutdown;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -39,6 +42,14 @@ enum Command {
     /// authentication methods, signing algorithms, PKCE methods) over HTTP. Prints one progress
     /// line per check on stderr and the report on stdout; exits non-zero if any check fails.
     Conformance(ConformanceArgs),
+    /// Mint a token in process, without a server, and print it (see --help for the presets).
+    ///
+    /// Builds the tenant from the configuration `idp` would serve (the built-in one by default)
+    /// and mints as POST {issuer}/_mock/mint does. Prints the JSON token response on stdout, or
+    /// just one token with --token.
+    Mint(cli_mint::MintArgs),
+    /// Print the bad-token preset catalogue (--format markdown is the README's table).
+    Presets(cli_mint::PresetsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,9 +162,16 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Command::Idp(args) => rt.block_on(run_idp(args)),
+        Command::Idp(args) => {
+            let result = rt.block_on(run_idp(args));
+            // Connections a hang fault still holds must not delay the exit either (P159).
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        }
         Command::Weaviate(args) => rt.block_on(run_weaviate(args)),
         Command::Conformance(args) => rt.block_on(run_conformance(args)),
+        Command::Mint(args) => cli_mint::run_mint(&args),
+        Command::Presets(args) => cli_mint::run_presets(&args),
     }
 }
 
@@ -218,6 +236,9 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    if let Some(warning) = mock_idp::server::exposure_warning(addr, &config) {
+        tracing::warn!("{warning}");
+    }
     let tls_options = args.tls_options(addr.port());
     let tls = tls_options
         .as_ref()
@@ -242,11 +263,20 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     {
         println!("{ready}");
     }
-    match tls {
-        Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, shutdown)
-            .await
-            .context("serving HTTPS")?,
-        None => mock_idp::serve(listener, state, shutdown).await.context("serving")?,
+    // P159: in-flight requests finish, but a hanging one (a hang fault) cannot hold the exit.
+    let served = shutdown::serve_with_grace(shutdown, shutdown::GRACE, |stop| async move {
+        match tls {
+            Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, stop).await.context("serving HTTPS"),
+            None => mock_idp::serve(listener, state, stop).await.context("serving"),
+        }
+    })
+    .await;
+    match served {
+        Some(result) => result?,
+        None => tracing::warn!(
+            grace_s = shutdown::GRACE.as_secs(),
+            "requests still open after the grace period; stopping anyway"
+        ),
     }
     tracing::info!("stopped");
     Ok(())

@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/_mock/clients", get(list_clients).post(put_client))
         .route("/{tenant}/_mock/clients/{id}", delete(remove_client))
         .route("/{tenant}/_mock/reset", post(reset))
+        .merge(crate::debugger::routes())
 }
 
 // ---------------------------------------------------------------------------------------------

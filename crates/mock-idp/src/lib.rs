@@ -26,6 +26,7 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod debugger;
 pub mod discovery;
 pub mod end_session;
 pub mod error;

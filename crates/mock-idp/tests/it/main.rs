@@ -4,6 +4,7 @@
 mod accounts;
 mod authorize;
 mod control;
+mod debugger;
 mod discovery;
 mod limits;
 mod mint;
