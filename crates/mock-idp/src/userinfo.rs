@@ -174,9 +174,9 @@ pub fn is_access_token(claims: &Map<String, Value>) -> bool {
 }
 
 /// Verifies a JWT this tenant issued: compact JWS, a key of the tenant by `kid` whose family
-/// fits `alg` (never `none` or HMAC), a valid signature, `iss` equal to the issuer, `exp` in
-/// the future on the tenant clock, and a `jti` that is not revoked. Returns the claims, or why
-/// the token is refused. `aud` is the caller's business.
+/// fits `alg` (never `none` or HMAC), a valid signature, `iss` equal to the issuer, `exp` (cut
+/// to whole seconds) not before now on the tenant clock, and a `jti` that is not revoked.
+/// Returns the claims, or why the token is refused. `aud` is the caller's business.
 pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map<String, Value>, String> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, sig] = parts[..] else {
@@ -203,8 +203,12 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
     if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str()) {
         return Err("the token was issued by another issuer".into());
     }
-    let exp = claims.get("exp").and_then(Value::as_f64).ok_or("the token has no exp")?;
-    if exp <= tenant.clock.now_f64() {
+    // As go-oidc decides (go-oidc-verifier.md steps 8 and 12; A16, A19): `exp` is cut to whole
+    // seconds, and the token has expired when that instant is *before* now, which keeps its
+    // fraction. So `exp` equal to the current whole second is expired as soon as the clock is
+    // past it, and accepted only at exactly that instant (a frozen clock can stand there).
+    let exp = claims.get("exp").and_then(Value::as_f64).ok_or("the token has no exp")?.trunc();
+    if exp < tenant.clock.now_f64() {
         return Err("the token has expired".into());
     }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
