@@ -61,7 +61,7 @@ for target in $targets; do
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
     rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)"
     # The last status line: coverage, features and corpus (entries/bytes) libFuzzer holds.
-    done_line="$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+')"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+')"
     if [ "$rc" -eq 0 ]; then
         echo "$target: ok, ${runs:-?} runs in ${seconds}s (${rate:-?} exec/s), ${done_line:-no DONE line}, peak RSS ${rss:-?} MB"
     else

@@ -669,3 +669,42 @@ async fn a16_exp_equal_to_the_current_whole_second_is_expired_once_the_second_ha
     let token = token_expiring_at(&env.idp, &tenant, second as f64 + 0.5, json!(second as f64 + 0.9));
     assert_eq!(status(token).await, 401, "fractional exp cut to whole seconds");
 }
+
+/// Found by the `jwt_verify` fuzz target (crates/fuzz), from its exp-huge seed: the built-in
+/// tenant's own RS256 token with `"exp": 1e+300`, minted with the clock frozen in 2001.
+const FUZZ_EXP_HUGE_TOKEN: &str = concat!(
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IkVsZ1BhVUNfOV9TVVY5UkZzNkhCVzZmTWhYc3YwQnYzY3RVbXgyMmltYWciLCJ0eXAiOiJK",
+    "V1QifQ.eyJhdWQiOiJ3ZWF2aWF0ZSIsImF1dGhfdGltZSI6MTAwMDAwMDAwMCwiY2xpZW50X2lkIjoid2VhdmlhdGUiLCJlbWFpb",
+    "CI6ImFkbWluQGV4YW1wbGUuY29tIiwiZXhwIjoxZSszMDAsImdyb3VwcyI6WyJhZG1pbnMiXSwiaWF0IjoxMDAwMDAwMDAwLCJpc",
+    "3MiOiJodHRwOi8vMTI3LjAuMC4xOjgwODAvZGVmYXVsdCIsImp0aSI6IjhlOGJlMmIyLWM5ZDMtNDcyYi1iZGY1LWJhNGRmZjM2O",
+    "TkyMyIsIm5iZiI6MTAwMDAwMDAwMCwicHJlZmVycmVkX3VzZXJuYW1lIjoiYWRtaW4iLCJzY29wZSI6Im9wZW5pZCBwcm9maWxlI",
+    "GVtYWlsIG9mZmxpbmVfYWNjZXNzIGdyb3VwcyIsInN1YiI6Ijk2MmFhNDI4LWY4NTMtODFjZS1mNTJhLWFlYzIyZmJhMmNjYiJ9.",
+    "Xiaq7x_4Jpy1O_TbU9jxEmMY2XLsoJvUhIHOhW3amB7dWk8wjNNehYQ-CxJCxRCglOpUt76-pA-8kVyUr1quoEzHPoXRuD9YZiTx",
+    "4I8B21L2nJlNsVVDPH2AihMiTj_qTI-X9bs9dc1Qnw-bb2YlpTWCM5b-GUlwLvHi1URIrv3LYN7n8Y5d7VcBY7a89SL1LhR2I2e0",
+    "w39l0x1b7Po8b7EcJdQQoSvhLbm4XdOlVMsZFTAB6zl5aJHsN56rNF5pAz3wYvaSW0MnQ6PTAraeAnH1Zgou1jJrLzD8Zv-mycbH",
+    "nyKlzqviBSEa1W3-JMN-NKsa1LIIWl0Wh1HZ_MjXBQ",
+);
+
+#[tokio::test]
+async fn a19_fuzz_regression_exp_beyond_go_s_last_second_is_expired() {
+    // The crash input itself, against a provider with the issuer the fuzz target uses.
+    let idp = MockIdp::builder().base_url("http://127.0.0.1:8080").start().await;
+    let tenant = idp.first_tenant();
+    assert_eq!(crate::support::claims(FUZZ_EXP_HUGE_TOKEN)["exp"], json!(1e300));
+    assert_eq!(
+        verify_own_token(&tenant, FUZZ_EXP_HUGE_TOKEN),
+        Err("the token has expired".to_owned())
+    );
+    let mint = |exp: Value| {
+        idp.mint(TokenBuilder::new().user("admin").claim("exp", exp).tokens([TokenKind::AccessToken]))
+            .expect("a mint with an explicit exp works")
+            .access_token
+            .expect("an access token")
+    };
+    // Out of go-oidc's range: float overflow, 2^63, int64::MAX (its Unix-to-internal offset wraps).
+    for exp in [json!(1e300), json!(9_223_372_036_854_775_808u64), json!(i64::MAX)] {
+        assert!(verify_own_token(&tenant, &mint(exp.clone())).is_err(), "exp {exp} accepted");
+    }
+    // Fixed: a far but representable exp (the last second of year 9999) verifies.
+    assert!(verify_own_token(&tenant, &mint(json!(253_402_300_799i64))).is_ok());
+}
