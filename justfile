@@ -33,3 +33,7 @@ build-image:
 # Bring up a pinned real Weaviate next to the provider (needs a Docker engine).
 compose-up:
     docker compose -f docker/compose.yml up
+
+# Fuzz every target for SECONDS each (default 30; R3 asks for 600). Needs nightly, else skips.
+fuzz SECONDS="30":
+    crates/fuzz/run.sh {{SECONDS}}

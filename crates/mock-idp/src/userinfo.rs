@@ -174,9 +174,9 @@ pub fn is_access_token(claims: &Map<String, Value>) -> bool {
 }
 
 /// Verifies a JWT this tenant issued: compact JWS, a key of the tenant by `kid` whose family
-/// fits `alg` (never `none` or HMAC), a valid signature, `iss` equal to the issuer, `exp` in
-/// the future on the tenant clock, and a `jti` that is not revoked. Returns the claims, or why
-/// the token is refused. `aud` is the caller's business.
+/// fits `alg` (never `none` or HMAC), a valid signature, `iss` equal to the issuer, `exp` (cut
+/// to whole seconds) not before now on the tenant clock, and a `jti` that is not revoked.
+/// Returns the claims, or why the token is refused. `aud` is the caller's business.
 pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map<String, Value>, String> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, sig] = parts[..] else {
@@ -203,8 +203,15 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
     if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str()) {
         return Err("the token was issued by another issuer".into());
     }
-    let exp = claims.get("exp").and_then(Value::as_f64).ok_or("the token has no exp")?;
-    if exp <= tenant.clock.now_f64() {
+    // As go-oidc decides (go-oidc-verifier.md steps 8 and 12; A16, A19): `exp` is cut to whole
+    // seconds, and the token has expired when that instant is *before* now, which keeps its
+    // fraction. So `exp` equal to the current whole second is expired as soon as the clock is
+    // past it, and accepted only at exactly that instant (a frozen clock can stand there).
+    // An `exp` past Go's last representable second (`1e300`, `2^63`: the exp-huge preset)
+    // becomes a time in the far past there (float-to-int64 conversion, or the Unix-to-internal
+    // offset overflowing), so go-oidc reports it as expired (A19, read from source, UNCONFIRMED).
+    let exp = claims.get("exp").and_then(Value::as_f64).ok_or("the token has no exp")?.trunc();
+    if exp < tenant.clock.now_f64() || exp >= GO_LAST_UNIX_SECOND {
         return Err("the token has expired".into());
     }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
@@ -215,6 +222,10 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
     }
     Ok(claims)
 }
+
+/// The last Unix second a Go `time.Time` made by `time.Unix` holds without overflowing its
+/// internal seconds-since-year-1 counter; go-oidc's `exp` above it reads as the far past.
+const GO_LAST_UNIX_SECOND: f64 = (i64::MAX - 62_135_596_800) as f64;
 
 fn decode_object(segment: &str) -> Option<Map<String, Value>> {
     let bytes = B64.decode(segment).ok()?;

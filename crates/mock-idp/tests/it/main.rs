@@ -10,6 +10,7 @@ mod limits;
 mod mint;
 mod oracle;
 mod personas;
+mod props;
 mod refresh;
 mod support;
 mod tls;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target of this crate for N seconds each (default 30), one after the
+# other, and prints one summary line per target. Needs the nightly toolchain and cargo-fuzz;
+# installs them when it can, and otherwise prints `skipped: <reason>` and exits 0 (a skip is
+# never a pass: nothing was fuzzed).
+#
+#   crates/fuzz/run.sh            # 30 s per target
+#   crates/fuzz/run.sh 600        # R3's 10 minutes per target
+#   FUZZ_TARGETS="jwt_verify" crates/fuzz/run.sh 60
+#
+# Environment:
+#   FUZZ_TARGETS     space-separated subset (default: every target `cargo fuzz list` shows)
+#   FUZZ_SANITIZER   none (default) or address. The targets' own code forbids `unsafe`, so
+#                    ASan mostly slows the run; use `address` to hunt in the C crypto code.
+#   FUZZ_JOBS        cargo build jobs (default 1: the machines we run on are shared)
+#   FUZZ_RSS_MB      libFuzzer -rss_limit_mb (default 512, R3)
+#   FUZZ_TIMEOUT_S   libFuzzer -timeout per input (default 1, R3)
+# A crash leaves its input under crates/fuzz/artifacts/<target>/ and the script exits 1;
+# turn each one into a regression test in crates/mock-idp (see README.md).
+set -uo pipefail
+
+seconds="${1:-30}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+sanitizer="${FUZZ_SANITIZER:-none}"
+export CARGO_BUILD_JOBS="${FUZZ_JOBS:-1}"
+
+skip() {
+    echo "skipped: $1"
+    exit 0
+}
+
+command -v rustup >/dev/null 2>&1 || skip "rustup is not installed, so no nightly toolchain"
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal >/dev/null 2>&1 ||
+        skip "the nightly toolchain cannot be installed here (cargo-fuzz needs it)"
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked >/dev/null 2>&1 || skip "cargo-fuzz cannot be installed here"
+fi
+
+cd "$root" || exit 2
+fuzz=(cargo +nightly fuzz)
+targets="${FUZZ_TARGETS:-$("${fuzz[@]}" list --fuzz-dir crates/fuzz)}"
+"${fuzz[@]}" build --fuzz-dir crates/fuzz -s "$sanitizer" || {
+    echo "error: the fuzz targets do not build" >&2
+    exit 2
+}
+
+failed=0
+for target in $targets; do
+    mkdir -p "crates/fuzz/corpus/$target"
+    dirs=("crates/fuzz/corpus/$target")
+    [ -d "crates/fuzz/seeds/$target" ] && dirs+=("crates/fuzz/seeds/$target")
+    log="$(mktemp)"
+    "${fuzz[@]}" run --fuzz-dir crates/fuzz -s "$sanitizer" "$target" "${dirs[@]}" -- \
+        -max_total_time="$seconds" -rss_limit_mb="${FUZZ_RSS_MB:-512}" -timeout="${FUZZ_TIMEOUT_S:-1}" \
+        -print_final_stats=1 >"$log" 2>&1
+    rc=$?
+    runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+    rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+    rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)"
+    # The last status line: coverage, features and corpus (entries/bytes) libFuzzer holds.
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+')"
+    if [ "$rc" -eq 0 ]; then
+        echo "$target: ok, ${runs:-?} runs in ${seconds}s (${rate:-?} exec/s), ${done_line:-no DONE line}, peak RSS ${rss:-?} MB"
+    else
+        failed=1
+        echo "$target: FAILED (exit $rc) after ${runs:-?} runs; artifacts in crates/fuzz/artifacts/$target/"
+        grep -E "panicked|ERROR: libFuzzer|SUMMARY" "$log" | head -5
+    fi
+    rm -f "$log"
+done
+exit "$failed"
