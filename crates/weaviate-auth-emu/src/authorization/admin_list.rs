@@ -74,16 +74,24 @@ mod tests {
     fn s4_2_read_only_users_and_groups_may_only_read() {
         let l = list();
         let c = Resource::Collections("Foo".into());
-        assert!(l.authorize(Some(&Principal::db("admin")), Verb::Create, &[c.clone()]).is_ok());
-        assert!(l.authorize(Some(&Principal::db("ro")), Verb::Read, &[c.clone()]).is_ok());
+        assert!(l
+            .authorize(Some(&Principal::db("admin")), Verb::Create, std::slice::from_ref(&c))
+            .is_ok());
+        assert!(l
+            .authorize(Some(&Principal::db("ro")), Verb::Read, std::slice::from_ref(&c))
+            .is_ok());
         assert!(
-            l.authorize(None, Verb::Read, &[c.clone()]).is_ok(),
+            l.authorize(None, Verb::Read, std::slice::from_ref(&c)).is_ok(),
             "anonymous is on the read-only list"
         );
-        assert!(l.authorize(Some(&oidc("x", &["readers"])), Verb::Read, &[c.clone()]).is_ok());
-        assert!(l.authorize(Some(&oidc("x", &["admins"])), Verb::Delete, &[c.clone()]).is_ok());
+        assert!(l
+            .authorize(Some(&oidc("x", &["readers"])), Verb::Read, std::slice::from_ref(&c))
+            .is_ok());
+        assert!(l
+            .authorize(Some(&oidc("x", &["admins"])), Verb::Delete, std::slice::from_ref(&c))
+            .is_ok());
         assert_eq!(
-            l.authorize(Some(&Principal::db("ro")), Verb::Create, &[c.clone()]),
+            l.authorize(Some(&Principal::db("ro")), Verb::Create, std::slice::from_ref(&c)),
             Err(Error::Forbidden(
                 "adminlist: authorization, forbidden action: user 'ro' has insufficient permissions to C [schema/collections/Foo/shards/#]"
                     .into()
@@ -96,7 +104,7 @@ mod tests {
         let l = list();
         let d = Resource::Data("Foo".into());
         let one = l
-            .authorize(Some(&oidc("u", &["g1"])), Verb::Create, &[d.clone()])
+            .authorize(Some(&oidc("u", &["g1"])), Verb::Create, std::slice::from_ref(&d))
             .unwrap_err()
             .to_string();
         assert_eq!(one, "adminlist: authorization, forbidden action: user 'u' (of group 'g1') has insufficient permissions to C [data/collections/Foo/shards/*/objects/*]");

@@ -77,11 +77,14 @@ fn s1_4_anonymous_is_on_only_when_no_method_is() {
     );
 }
 
+/// One startup row: the variables, the stage that refuses, the logged message.
+type StartupRow<'a> = (&'a [(&'a str, &'a str)], StartupStage, &'a str);
+
 /// Spec 1.6, every startup row reachable without an identity provider, with its logged message.
 /// Compared with v1.38.11 (each configuration run on the real server, message read from its log).
 #[tokio::test]
 async fn s1_6_startup_errors_carry_weaviates_exact_messages() {
-    let rows: &[(&[(&str, &str)], StartupStage, &str)] = &[
+    let rows: &[StartupRow] = &[
         (
             &[("AUTHORIZATION_ADMINLIST_ENABLED", "true"), ("AUTHORIZATION_RBAC_ENABLED", "true"), ("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED", "true")],
             StartupStage::LoadConfig,
