@@ -35,7 +35,7 @@ fn drivers_dir() -> PathBuf {
 }
 
 /// `WEAVIATE_BIN`, else `weaviate-server` on `PATH`, else `$HOME/go/bin/weaviate-server`.
-fn weaviate_bin() -> Result<PathBuf, String> {
+pub(crate) fn weaviate_bin() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("WEAVIATE_BIN") {
         let bin = PathBuf::from(bin);
         return if bin.is_file() {
@@ -127,7 +127,7 @@ fn available_clients() -> Option<Vec<Lang>> {
 
 /// Which server the clients talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// `weaviate-server` v1.38.11 as a child process.
     Real,
     /// The emulation, in this process.
@@ -150,14 +150,14 @@ fn prerequisites(kind: Kind) -> Option<(Option<PathBuf>, Vec<Lang>)> {
 }
 
 /// A running target: the real server or the emulation; stopped on drop.
-enum Target {
+pub(crate) enum Target {
     Real(Weaviate),
     Embedded(EmbeddedWeaviate),
 }
 
 impl Target {
     /// Starts the target with `auth_env` (Weaviate's variables).
-    async fn start(bin: Option<&Path>, auth_env: &[(&str, String)]) -> Target {
+    pub(crate) async fn start(bin: Option<&Path>, auth_env: &[(&str, String)]) -> Target {
         match bin {
             Some(bin) => Target::Real(Weaviate::start(bin, auth_env).await),
             None => {
@@ -168,6 +168,14 @@ impl Target {
                     .unwrap_or_else(|e| panic!("the emulation refused to start: {e}"));
                 Target::Embedded(weaviate)
             }
+        }
+    }
+
+    /// The REST base URL, e.g. `http://127.0.0.1:8080`.
+    pub(crate) fn rest_url(&self) -> String {
+        match self {
+            Target::Real(w) => format!("http://{}", w.rest),
+            Target::Embedded(w) => w.rest_url(),
         }
     }
 
@@ -202,7 +210,7 @@ fn os_port(pair: bool) -> u16 {
 }
 
 /// A real `weaviate-server` child process with its own data directory; killed on drop.
-struct Weaviate {
+pub(crate) struct Weaviate {
     child: Child,
     data_dir: PathBuf,
     log: PathBuf,
