@@ -277,6 +277,19 @@ async fn s7_1_oidc_verification_failures_are_401_with_the_library_reason() {
         answer.body
     );
     assert!(answer.message().ends_with(" +0000 UTC)"), "{}", answer.body);
+    let no_aud = token(&idp, TokenBuilder::new().user("admin").remove("aud"));
+    assert_401(
+        &env.get("/v1/meta", Some(&no_aud)).await,
+        "unauthorized: oidc: expected audience \"weaviate\" got []",
+    );
+    // nbf more than 5 minutes ahead: Go's time with nanoseconds and the monotonic suffix.
+    let nbf = token(&idp, TokenBuilder::new().user("admin").nbf(now_s() + 3600));
+    let message = env.get("/v1/meta", Some(&nbf)).await.message();
+    assert!(message.starts_with("unauthorized: oidc: current time 20"), "{message}");
+    assert!(message.contains(" +0000 UTC m=+"), "{message}");
+    assert!(message.contains(" before the nbf (not before) time: 20"), "{message}");
+    let within = token(&idp, TokenBuilder::new().user("admin").nbf(now_s() + 60));
+    assert_eq!(env.get("/v1/meta", Some(&within)).await.status, 200, "5 minutes of leeway on nbf");
     // Fixed: the same user with a valid token.
     let good = env.get("/v1/meta", Some(&idp.mint_access_token("admin"))).await;
     assert_eq!(good.status, 200, "{}", good.body);
