@@ -1,10 +1,18 @@
-//! The official Weaviate clients (Python v4, TypeScript v3) against the real `weaviate-server`
-//! and the in-process mock provider: what each client reports per auth case, as recorded in
-//! `crates/conformance/drivers/OBSERVED.md`, which the emulation has to reproduce.
+//! The official Weaviate clients (Python v4, TypeScript v3) against two targets with the
+//! in-process mock provider: the real `weaviate-server` and the emulation
+//! (`weaviate_auth_emu::EmbeddedWeaviate`). What each client reports per auth case is recorded in
+//! `crates/conformance/drivers/OBSERVED.md`; one case table (`api_key_cases`, `oidc_cases`,
+//! `client_credentials_cases`) is played against both targets, so the emulation is held to the
+//! real server's outcomes.
 //!
-//! Needs `weaviate-server` (env `WEAVIATE_BIN`, else `PATH`, else `$HOME/go/bin`), and for each
-//! client its driver's packages (`crates/conformance/drivers/install.sh`). Whatever is missing is
-//! reported as `skipped: <reason>`; a client that is present is always checked.
+//! The emulation runs in-process rather than as `oidc-harness weaviate`: the drivers are child
+//! processes already, so a third process would add a ready-line protocol and a lifecycle to
+//! manage without testing anything about the auth layer (the CLI has its own tests).
+//!
+//! The real target needs `weaviate-server` (env `WEAVIATE_BIN`, else `PATH`, else
+//! `$HOME/go/bin`); both need each client's driver packages
+//! (`crates/conformance/drivers/install.sh`). Whatever is missing is reported as
+//! `skipped: <reason>`; a client that is present is always checked.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -14,6 +22,7 @@ use std::time::{Duration, Instant};
 use mock_idp::MockIdp;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
+use weaviate_auth_emu::EmbeddedWeaviate;
 
 /// How long one driver run may take (connect, a few calls, and Python's version lookup).
 const DRIVER_DEADLINE: Duration = Duration::from_secs(90);
@@ -26,7 +35,7 @@ fn drivers_dir() -> PathBuf {
 }
 
 /// `WEAVIATE_BIN`, else `weaviate-server` on `PATH`, else `$HOME/go/bin/weaviate-server`.
-fn weaviate_bin() -> Result<PathBuf, String> {
+pub(crate) fn weaviate_bin() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("WEAVIATE_BIN") {
         let bin = PathBuf::from(bin);
         return if bin.is_file() {
@@ -101,14 +110,7 @@ impl Lang {
 }
 
 /// The clients that can run here; prints `skipped: ...` for the others. `None`: skip the test.
-fn prerequisites() -> Option<(PathBuf, Vec<Lang>)> {
-    let bin = match weaviate_bin() {
-        Ok(bin) => bin,
-        Err(why) => {
-            println!("skipped: {why}");
-            return None;
-        }
-    };
+fn available_clients() -> Option<Vec<Lang>> {
     let mut langs = Vec::new();
     for lang in [Lang::Py, Lang::Ts] {
         match lang.available() {
@@ -120,7 +122,76 @@ fn prerequisites() -> Option<(PathBuf, Vec<Lang>)> {
         println!("skipped: no client driver can run");
         return None;
     }
-    Some((bin, langs))
+    Some(langs)
+}
+
+/// Which server the clients talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `weaviate-server` v1.38.11 as a child process.
+    Real,
+    /// The emulation, in this process.
+    Embedded,
+}
+
+/// The clients that can run here and what the target needs; `None`: skip the test.
+fn prerequisites(kind: Kind) -> Option<(Option<PathBuf>, Vec<Lang>)> {
+    let bin = match kind {
+        Kind::Embedded => None,
+        Kind::Real => match weaviate_bin() {
+            Ok(bin) => Some(bin),
+            Err(why) => {
+                println!("skipped: {why}");
+                return None;
+            }
+        },
+    };
+    available_clients().map(|langs| (bin, langs))
+}
+
+/// A running target: the real server or the emulation; stopped on drop.
+pub(crate) enum Target {
+    Real(Weaviate),
+    Embedded(EmbeddedWeaviate),
+}
+
+impl Target {
+    /// Starts the target with `auth_env` (Weaviate's variables).
+    pub(crate) async fn start(bin: Option<&Path>, auth_env: &[(&str, String)]) -> Target {
+        match bin {
+            Some(bin) => Target::Real(Weaviate::start(bin, auth_env).await),
+            None => {
+                let weaviate = EmbeddedWeaviate::builder()
+                    .envs(auth_env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+                    .start()
+                    .await
+                    .unwrap_or_else(|e| panic!("the emulation refused to start: {e}"));
+                Target::Embedded(weaviate)
+            }
+        }
+    }
+
+    /// The REST base URL, e.g. `http://127.0.0.1:8080`.
+    pub(crate) fn rest_url(&self) -> String {
+        match self {
+            Target::Real(w) => format!("http://{}", w.rest),
+            Target::Embedded(w) => w.rest_url(),
+        }
+    }
+
+    /// The driver's `connection` object.
+    fn connection(&self, skip_init_checks: bool) -> Value {
+        let (rest, grpc) = match self {
+            Target::Real(w) => (w.rest, w.grpc),
+            Target::Embedded(w) => (w.addr(), w.grpc_addr()),
+        };
+        json!({
+            "rest_url": format!("http://{rest}"),
+            "grpc": grpc.to_string(),
+            "skip_init_checks": skip_init_checks,
+            "timeouts": {"init": 10, "query": 30, "insert": 60},
+        })
+    }
 }
 
 /// A port the OS handed out, released just before Weaviate binds it (a child process cannot
@@ -139,7 +210,7 @@ fn os_port(pair: bool) -> u16 {
 }
 
 /// A real `weaviate-server` child process with its own data directory; killed on drop.
-struct Weaviate {
+pub(crate) struct Weaviate {
     child: Child,
     data_dir: PathBuf,
     log: PathBuf,
@@ -237,15 +308,6 @@ impl Weaviate {
         let start = text.len().saturating_sub(3000);
         text.get(start..).unwrap_or_default().to_string()
     }
-
-    fn connection(&self, skip_init_checks: bool) -> Value {
-        json!({
-            "rest_url": format!("http://{}", self.rest),
-            "grpc": self.grpc.to_string(),
-            "skip_init_checks": skip_init_checks,
-            "timeouts": {"init": 10, "query": 30, "insert": 60},
-        })
-    }
 }
 
 /// Runs one driver on one input document and returns its `results` array.
@@ -316,7 +378,7 @@ fn err(class: &'static str, status: Option<i64>, message: &str) -> Outcome {
 }
 
 /// Plays `actions` with `credential` on `lang` and checks each result against `expected`.
-async fn check(case: &str, lang: Lang, server: &Weaviate, skip: bool, credential: Value, steps: Vec<(Value, Outcome)>) {
+async fn check(case: &str, lang: Lang, server: &Target, skip: bool, credential: Value, steps: Vec<(Value, Outcome)>) {
     let actions: Vec<Value> = steps.iter().map(|(a, _)| a.clone()).collect();
     let input = json!({"connection": server.connection(skip), "credential": credential, "actions": actions});
     let results = drive(lang, &input).await;
@@ -464,10 +526,11 @@ fn read_only(lang: Lang, collection: &str, user: &str, group: &str) -> Vec<(Valu
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_api_keys_admin_writes_read_only_is_denied_writes_wrong_key_fails() {
-    let Some((bin, langs)) = prerequisites() else { return };
-    let server = Weaviate::start(&bin, &admin_list_env()).await;
+/// Static API keys: the admin writes, the read-only key reads and is denied writes, a wrong key
+/// fails at connect (and, with init checks skipped, on each call).
+async fn api_key_cases(kind: Kind) {
+    let Some((bin, langs)) = prerequisites(kind) else { return };
+    let server = Target::start(bin.as_deref(), &admin_list_env()).await;
 
     on_clients(&langs, |lang| {
         let steps = write_then_read(lang, "Books", "admin-user");
@@ -544,12 +607,13 @@ async fn clients_api_keys_admin_writes_read_only_is_denied_writes_wrong_key_fail
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_oidc_password_bearer_expired_and_no_credentials() {
-    let Some((bin, langs)) = prerequisites() else { return };
+/// OIDC through the provider: password logins (admin, viewer, wrong password), a minted bearer
+/// token, an expired one, and no credentials at all.
+async fn oidc_cases(kind: Kind) {
+    let Some((bin, langs)) = prerequisites(kind) else { return };
     let idp = MockIdp::start().await;
     let issuer = idp.issuer_url();
-    let server = Weaviate::start(&bin, &oidc_env(&issuer, "weaviate")).await;
+    let server = Target::start(bin.as_deref(), &oidc_env(&issuer, "weaviate")).await;
 
     // A Weaviate Cloud style login: Weaviate's discovery, the provider's, then the token POST.
     on_clients(&langs, |lang| {
@@ -621,12 +685,12 @@ async fn clients_oidc_password_bearer_expired_and_no_credentials() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_oidc_client_credentials_of_the_ci_runner() {
-    let Some((bin, langs)) = prerequisites() else { return };
+/// OIDC client credentials of the confidential `ci-runner` client, without scope, wrong secret.
+async fn client_credentials_cases(kind: Kind) {
+    let Some((bin, langs)) = prerequisites(kind) else { return };
     let idp = MockIdp::start().await;
     // Client credentials send the secret with Weaviate's clientId, so that must be ci-runner.
-    let server = Weaviate::start(&bin, &oidc_env(&idp.issuer_url(), "ci-runner")).await;
+    let server = Target::start(bin.as_deref(), &oidc_env(&idp.issuer_url(), "ci-runner")).await;
 
     on_clients(&langs, |lang| {
         let c = format!("Ci{}", lang.suffix());
@@ -667,6 +731,36 @@ async fn clients_oidc_client_credentials_of_the_ci_runner() {
         check("wrong client secret", lang, &server, false, cred, steps)
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_real_api_keys_admin_writes_read_only_is_denied_writes_wrong_key_fails() {
+    api_key_cases(Kind::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_embedded_api_keys_admin_writes_read_only_is_denied_writes_wrong_key_fails() {
+    api_key_cases(Kind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_real_oidc_password_bearer_expired_and_no_credentials() {
+    oidc_cases(Kind::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_embedded_oidc_password_bearer_expired_and_no_credentials() {
+    oidc_cases(Kind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_real_oidc_client_credentials_of_the_ci_runner() {
+    client_credentials_cases(Kind::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_embedded_oidc_client_credentials_of_the_ci_runner() {
+    client_credentials_cases(Kind::Embedded).await;
 }
 
 /// Mints tokens through the provider's control API and returns the access token.

@@ -4,3 +4,4 @@
 mod authlib;
 mod cli;
 mod clients;
+mod presets;

@@ -5,8 +5,9 @@
 //! unary calls answer `UNKNOWN` with `extract auth: <message>`, streaming calls `UNAUTHENTICATED`
 //! with the bare message (recorded from v1.38.11).
 //!
-//! Messages are read by hand: only field 1 (`collection`, a string) of the request is needed.
-//! Replies are empty messages except for health, whose bytes were recorded from v1.38.11.
+//! Messages are read and written by hand: `collection` (field 1) and `limit` of a search, the
+//! `uuid`, `collection` and scalar properties of batch objects; replies carry what clients read
+//! (object ids, per-object batch errors). Health replies were recorded from v1.38.11.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -132,6 +133,184 @@ pub fn field1_string(message: &[u8]) -> Option<String> {
     None
 }
 
+/// One protobuf field as read off the wire.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Wire<'a> {
+    /// Wire type 0.
+    Varint(u64),
+    /// Wire type 1 (a double or fixed64).
+    Fixed64(u64),
+    /// Wire type 5.
+    Fixed32(u32),
+    /// Wire type 2 (bytes, strings, sub-messages).
+    Bytes(&'a [u8]),
+}
+
+/// Every field of a protobuf message in order, or `None` when the bytes are not one.
+pub fn fields(message: &[u8]) -> Option<Vec<(u64, Wire<'_>)>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < message.len() {
+        let (key, used) = varint(&message[i..])?;
+        i += used;
+        let value = match key & 7 {
+            0 => {
+                let (v, used) = varint(&message[i..])?;
+                i += used;
+                Wire::Varint(v)
+            }
+            1 => {
+                let b: [u8; 8] = message.get(i..i + 8)?.try_into().ok()?;
+                i += 8;
+                Wire::Fixed64(u64::from_le_bytes(b))
+            }
+            5 => {
+                let b: [u8; 4] = message.get(i..i + 4)?.try_into().ok()?;
+                i += 4;
+                Wire::Fixed32(u32::from_le_bytes(b))
+            }
+            2 => {
+                let (len, used) = varint(&message[i..])?;
+                i += used;
+                let end = i.checked_add(usize::try_from(len).ok()?)?;
+                let bytes = message.get(i..end)?;
+                i = end;
+                Wire::Bytes(bytes)
+            }
+            _ => return None,
+        };
+        out.push((key >> 3, value));
+    }
+    Some(out)
+}
+
+fn string_field(fields: &[(u64, Wire<'_>)], number: u64) -> Option<String> {
+    fields.iter().rev().find_map(|(n, w)| match w {
+        Wire::Bytes(b) if *n == number => String::from_utf8(b.to_vec()).ok(),
+        _ => None,
+    })
+}
+
+/// A `google.protobuf.Value` as JSON (scalars only; nested structs and lists become `null`).
+fn proto_value(message: &[u8]) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(fields) = fields(message) else { return Value::Null };
+    match fields.last() {
+        Some((2, Wire::Fixed64(bits))) => serde_json::Number::from_f64(f64::from_bits(*bits)).map_or(Value::Null, Value::Number),
+        Some((3, Wire::Bytes(b))) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        Some((4, Wire::Varint(v))) => Value::Bool(*v != 0),
+        _ => Value::Null,
+    }
+}
+
+/// A `google.protobuf.Struct` (`map<string, Value> fields = 1`) as a JSON object.
+fn proto_struct(message: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (n, w) in fields(message).unwrap_or_default() {
+        if let (1, Wire::Bytes(entry)) = (n, w) {
+            let entry = fields(entry).unwrap_or_default();
+            let key = string_field(&entry, 1).unwrap_or_default();
+            let value = entry.iter().rev().find_map(|(n, w)| match w {
+                Wire::Bytes(b) if *n == 2 => Some(proto_value(b)),
+                _ => None,
+            });
+            out.insert(key, value.unwrap_or(serde_json::Value::Null));
+        }
+    }
+    out
+}
+
+/// Appends field `number` as a length-delimited value.
+fn put_bytes(out: &mut Vec<u8>, number: u64, bytes: &[u8]) {
+    put_varint(out, number << 3 | 2);
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// `SearchReply` with one `SearchResult` per object id: `metadata { id, id_as_bytes }` and
+/// `properties { target_collection }`, enough for the clients to count and identify results.
+pub fn search_reply(collection: &str, ids: &[String]) -> Vec<u8> {
+    let mut reply = Vec::new();
+    for id in ids {
+        let mut metadata = Vec::new();
+        put_bytes(&mut metadata, 1, id.as_bytes());
+        if let Ok(u) = uuid::Uuid::parse_str(id) {
+            put_bytes(&mut metadata, 20, u.as_bytes());
+        }
+        let mut properties = Vec::new();
+        put_bytes(&mut properties, 3, collection.as_bytes());
+        put_bytes(&mut properties, 11, &[]);
+        let mut result = Vec::new();
+        put_bytes(&mut result, 1, &properties);
+        put_bytes(&mut result, 2, &metadata);
+        put_bytes(&mut reply, 2, &result);
+    }
+    reply
+}
+
+/// `BatchObjectsReply` with one `BatchError { index, error }` per failed object.
+pub fn batch_reply(errors: &[(usize, String)]) -> Vec<u8> {
+    let mut reply = Vec::new();
+    for (index, error) in errors {
+        let mut e = Vec::new();
+        put_varint(&mut e, 1 << 3);
+        put_varint(&mut e, *index as u64);
+        put_bytes(&mut e, 2, error.as_bytes());
+        put_bytes(&mut reply, 2, &e);
+    }
+    reply
+}
+
+/// One object of a `BatchObjectsRequest`: `uuid` (1), `properties.non_ref_properties` (3.1),
+/// `collection` (4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchObject {
+    /// The object's id (a new one when the client sent none).
+    pub id: String,
+    /// The collection.
+    pub collection: String,
+    /// Scalar properties.
+    pub properties: serde_json::Value,
+}
+
+/// The objects of a `BatchObjectsRequest` (field 1), or `None` when it does not parse.
+pub fn batch_objects(request: &[u8]) -> Option<Vec<BatchObject>> {
+    let mut out = Vec::new();
+    for (n, w) in fields(request)? {
+        let (1, Wire::Bytes(object)) = (n, w) else { continue };
+        let f = fields(object)?;
+        let properties = f.iter().rev().find_map(|(n, w)| match w {
+            Wire::Bytes(p) if *n == 3 => Some(p),
+            _ => None,
+        });
+        let non_ref = properties
+            .and_then(|p| fields(p))
+            .and_then(|p| {
+                p.iter().rev().find_map(|(n, w)| match w {
+                    Wire::Bytes(s) if *n == 1 => Some(proto_struct(s)),
+                    _ => None,
+                })
+            })
+            .unwrap_or_default();
+        out.push(BatchObject {
+            id: string_field(&f, 1)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            collection: string_field(&f, 4).unwrap_or_default(),
+            properties: serde_json::Value::Object(non_ref),
+        });
+    }
+    Some(out)
+}
+
 fn varint(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, b) in bytes.iter().enumerate().take(10) {
@@ -223,7 +402,23 @@ fn weaviate_call(state: &AppState, principal: Option<&Principal>, method: &str, 
             if state.store().class(&collection).is_none() {
                 return Err(Status::new(Code::Unknown, format!("could not find class {collection} in schema")));
             }
-            Ok(Vec::new())
+            let limit = fields(request)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .find_map(|(n, w)| match w {
+                    Wire::Varint(v) if *n == 30 && *v > 0 => usize::try_from(*v).ok(),
+                    _ => None,
+                })
+                .unwrap_or(usize::MAX);
+            let ids: Vec<String> = state
+                .store()
+                .objects(Some(&collection))
+                .iter()
+                .filter_map(|o| o["id"].as_str().map(str::to_owned))
+                .take(limit)
+                .collect();
+            Ok(search_reply(&collection, &ids))
         }
         "Aggregate" => {
             // Recorded from v1.38.11: this denial carries a "parse params: " prefix.
@@ -245,8 +440,37 @@ fn weaviate_call(state: &AppState, principal: Option<&Principal>, method: &str, 
                 format!("get tenants: failed to execute query: could not get tenants: could not get tenants: {why}"),
             ))
         }
-        // An empty batch succeeds (recorded); objects are not stored over gRPC yet.
-        "BatchObjects" => Ok(Vec::new()),
+        // Recorded from v1.38.11: a denial is not a call failure but one error per object, the
+        // update (`U`) permission on the object's collection; an empty batch succeeds.
+        "BatchObjects" => {
+            let objects = batch_objects(request).ok_or_else(|| {
+                Status::new(
+                    Code::Internal,
+                    "grpc: error unmarshalling request: proto: cannot parse invalid wire-format data",
+                )
+            })?;
+            let mut errors = Vec::new();
+            for (index, o) in objects.into_iter().enumerate() {
+                let stored = state
+                    .authorizer()
+                    .authorize(principal, Verb::Update, &Resource::Data(o.collection.clone()))
+                    .and_then(|()| {
+                        state
+                            .store()
+                            .put_object(&o.collection, &o.id, o.properties.clone(), false)
+                            .or_else(|_| state.store().put_object(&o.collection, &o.id, o.properties, true))
+                            .map_err(|e| Error::Unprocessable(format!("{e:?}")))
+                    });
+                if let Err(e) = stored {
+                    let message = match e {
+                        Error::Forbidden(m) => m,
+                        other => other.to_string(),
+                    };
+                    errors.push((index, message));
+                }
+            }
+            Ok(batch_reply(&errors))
+        }
         other => Err(Status::new(Code::Unimplemented, format!("{other} is not emulated yet"))),
     }
 }
@@ -340,6 +564,43 @@ mod tests {
         assert_eq!(field1_string(b"\x10\x05\x0a\x03Foo"), Some("Foo".into()));
         assert_eq!(field1_string(b""), None);
         assert_eq!(field1_string(b"\x0a\x09Foo"), None, "truncated");
+    }
+
+    #[test]
+    fn s5_2_batch_objects_and_search_reply_round_trip() {
+        // BatchObject { uuid: "u1", properties { non_ref_properties { "title": "one" } }, collection: "C" }
+        let mut value = Vec::new();
+        put_bytes(&mut value, 3, b"one");
+        let mut entry = Vec::new();
+        put_bytes(&mut entry, 1, b"title");
+        put_bytes(&mut entry, 2, &value);
+        let mut st = Vec::new();
+        put_bytes(&mut st, 1, &entry);
+        let mut props = Vec::new();
+        put_bytes(&mut props, 1, &st);
+        let mut object = Vec::new();
+        put_bytes(&mut object, 1, b"u1");
+        put_bytes(&mut object, 3, &props);
+        put_bytes(&mut object, 4, b"C");
+        let mut request = Vec::new();
+        put_bytes(&mut request, 1, &object);
+        let objects = batch_objects(&request).expect("a valid request");
+        assert_eq!(objects.len(), 1);
+        assert_eq!((objects[0].id.as_str(), objects[0].collection.as_str()), ("u1", "C"));
+        assert_eq!(objects[0].properties, serde_json::json!({"title": "one"}));
+        assert_eq!(batch_objects(b"\x0a\x09x"), None, "truncated");
+
+        let id = "6f1c1a3e-0000-4000-8000-000000000001";
+        let reply = search_reply("C", &[id.to_owned()]);
+        let results = fields(&reply).expect("a valid reply");
+        assert_eq!(results.len(), 1);
+        let Wire::Bytes(result) = results[0].1 else { panic!("a message") };
+        let result = fields(result).expect("a valid result");
+        let Some((2, Wire::Bytes(meta))) = result.get(1).copied() else {
+            panic!("metadata second")
+        };
+        assert_eq!(string_field(&fields(meta).expect("metadata"), 1).as_deref(), Some(id));
+        assert_eq!(batch_reply(&[(1, "no".into())]), b"\x12\x06\x08\x01\x12\x02no");
     }
 
     #[test]

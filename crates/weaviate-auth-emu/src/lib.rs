@@ -42,7 +42,9 @@
 //!
 //! Known gaps:
 //! * gRPC is minimal (`grpc.rs`): health, authentication of every `weaviate.v1.Weaviate` call, and
-//!   `Search`/`Aggregate`/`TenantsGet`/an empty `BatchObjects`; replies carry no results.
+//!   `Search`/`Aggregate`/`TenantsGet`/`BatchObjects`. `BatchObjects` stores objects with their
+//!   scalar properties; `Search` returns each stored object's id without properties, ignoring
+//!   filters and queries (the limit is kept); `Aggregate` replies carry no results.
 //! * OIDC (`authentication/oidc.rs`) rejects what its crypto library cannot check although the
 //!   real server accepts it: ES512, RSA keys under 2048 bits, PS256 with an over-long salt, and
 //!   JSON-serialised JWS (see that module's documentation).

@@ -1,5 +1,5 @@
 //! Spec 4.2: the admin list over HTTP, with exact denial texts for users and anonymous.
-//! Group forms need OIDC principals; they are covered by the unit tests in `admin_list.rs`.
+//! Group forms need OIDC principals: over HTTP in `oidc.rs`, and in the unit tests of `admin_list.rs`.
 
 use crate::support::{with, Env, STATIC_KEYS};
 use serde_json::json;

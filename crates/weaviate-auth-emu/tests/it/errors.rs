@@ -1,6 +1,6 @@
 //! Spec 7.1: the REST error catalogue, every row reachable without an identity provider.
-//! OIDC rows (token fails verification, claim 401/500s, `[OIDC]` method lists) wait for the
-//! verifier merge: the stub on this branch cannot start with OIDC on, so they are not run here.
+//! The OIDC rows (token fails verification, claim 401/500s, `[OIDC]` method lists) need the mock
+//! provider and live in `oidc.rs`.
 
 use crate::support::{with, Env, STATIC_KEYS};
 use serde_json::json;

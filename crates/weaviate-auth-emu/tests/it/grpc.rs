@@ -225,3 +225,61 @@ async fn s5_2_unknown_methods_are_unimplemented_without_auth() {
     );
     assert_eq!(call(&env, "/nope.Svc/X", b"", None).await.message, "unknown service nope.Svc");
 }
+
+/// `BatchObjectsRequest` with one object per `(uuid, collection)`.
+fn batch(objects: &[(&str, &str)]) -> Vec<u8> {
+    let mut request = Vec::new();
+    for (id, class) in objects {
+        let mut object = vec![0x0a, u8::try_from(id.len()).expect("a short id")];
+        object.extend_from_slice(id.as_bytes());
+        object.push(0x22);
+        object.push(u8::try_from(class.len()).expect("a short name"));
+        object.extend_from_slice(class.as_bytes());
+        request.push(0x0a);
+        request.push(u8::try_from(object.len()).expect("a short object"));
+        request.extend_from_slice(&object);
+    }
+    request
+}
+
+#[tokio::test]
+async fn s5_2_batch_denials_are_per_object_errors_and_search_lists_what_was_stored() {
+    // Compared with v1.38.11 through the official clients (tests/it/clients.rs of the root
+    // package): a read-only user's batch call succeeds with one `U` denial per object.
+    let env = Env::start(&with(
+        &STATIC_KEYS,
+        &[
+            ("AUTHORIZATION_ADMINLIST_ENABLED", "true"),
+            ("AUTHORIZATION_ADMINLIST_USERS", "admin-user"),
+            ("AUTHORIZATION_ADMINLIST_READONLY_USERS", "ro-user"),
+        ],
+    ))
+    .await;
+    assert_eq!(
+        env.send("POST", "/v1/schema", Some("admin-key"), Some(json!({"class": "Foo"})))
+            .await
+            .status,
+        200
+    );
+    let (a, b) = ("6f1c1a3e-0000-4000-8000-00000000000a", "6f1c1a3e-0000-4000-8000-00000000000b");
+    let request = batch(&[(a, "Foo"), (b, "Foo")]);
+    let denied = call(&env, "/weaviate.v1.Weaviate/BatchObjects", &request, Some("Bearer ro-key")).await;
+    let why = "adminlist: authorization, forbidden action: user 'ro-user' has insufficient permissions to U [data/collections/Foo/shards/*/objects/*]";
+    assert_eq!(denied.code, 0, "{}", denied.message);
+    assert_eq!(
+        denied.body,
+        weaviate_auth_emu::grpc::batch_reply(&[(0, why.into()), (1, why.into())])
+    );
+    let search = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ro-key")).await;
+    assert_eq!((search.code, search.body.as_slice()), (0, &[][..]), "nothing was stored");
+
+    let stored = call(&env, "/weaviate.v1.Weaviate/BatchObjects", &request, Some("Bearer admin-key")).await;
+    assert_eq!((stored.code, stored.body.as_slice()), (0, &[][..]), "no errors");
+    let search = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ro-key")).await;
+    assert_eq!(
+        search.body,
+        weaviate_auth_emu::grpc::search_reply("Foo", &[a.to_owned(), b.to_owned()])
+    );
+    let listed = env.get("/v1/objects?class=Foo", Some("ro-key")).await;
+    assert_eq!(listed.json()["totalResults"], 2, "REST sees the batch's objects");
+}

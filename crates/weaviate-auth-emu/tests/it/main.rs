@@ -8,6 +8,7 @@ mod config;
 mod db_users;
 mod errors;
 mod grpc;
+mod oidc;
 mod pipeline;
 mod rbac;
 mod support;
