@@ -6,6 +6,7 @@ mod authorize;
 mod control;
 mod debugger;
 mod discovery;
+mod docs;
 mod limits;
 mod mint;
 mod oracle;

@@ -1,0 +1,32 @@
+//! The README's generated tables stay in step with the code they describe (P134, P124).
+
+const README: &str = include_str!("../../../../README.md");
+
+/// The text between `<!-- {name}:begin -->` and `<!-- {name}:end -->` in the README.
+fn section(name: &str) -> &'static str {
+    let begin = format!("<!-- {name}:begin -->\n");
+    let end = format!("<!-- {name}:end -->");
+    let start = README.find(&begin).unwrap_or_else(|| panic!("README has no {begin:?} marker")) + begin.len();
+    let stop = README[start..].find(&end).unwrap_or_else(|| panic!("README has no {end:?} marker")) + start;
+    &README[start..stop]
+}
+
+#[test]
+fn p134_readme_preset_table_is_the_generated_one() {
+    let want = mock_idp::presets::markdown_table();
+    assert_eq!(
+        section("presets").trim_end(),
+        want.trim_end(),
+        "regenerate with `oidc-harness presets --format markdown`"
+    );
+}
+
+#[test]
+fn p124_readme_persona_table_is_the_generated_one() {
+    let want = mock_idp::personas::markdown_table();
+    assert_eq!(
+        section("personas").trim_end(),
+        want.trim_end(),
+        "README persona table differs; the generated one is:\n{want}"
+    );
+}
