@@ -357,7 +357,9 @@ pub fn delete_tenant(state: &AppState, name: &str) -> Result<()> {
 fn user_view(u: &User) -> Value {
     let mut v = serde_json::to_value(&u.config).unwrap_or(Value::Null);
     if let Some(m) = v.as_object_mut() {
+        // Credentials never leave the provider (P140): the password and the MFA one-time code.
         m.remove("password");
+        m.remove("otp");
         m.insert("sub".into(), json!(u.sub));
     }
     v

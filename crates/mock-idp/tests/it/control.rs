@@ -1068,3 +1068,20 @@ async fn p126_every_operation_is_also_a_rust_method() {
     idp.reset();
     assert_eq!(idp.keys().unwrap().active().unwrap(), old);
 }
+
+#[tokio::test]
+async fn p140_user_listing_shows_neither_passwords_nor_one_time_codes() {
+    let idp = mock_idp::MockIdp::builder()
+        .user(mock_idp::UserConfig {
+            username: "mfa".into(),
+            password: "pw-secret".into(),
+            otp: Some("314159".into()),
+            ..Default::default()
+        })
+        .start()
+        .await;
+    let url = format!("{}/_mock/users", idp.issuer_url());
+    let body = reqwest::get(&url).await.expect("users answers").text().await.expect("a body");
+    assert!(body.contains("\"mfa\""), "the user is listed: {body}");
+    assert!(!body.contains("pw-secret") && !body.contains("314159"), "{body}");
+}
