@@ -4,4 +4,5 @@
 mod authlib;
 mod cli;
 mod clients;
+mod logs;
 mod presets;
