@@ -701,3 +701,33 @@ async fn s3_2_every_preset_gets_its_listed_status_and_message_prefix() {
     }
     assert!(failures.is_empty(), "{} presets disagree:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The provider's virtual clock drives the token's times; the emulation keeps real time, as
+/// Weaviate does. A token whose `exp` is one second behind real time is refused, one whose `exp`
+/// is a few seconds ahead passes: no leeway in either direction.
+#[tokio::test]
+async fn s7_1_token_one_second_past_expiry_on_the_virtual_clock_is_refused() {
+    let idp = MockIdp::start().await;
+    let env = start(&oidc_vars(&idp)).await;
+    let lifetime = idp.first_tenant().config.lifetimes.access_token_s as f64;
+    let minted_with_offset = |offset_s: f64| {
+        idp.set_clock(mock_idp::control::ClockRequest {
+            offset_s: Some(offset_s),
+            ..Default::default()
+        })
+        .expect("the clock takes an offset");
+        token(&idp, TokenBuilder::new().user("admin"))
+    };
+    // exp = real now - 1 s.
+    let expired = minted_with_offset(-(lifetime + 1.0));
+    let answer = env.get("/v1/meta", Some(&expired)).await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert!(
+        answer.message().starts_with("unauthorized: oidc: token is expired (Token Expiry: "),
+        "{}",
+        answer.body
+    );
+    // exp = real now + 5 s: the same token shape passes.
+    let fresh = minted_with_offset(-(lifetime - 5.0));
+    assert_eq!(env.get("/v1/meta", Some(&fresh)).await.status, 200);
+}
