@@ -30,3 +30,15 @@ fn p124_readme_persona_table_is_the_generated_one() {
         "README persona table differs; the generated one is:\n{want}"
     );
 }
+
+#[test]
+fn p160_readme_lists_every_intentional_deviation() {
+    let start = README
+        .find("## Deviations from the standards")
+        .expect("README has a deviations section");
+    let section = &README[start..];
+    let section = &section[..section[3..].find("\n## ").map(|i| i + 3).unwrap_or(section.len())];
+    for deviation in ["Plain HTTP on loopback", "The password grant", "Permissive mode", "`_mock/` route"] {
+        assert!(section.contains(deviation), "the deviations section does not mention {deviation:?}");
+    }
+}
