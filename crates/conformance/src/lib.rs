@@ -20,8 +20,16 @@
 //! # }
 //! ```
 
+pub mod normalize;
 pub mod report;
+pub mod runner;
+pub mod scenario;
 pub mod self_check;
+pub mod step;
+pub mod target;
 
 pub use report::{Outcome, Report, Row};
+pub use runner::{run, run_all, ScenarioRun};
+pub use scenario::Scenario;
 pub use self_check::{self_check, self_check_with, Credentials};
+pub use target::Target;
