@@ -56,6 +56,7 @@ fn s_the_builtin_list_is_the_scenario_directory() {
 }
 
 #[test]
+#[allow(clippy::print_stdout)] // `skipped: ...` goes to the test output, as style.md asks.
 fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
     // Arrange
     if let Err(why) = conformance::target::find_weaviate_binary() {
