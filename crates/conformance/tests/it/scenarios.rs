@@ -75,6 +75,15 @@ fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
             continue;
         }
         let emu = rt.block_on(run(s, Target::Embedded));
+        // Transcript differences are fidelity gaps to look at, not failures: print them.
+        for (r, e) in real.transcript.iter().zip(&emu.transcript) {
+            if r.status != e.status || r.body != e.body {
+                eprintln!(
+                    "transcript difference {} step {} {}: weaviate-binary {} {} / embedded {} {}",
+                    s.name, r.step, r.request, r.status, r.body, e.status, e.body
+                );
+            }
+        }
         // Assert: the expectations hold on the real server, as on the emulation.
         if real.outcome != Outcome::Pass || emu.outcome != Outcome::Pass {
             diffs.push(format!(
