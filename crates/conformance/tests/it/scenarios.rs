@@ -94,3 +94,77 @@ fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
     }
     assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
 }
+
+const ONE_KEY: &str = r#"
+id = "s99"
+title = "t"
+
+[weaviate.env]
+AUTHENTICATION_APIKEY_ENABLED = "true"
+AUTHENTICATION_APIKEY_ALLOWED_KEYS = "k"
+AUTHENTICATION_APIKEY_USERS = "u"
+
+[[step]]
+kind = "token"
+name = "k"
+value = "k"
+
+[[step]]
+kind = "http"
+path = "/v1/users/own-info"
+bearer = "k"
+expect = { status = 200, body_contains = { username = "WHO" } }
+"#;
+
+#[test]
+fn s_a_wrong_expectation_fails_the_scenario_naming_the_step_and_the_right_one_passes() {
+    // Arrange
+    let rt = runtime();
+    let wrong = Scenario::parse("s99-x", &ONE_KEY.replace("WHO", "someone-else")).expect("parses");
+    let right = Scenario::parse("s99-x", &ONE_KEY.replace("WHO", "u")).expect("parses");
+    // Act
+    let failed = rt.block_on(run(&wrong, Target::Embedded));
+    let passed = rt.block_on(run(&right, Target::Embedded));
+    // Assert
+    match &failed.outcome {
+        Outcome::Fail(why) => assert!(why.contains("step 2") && why.contains("someone-else"), "{why}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(passed.outcome, Outcome::Pass);
+}
+
+#[test]
+fn s_an_unexpected_or_different_startup_error_fails_the_scenario() {
+    // Arrange: the same keys and users start fine, so an expected refusal must fail.
+    let rt = runtime();
+    let text = ONE_KEY.replace("title = \"t\"", "title = \"t\"\nexpect_startup_error = \"x\"");
+    let s = Scenario::parse("s99-x", &text).expect("parses");
+    let mismatched = Scenario::parse("s99-x", &text.replace("ALLOWED_KEYS = \"k\"", "ALLOWED_KEYS = \"k,\"")).expect("parses");
+    // Act
+    let started = rt.block_on(run(&s, Target::Embedded));
+    let refused = rt.block_on(run(&mismatched, Target::Embedded));
+    // Assert
+    assert!(
+        matches!(&started.outcome, Outcome::Fail(w) if w.contains("started")),
+        "{:?}",
+        started.outcome
+    );
+    assert!(
+        matches!(&refused.outcome, Outcome::Fail(w) if w.contains("keys cannot have length 0")),
+        "{:?}",
+        refused.outcome
+    );
+}
+
+#[test]
+fn s_unknown_keys_and_steps_of_the_wrong_shape_are_refused_when_loading() {
+    let unknown = ONE_KEY.replace("title = \"t\"", "title = \"t\"\ntitel = \"typo\"");
+    let e = Scenario::parse("s99-x", &unknown).expect_err("unknown key");
+    assert!(e.to_string().contains("titel"), "{e}");
+    let no_path = ONE_KEY.replace("path = \"/v1/users/own-info\"\n", "");
+    let e = Scenario::parse("s99-x", &no_path).expect_err("http step without a path");
+    assert!(e.to_string().contains("step 2"), "{e}");
+    let e = Scenario::parse("s98-x", ONE_KEY).expect_err("id must start the file name");
+    assert!(e.to_string().contains("s99"), "{e}");
+    assert!(Scenario::parse("s99-x", ONE_KEY).is_ok());
+}
