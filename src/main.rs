@@ -35,12 +35,14 @@ enum Command {
     /// {"event":"ready","rest":"http://ADDR","grpc":null}. A configuration Weaviate would refuse
     /// makes it log Weaviate's message and exit with status 1. It stops on SIGTERM or Ctrl-C.
     Weaviate(WeaviateArgs),
-    /// Run the provider's honesty self-check (P26) against an embedded provider.
+    /// Run the provider's honesty self-check (P26) and every conformance scenario.
     ///
     /// Starts the built-in provider in-process on a free loopback port, then exercises every
     /// capability its discovery document advertises (response types and modes, grants, client
-    /// authentication methods, signing algorithms, PKCE methods) over HTTP. Prints one progress
-    /// line per check on stderr and the report on stdout; exits non-zero if any check fails.
+    /// authentication methods, signing algorithms, PKCE methods) over HTTP. Then plays each
+    /// scenario (fixtures/scenarios/*.toml) on the chosen target; a row per scenario reads
+    /// `<scenario> @ <target>`. Prints one progress line per check and scenario on stderr and the
+    /// report on stdout; exits non-zero if any check or scenario fails.
     Conformance(ConformanceArgs),
     /// Mint a token in process, without a server, and print it (see --help for the presets).
     ///
@@ -67,6 +69,17 @@ struct ConformanceArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Where the scenarios' Weaviate runs: the in-process emulation, or the real weaviate-server
+    /// (WEAVIATE_BIN, else PATH, else $HOME/go/bin; a skip with its reason when absent).
+    #[arg(long, default_value = "embedded", value_parser = ["embedded", "weaviate-binary"])]
+    target: String,
+    /// Folder of scenario files. Default: fixtures/scenarios of the repository around the
+    /// current folder, else the scenarios compiled into the binary.
+    #[arg(long)]
+    scenarios: Option<PathBuf>,
+    /// Also write the report as JUnit XML to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
 }
 
 /// How a report is printed.
@@ -289,6 +302,14 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
         eprintln!("{}", row.progress_line());
     })
     .await;
+    let mut report = report;
+    let target = conformance::Target::parse(&args.target).context("unknown target")?;
+    let scenarios = load_scenarios(args.scenarios.as_deref())?;
+    let runs = conformance::run_all(&scenarios, target, |run| eprintln!("{}", run.row().progress_line())).await;
+    report.rows.extend(runs.iter().map(|r| r.row()));
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.junit("oidc-harness conformance")).with_context(|| format!("writing {}", path.display()))?;
+    }
     let out = match args.format {
         Format::Table => report.table(),
         Format::Json => format!("{:#}\n", report.json()),
@@ -299,9 +320,25 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     }
     let failed = report.failures().count();
     if failed > 0 {
-        anyhow::bail!("{failed} self-check(s) failed");
+        anyhow::bail!("{failed} check(s) or scenario(s) failed");
     }
     Ok(())
+}
+
+/// The scenarios of `dir`; without one, fixtures/scenarios of the nearest enclosing folder that
+/// has it, else the list compiled into the binary.
+fn load_scenarios(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<conformance::Scenario>> {
+    if let Some(d) = dir {
+        return Ok(conformance::scenario::load_dir(d)?);
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for base in cwd.ancestors() {
+        let d = base.join("fixtures/scenarios");
+        if d.is_dir() {
+            return Ok(conformance::scenario::load_dir(&d)?);
+        }
+    }
+    Ok(conformance::scenario::builtin()?)
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers at once and returns a future that resolves on

@@ -227,6 +227,13 @@ fn p26_conformance_prints_progress_on_stderr_the_report_on_stdout_and_exits_by_i
     for c in checks {
         assert!(["pass", "fail", "skip"].contains(&c["result"].as_str().unwrap_or("")), "{c}");
     }
+    // The scenarios follow the self-check, one row each, on the embedded target by default.
+    assert!(
+        checks.iter().any(|c| c["check"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("s01-") && n.ends_with(" @ embedded"))),
+        "no scenario rows: {report}"
+    );
     // One progress line per check on stderr, each naming its check.
     let stderr = String::from_utf8_lossy(&out.stderr);
     for c in checks {

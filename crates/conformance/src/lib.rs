@@ -1,4 +1,10 @@
-//! Conformance checks for `oidc-harness`. At this stage: the provider's honesty self-check.
+//! Conformance checks for `oidc-harness`: the provider's honesty self-check and the Weaviate
+//! scenarios.
+//!
+//! Scenarios are data: one TOML file each under fixtures/scenarios ([`scenario`], [`step`]).
+//! [`runner`] plays one on a [`Target`] (the in-process emulation or the real `weaviate-server`),
+//! records a transcript made stable by [`normalize`], and checks every expectation; expected
+//! answers come from the written spec and the real server, never from the emulation.
 //!
 //! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
 //! capability it advertises: each response type and response mode, grant type, token endpoint
@@ -20,8 +26,16 @@
 //! # }
 //! ```
 
+pub mod normalize;
 pub mod report;
+pub mod runner;
+pub mod scenario;
 pub mod self_check;
+pub mod step;
+pub mod target;
 
 pub use report::{Outcome, Report, Row};
+pub use runner::{run, run_all, ScenarioRun};
+pub use scenario::Scenario;
 pub use self_check::{self_check, self_check_with, Credentials};
+pub use target::Target;

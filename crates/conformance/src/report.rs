@@ -137,6 +137,38 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The same content as JUnit XML: one `testsuite` named `suite`, a `testcase` per row;
+    /// failures carry their reason, skips are `skipped`.
+    pub fn junit(&self, suite: &str) -> String {
+        let mut out = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+            xml(suite),
+            self.rows.len(),
+            self.count("fail"),
+            self.count("skip")
+        );
+        for r in &self.rows {
+            let time = r.duration.as_secs_f64();
+            out.push_str(&format!("  <testcase name=\"{}\" time=\"{time:.3}\"", xml(&r.check)));
+            match &r.outcome {
+                Outcome::Pass => out.push_str("/>\n"),
+                Outcome::Fail(why) => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                Outcome::Skip(why) => out.push_str(&format!(">\n    <skipped message=\"{}\"/>\n  </testcase>\n", xml(why))),
+            }
+        }
+        out.push_str("</testsuite>\n");
+        out
+    }
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +208,15 @@ mod tests {
         assert_eq!(j["checks"][1]["result"], "fail");
         assert_eq!(j["checks"][1]["reason"], "no token");
         assert_eq!(j["checks"][0]["reason"], Value::Null);
+    }
+
+    #[test]
+    fn junit_lists_every_row_with_failures_and_skips_escaped() {
+        let x = report().junit("suite");
+        assert!(x.contains(r#"tests="3" failures="1" skipped="1""#), "{x}");
+        assert!(x.contains(r#"<failure message="no token"/>"#), "{x}");
+        assert!(x.contains(r#"<skipped message="no check"/>"#), "{x}");
+        assert!(Report::default().junit("a<b").contains("a&lt;b"));
     }
 
     #[test]

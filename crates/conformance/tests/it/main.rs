@@ -1,3 +1,4 @@
 //! Integration tests of the conformance crate: the self-check against a real `MockIdp`.
 
+mod scenarios;
 mod self_check;

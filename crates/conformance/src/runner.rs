@@ -1,0 +1,273 @@
+//! Plays a scenario on a target: starts the provider and Weaviate, runs the steps, records a
+//! normalized transcript and checks every expectation.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::normalize::Normalizer;
+use crate::report::{Outcome, Row};
+use crate::scenario::Scenario;
+use crate::step::{Grant, Kind, Step};
+use crate::target::{Running, StartError, Target};
+
+/// One exchange of the transcript.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// The step number, from 1.
+    pub step: usize,
+    /// `GET /v1/meta`, `token password admin`, `mint expired`, `startup`.
+    pub request: String,
+    /// The credential sent, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<String>,
+    /// The answer's status (0 for a startup refusal).
+    pub status: u16,
+    /// The normalized answer.
+    pub body: Value,
+}
+
+/// The result of one scenario on one target.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    /// `s01-api-key-bearer`.
+    pub scenario: String,
+    /// The target.
+    pub target: Target,
+    /// Pass, fail with every failed expectation, or skip with the reason.
+    pub outcome: Outcome,
+    /// What was sent and answered, normalized.
+    pub transcript: Vec<Exchange>,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+impl ScenarioRun {
+    /// A report row: `s01-api-key-bearer @ embedded`.
+    pub fn row(&self) -> Row {
+        Row {
+            check: format!("{} @ {}", self.scenario, self.target.name()),
+            outcome: self.outcome.clone(),
+            duration: self.duration,
+        }
+    }
+
+    /// The transcript as JSON (what the snapshots hold).
+    pub fn transcript_json(&self) -> Value {
+        json!(self.transcript)
+    }
+}
+
+/// Plays `scenario` on `target`.
+pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    let mut transcript = Vec::new();
+    let outcome = match play(scenario, target, &mut transcript, &mut failures).await {
+        Err(skip) => Outcome::Skip(skip),
+        Ok(()) if failures.is_empty() => Outcome::Pass,
+        Ok(()) => Outcome::Fail(failures.join("; ")),
+    };
+    ScenarioRun {
+        scenario: scenario.name.clone(),
+        target,
+        outcome,
+        transcript,
+        duration: started.elapsed(),
+    }
+}
+
+/// Plays every scenario in order, calling `on_run` after each.
+pub async fn run_all(scenarios: &[Scenario], target: Target, mut on_run: impl FnMut(&ScenarioRun)) -> Vec<ScenarioRun> {
+    let mut runs = Vec::new();
+    for s in scenarios {
+        let r = run(s, target).await;
+        on_run(&r);
+        runs.push(r);
+    }
+    runs
+}
+
+async fn play(s: &Scenario, target: Target, transcript: &mut Vec<Exchange>, failures: &mut Vec<String>) -> Result<(), String> {
+    let mut builder = mock_idp::MockIdp::builder();
+    for u in &s.idp.users {
+        builder = builder.user(u.clone());
+    }
+    for c in &s.idp.clients {
+        builder = builder.client(c.clone());
+    }
+    let idp = builder.try_start().await.map_err(|e| format!("provider setup: {e}"))?;
+    let issuer = idp.issuer_url();
+    let mut norm = Normalizer::default();
+    norm.add(issuer.clone(), "{issuer}");
+    norm.add(idp.base_url(), "{idp}");
+    let env = s.env_for(&issuer);
+
+    let weaviate = match target.start(&env).await {
+        Err(StartError::Unavailable(why)) => return Err(why),
+        Err(StartError::Refused(msg)) => {
+            transcript.push(Exchange {
+                step: 0,
+                request: "startup".into(),
+                bearer: None,
+                status: 0,
+                body: Value::String(norm.text(&msg)),
+            });
+            match &s.expect_startup_error {
+                Some(m) if *m == msg => {}
+                Some(m) => failures.push(format!("startup error: expected {m:?}, got {msg:?}")),
+                None => failures.push(format!("startup refused: {msg}")),
+            }
+            return Ok(());
+        }
+        Ok(w) => w,
+    };
+    if let Some(m) = &s.expect_startup_error {
+        failures.push(format!("started, but the startup error {m:?} was expected"));
+        return Ok(());
+    }
+    let rest = weaviate.rest_url();
+    norm.add(rest.clone(), "{weaviate}");
+    norm.add(rest.trim_start_matches("http://").to_owned(), "{weaviate_host}");
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("http client: {e}"))?;
+    let mut creds: BTreeMap<String, String> = BTreeMap::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        let n = i + 1;
+        let result = match step.kind {
+            Kind::Http => http_step(&http, &weaviate, step, &creds).await,
+            Kind::Token => token_step(&http, &idp, step).await,
+        };
+        let (request, status, raw, credential) = match result {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push(format!("step {n}: {e}"));
+                return Ok(());
+            }
+        };
+        for f in step.expect.check(status, &raw, &norm.text(&raw)) {
+            failures.push(format!("step {n} ({request}): {f}"));
+        }
+        if let (Some(name), Some(value)) = (&step.name, credential) {
+            norm.add(value.clone(), format!("<{name}>"));
+            creds.insert(name.clone(), value);
+        }
+        transcript.push(Exchange {
+            step: n,
+            request: norm.text(&request),
+            bearer: step.bearer.clone(),
+            status,
+            body: norm.body(&raw),
+        });
+    }
+    Ok(())
+}
+
+type StepResult = Result<(String, u16, String, Option<String>), String>;
+
+async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
+    let method = step.method.as_deref().unwrap_or("GET");
+    let path = step.path.as_deref().unwrap_or("/");
+    let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("method {method}: {e}"))?;
+    let mut req = http.request(m, format!("{}{path}", w.rest_url()));
+    for (k, v) in &step.headers {
+        req = req.header(k, v);
+    }
+    if let Some(name) = &step.bearer {
+        let token = creds.get(name).ok_or_else(|| format!("no credential named {name:?}"))?;
+        req = req.header("Authorization", format!("Bearer {token}"));
+    }
+    if let Some(b) = &step.body {
+        req = req.json(b);
+    }
+    let resp = req.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
+    let status = resp.status().as_u16();
+    let raw = resp.text().await.map_err(|e| format!("{method} {path}: body: {e}"))?;
+    let saved = match &step.save {
+        Some(ptr) => Some(
+            serde_json::from_str::<Value>(&raw)
+                .ok()
+                .and_then(|v| v.pointer(ptr).and_then(Value::as_str).map(str::to_owned))
+                .ok_or_else(|| format!("{method} {path}: no string at {ptr} in {raw}"))?,
+        ),
+        None => None,
+    };
+    Ok((format!("{method} {path}"), status, raw, saved))
+}
+
+async fn token_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) -> StepResult {
+    let which = step.use_token.as_deref().unwrap_or("access_token");
+    if let Some(v) = &step.value {
+        return Ok(("key".into(), 200, String::new(), Some(v.clone())));
+    }
+    if let Some(body) = &step.mint {
+        let label = body.get("preset").and_then(Value::as_str).unwrap_or("token");
+        let b = mock_idp::TokenBuilder::from_json(body).map_err(|e| format!("mint: {e}"))?;
+        let minted = idp.mint(b).map_err(|e| format!("mint: {e}"))?;
+        let v = serde_json::to_value(&minted).map_err(|e| format!("mint: {e}"))?;
+        let token = v
+            .get(which)
+            .or_else(|| v.get("id_token"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("mint: no {which} in the answer"))?;
+        return Ok((format!("mint {label}"), 200, String::new(), Some(token)));
+    }
+    let grant = step.grant.ok_or("a token step needs value, grant or mint")?;
+    let disc: Value = http
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .map_err(|e| format!("discovery: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("discovery: {e}"))?;
+    let endpoint = disc["token_endpoint"].as_str().ok_or("discovery has no token_endpoint")?;
+    let mut form: Vec<(&str, String)> = Vec::new();
+    let label = match grant {
+        Grant::Password => {
+            form.push(("grant_type", "password".into()));
+            form.push(("username", step.username.clone().unwrap_or_default()));
+            form.push(("password", step.password.clone().unwrap_or_default()));
+            form.push(("scope", "openid".into()));
+            format!("token password {}", step.username.as_deref().unwrap_or(""))
+        }
+        Grant::ClientCredentials => {
+            form.push(("grant_type", "client_credentials".into()));
+            format!("token client_credentials {}", step.client_id.as_deref().unwrap_or(""))
+        }
+    };
+    let client_id = step.client_id.clone().unwrap_or_else(|| {
+        if grant == Grant::Password {
+            "weaviate".into()
+        } else {
+            String::new()
+        }
+    });
+    let mut req = http.post(endpoint);
+    match &step.client_secret {
+        Some(secret) => req = req.basic_auth(&client_id, Some(secret)),
+        None => form.push(("client_id", client_id)),
+    }
+    let resp = req.form(&form).send().await.map_err(|e| format!("token endpoint: {e}"))?;
+    let status = resp.status().as_u16();
+    let raw = resp.text().await.map_err(|e| format!("token endpoint: {e}"))?;
+    let token = serde_json::from_str::<Value>(&raw)
+        .ok()
+        .and_then(|v| v.get(which).and_then(Value::as_str).map(str::to_owned));
+    // The raw token response holds other tokens too; keep only its shape in the transcript.
+    let shown = match serde_json::from_str::<Value>(&raw) {
+        Ok(Value::Object(o)) if status == 200 => {
+            let keys: Vec<&String> = o.keys().collect();
+            json!({ "fields": keys }).to_string()
+        }
+        _ => raw,
+    };
+    Ok((label, status, shown, token))
+}

@@ -1,0 +1,183 @@
+//! The weaviate-binary target: a real `weaviate-server` child process per scenario.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::StartError;
+
+/// How long a server may take to answer ready (5-10 s on 2 cores, observed).
+const READY_DEADLINE: Duration = Duration::from_secs(90);
+
+/// `weaviate-server` from WEAVIATE_BIN, else PATH, else `$HOME/go/bin`.
+pub fn find_weaviate_binary() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("WEAVIATE_BIN") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("WEAVIATE_BIN={} is not a file", p.display()))
+        };
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join("weaviate-server");
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let p = Path::new(&home).join("go/bin/weaviate-server");
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err("weaviate-server not found (set WEAVIATE_BIN, or put it on PATH or in $HOME/go/bin)".into())
+}
+
+/// A running `weaviate-server`; killed (and its data folder removed) when dropped.
+#[derive(Debug)]
+pub struct WeaviateProcess {
+    child: Child,
+    rest_port: u16,
+    dir: PathBuf,
+}
+
+impl WeaviateProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rest_port)
+    }
+}
+
+impl Drop for WeaviateProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Ports for an external process: the OS picks them (port 0); `pair` wants `p` and `p + 1` free.
+/// The external server binds them after we release them, which is the best a child process allows.
+fn free_ports(pairs: usize, singles: usize) -> std::io::Result<(Vec<u16>, Vec<u16>)> {
+    let mut held = Vec::new();
+    let mut pair_ports = Vec::new();
+    while pair_ports.len() < pairs {
+        let a = TcpListener::bind("127.0.0.1:0")?;
+        let p = a.local_addr()?.port();
+        if p == u16::MAX {
+            continue;
+        }
+        if let Ok(b) = TcpListener::bind(("127.0.0.1", p + 1)) {
+            held.push(a);
+            held.push(b);
+            pair_ports.push(p);
+        }
+    }
+    let mut single = Vec::new();
+    for _ in 0..singles {
+        let a = TcpListener::bind("127.0.0.1:0")?;
+        single.push(a.local_addr()?.port());
+        held.push(a);
+    }
+    Ok((pair_ports, single))
+}
+
+/// The first `error` or `fatal` log line's `msg`: what Weaviate logs when it refuses to start.
+fn refusal(log: &str) -> Option<String> {
+    log.lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        let level = v.get("level")?.as_str()?;
+        if level == "error" || level == "fatal" {
+            v.get("msg")?.as_str().map(str::to_owned)
+        } else {
+            None
+        }
+    })
+}
+
+pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
+    let bin = find_weaviate_binary().map_err(StartError::Unavailable)?;
+    let unavailable = |what: &str, e: std::io::Error| StartError::Unavailable(format!("{what}: {e}"));
+    let (pairs, singles) = free_ports(2, 2).map_err(|e| unavailable("picking ports", e))?;
+    let (gossip, raft, rest, grpc) = (pairs[0], pairs[1], singles[0], singles[1]);
+    let dir = std::env::temp_dir().join(format!("oidc-harness-weaviate-{}-{rest}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).map_err(|e| unavailable("data folder", e))?;
+    let log_path = dir.join("log");
+    let log = std::fs::File::create(&log_path).map_err(|e| unavailable("log file", e))?;
+    let log2 = log.try_clone().map_err(|e| unavailable("log file", e))?;
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--scheme", "http", "--host", "127.0.0.1", "--port", &rest.to_string()])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PERSISTENCE_DATA_PATH", dir.join("data"))
+        .env("DEFAULT_VECTORIZER_MODULE", "none")
+        .env("CLUSTER_HOSTNAME", "node1")
+        .env("CLUSTER_IN_LOCALHOST", "true")
+        .env("CLUSTER_BIND_ADDR", "127.0.0.1")
+        .env("CLUSTER_ADVERTISE_ADDR", "127.0.0.1")
+        .env("CLUSTER_GOSSIP_BIND_PORT", gossip.to_string())
+        .env("CLUSTER_DATA_BIND_PORT", (gossip + 1).to_string())
+        .env("RAFT_PORT", raft.to_string())
+        .env("RAFT_INTERNAL_RPC_PORT", (raft + 1).to_string())
+        .env("RAFT_BOOTSTRAP_EXPECT", "1")
+        .env("GRPC_PORT", grpc.to_string())
+        .env("DISABLE_TELEMETRY", "true")
+        .env("GO_PROFILING_DISABLE", "true")
+        .env("API_BASED_MODULES_DISABLED", "true")
+        .env("TZ", "UTC")
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    let child = cmd.spawn().map_err(|e| unavailable(&format!("spawning {}", bin.display()), e))?;
+    let mut proc = WeaviateProcess {
+        child,
+        rest_port: rest,
+        dir,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| StartError::Unavailable(format!("http client: {e}")))?;
+    let ready = format!("{}/v1/.well-known/ready", proc.rest_url());
+    let deadline = Instant::now() + READY_DEADLINE;
+    loop {
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(match refusal(&text) {
+                Some(m) => StartError::Refused(m),
+                None => StartError::Unavailable(format!("weaviate-server exited ({status}) without an error line")),
+            });
+        }
+        if let Ok(r) = http.get(&ready).send().await {
+            if r.status().as_u16() == 200 {
+                return Ok(proc);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(StartError::Unavailable(format!(
+                "weaviate-server not ready within {} s",
+                READY_DEADLINE.as_secs()
+            )));
+        }
+        // Polling the ready endpoint with a deadline is how a child Weaviate announces itself.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refusal_is_the_first_error_or_fatal_line() {
+        let log = "{\"level\":\"info\",\"msg\":\"x\"}\nnot json\n{\"action\":\"startup\",\"level\":\"error\",\"msg\":\"could not load config: y\"}\n";
+        assert_eq!(refusal(log).as_deref(), Some("could not load config: y"));
+        assert_eq!(refusal("{\"level\":\"info\",\"msg\":\"x\"}"), None);
+    }
+}

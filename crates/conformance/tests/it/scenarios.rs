@@ -1,0 +1,170 @@
+//! Every scenario of fixtures/scenarios on the embedded target (one snapshot per file), and on
+//! the real weaviate-server when it is installed.
+
+use std::path::Path;
+
+use conformance::report::Outcome;
+use conformance::scenario::{load_dir, Scenario};
+use conformance::{run, Target};
+
+fn scenarios_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/scenarios")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+#[test]
+fn s_every_scenario_passes_on_embedded() {
+    // Arrange
+    let rt = runtime();
+    let mut failures = Vec::new();
+    insta::glob!("../../../../fixtures/scenarios", "*.toml", |path| {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let text = std::fs::read_to_string(path).expect("the scenario file reads");
+        let scenario = Scenario::parse(&name, &text).unwrap_or_else(|e| panic!("{e}"));
+        // Act
+        let r = rt.block_on(run(&scenario, Target::Embedded));
+        // Assert
+        if r.outcome != Outcome::Pass {
+            failures.push(format!("{}: {:?}", r.scenario, r.outcome));
+        }
+        insta::assert_json_snapshot!(r.transcript_json());
+    });
+    assert!(failures.is_empty(), "scenarios failing on embedded:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn s_the_builtin_list_is_the_scenario_directory() {
+    let dir: Vec<String> = load_dir(&scenarios_dir())
+        .expect("scenarios load")
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let builtin: Vec<String> = conformance::scenario::builtin()
+        .expect("built-in scenarios parse")
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert!(dir.len() >= 14, "{dir:?}");
+    assert_eq!(dir, builtin);
+}
+
+#[test]
+#[allow(clippy::print_stdout)] // `skipped: ...` goes to the test output, as style.md asks.
+fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
+    // Arrange
+    if let Err(why) = conformance::target::find_weaviate_binary() {
+        println!("skipped: {why}");
+        return;
+    }
+    let rt = runtime();
+    let scenarios = load_dir(&scenarios_dir()).expect("scenarios load");
+    let mut diffs = Vec::new();
+    for s in &scenarios {
+        // Act
+        let real = rt.block_on(run(s, Target::WeaviateBinary));
+        eprintln!("{}", real.row().progress_line());
+        if let Outcome::Skip(why) = &real.outcome {
+            println!("skipped: {}: {why}", s.name);
+            continue;
+        }
+        let emu = rt.block_on(run(s, Target::Embedded));
+        // Transcript differences are fidelity gaps to look at, not failures: print them.
+        for (r, e) in real.transcript.iter().zip(&emu.transcript) {
+            if r.status != e.status || r.body != e.body {
+                eprintln!(
+                    "transcript difference {} step {} {}: weaviate-binary {} {} / embedded {} {}",
+                    s.name, r.step, r.request, r.status, r.body, e.status, e.body
+                );
+            }
+        }
+        // Assert: the expectations hold on the real server, as on the emulation.
+        if real.outcome != Outcome::Pass || emu.outcome != Outcome::Pass {
+            diffs.push(format!(
+                "{}: weaviate-binary {:?} / embedded {:?}",
+                s.name, real.outcome, emu.outcome
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+}
+
+const ONE_KEY: &str = r#"
+id = "s99"
+title = "t"
+
+[weaviate.env]
+AUTHENTICATION_APIKEY_ENABLED = "true"
+AUTHENTICATION_APIKEY_ALLOWED_KEYS = "k"
+AUTHENTICATION_APIKEY_USERS = "u"
+
+[[step]]
+kind = "token"
+name = "k"
+value = "k"
+
+[[step]]
+kind = "http"
+path = "/v1/users/own-info"
+bearer = "k"
+expect = { status = 200, body_contains = { username = "WHO" } }
+"#;
+
+#[test]
+fn s_a_wrong_expectation_fails_the_scenario_naming_the_step_and_the_right_one_passes() {
+    // Arrange
+    let rt = runtime();
+    let wrong = Scenario::parse("s99-x", &ONE_KEY.replace("WHO", "someone-else")).expect("parses");
+    let right = Scenario::parse("s99-x", &ONE_KEY.replace("WHO", "u")).expect("parses");
+    // Act
+    let failed = rt.block_on(run(&wrong, Target::Embedded));
+    let passed = rt.block_on(run(&right, Target::Embedded));
+    // Assert
+    match &failed.outcome {
+        Outcome::Fail(why) => assert!(why.contains("step 2") && why.contains("someone-else"), "{why}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(passed.outcome, Outcome::Pass);
+}
+
+#[test]
+fn s_an_unexpected_or_different_startup_error_fails_the_scenario() {
+    // Arrange: the same keys and users start fine, so an expected refusal must fail.
+    let rt = runtime();
+    let text = ONE_KEY.replace("title = \"t\"", "title = \"t\"\nexpect_startup_error = \"x\"");
+    let s = Scenario::parse("s99-x", &text).expect("parses");
+    let mismatched = Scenario::parse("s99-x", &text.replace("ALLOWED_KEYS = \"k\"", "ALLOWED_KEYS = \"k,\"")).expect("parses");
+    // Act
+    let started = rt.block_on(run(&s, Target::Embedded));
+    let refused = rt.block_on(run(&mismatched, Target::Embedded));
+    // Assert
+    assert!(
+        matches!(&started.outcome, Outcome::Fail(w) if w.contains("started")),
+        "{:?}",
+        started.outcome
+    );
+    assert!(
+        matches!(&refused.outcome, Outcome::Fail(w) if w.contains("keys cannot have length 0")),
+        "{:?}",
+        refused.outcome
+    );
+}
+
+#[test]
+fn s_unknown_keys_and_steps_of_the_wrong_shape_are_refused_when_loading() {
+    let unknown = ONE_KEY.replace("title = \"t\"", "title = \"t\"\ntitel = \"typo\"");
+    let e = Scenario::parse("s99-x", &unknown).expect_err("unknown key");
+    assert!(e.to_string().contains("titel"), "{e}");
+    let no_path = ONE_KEY.replace("path = \"/v1/users/own-info\"\n", "");
+    let e = Scenario::parse("s99-x", &no_path).expect_err("http step without a path");
+    assert!(e.to_string().contains("step 2"), "{e}");
+    let e = Scenario::parse("s98-x", ONE_KEY).expect_err("id must start the file name");
+    assert!(e.to_string().contains("s99"), "{e}");
+    assert!(Scenario::parse("s99-x", ONE_KEY).is_ok());
+}
