@@ -168,3 +168,17 @@ fn s_unknown_keys_and_steps_of_the_wrong_shape_are_refused_when_loading() {
     assert!(e.to_string().contains("s99"), "{e}");
     assert!(Scenario::parse("s99-x", ONE_KEY).is_ok());
 }
+
+/// The scenario the README shows under "Writing a scenario" parses and passes, so the tutorial
+/// cannot rot.
+#[test]
+fn s_the_readme_example_scenario_passes_on_embedded() {
+    let readme = include_str!("../../../../README.md");
+    let start = readme.find("### Writing a scenario").expect("README has the section");
+    let block = &readme[start..];
+    let open = block.find("```toml\n").expect("the section has a TOML example") + "```toml\n".len();
+    let close = block[open..].find("```").expect("the example is closed") + open;
+    let scenario = Scenario::parse("s42-readme-example", &block[open..close]).unwrap_or_else(|e| panic!("{e}"));
+    let r = runtime().block_on(run(&scenario, Target::Embedded));
+    assert_eq!(r.outcome, Outcome::Pass, "{}", r.transcript_json());
+}
