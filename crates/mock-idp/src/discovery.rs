@@ -37,29 +37,12 @@ pub fn metadata(tenant: &Tenant) -> Result<Value> {
         }
     }
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
-    let mut claims: Vec<String> = [
-        "iss",
-        "sub",
-        "aud",
-        "exp",
-        "iat",
-        "nbf",
-        "auth_time",
-        "nonce",
-        "azp",
-        "at_hash",
-        "c_hash",
-        "jti",
-        "name",
-        "given_name",
-        "family_name",
-        "preferred_username",
-        "email",
-        "email_verified",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    // The registered claims of every token, then the profile and email claims (P19).
+    let mut claims: Vec<String> = crate::claims::REGISTERED
+        .iter()
+        .chain(&["name", "given_name", "family_name", "preferred_username", "email", "email_verified"])
+        .map(|s| s.to_string())
+        .collect();
     claims.extend(cfg.username_claims.iter().cloned());
     if !cfg.persona.is_some_and(|p| p.drops_groups()) {
         claims.push(cfg.groups_claim.clone());
