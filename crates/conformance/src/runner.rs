@@ -143,6 +143,7 @@ async fn play(s: &Scenario, target: Target, transcript: &mut Vec<Exchange>, fail
         let result = match step.kind {
             Kind::Http => http_step(&http, &weaviate, step, &creds).await,
             Kind::Token => token_step(&http, &idp, step).await,
+            Kind::Idp => idp_step(&http, &idp, step).await,
         };
         let (request, status, raw, credential) = match result {
             Ok(x) => x,
@@ -199,6 +200,24 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
         None => None,
     };
     Ok((format!("{method} {path}"), status, raw, saved))
+}
+
+/// A request to the provider's own endpoints (its test controls), relative to the issuer.
+async fn idp_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) -> StepResult {
+    let method = step.method.as_deref().unwrap_or("GET");
+    let path = step.path.as_deref().unwrap_or("/");
+    let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("method {method}: {e}"))?;
+    let mut req = http.request(m, format!("{}{path}", idp.issuer_url()));
+    for (k, v) in &step.headers {
+        req = req.header(k, v);
+    }
+    if let Some(b) = &step.body {
+        req = req.json(b);
+    }
+    let resp = req.send().await.map_err(|e| format!("provider {method} {path}: {e}"))?;
+    let status = resp.status().as_u16();
+    let raw = resp.text().await.map_err(|e| format!("provider {method} {path}: body: {e}"))?;
+    Ok((format!("idp {method} {path}"), status, raw, None))
 }
 
 async fn token_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) -> StepResult {

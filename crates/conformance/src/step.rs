@@ -1,4 +1,4 @@
-//! Step kinds of a scenario (`http`, `token`) and the expectations a step can carry.
+//! Step kinds of a scenario (`http`, `token`, `idp`) and the expectations a step can carry.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +13,9 @@ pub enum Kind {
     Http,
     /// Get a credential (from the provider, or a literal) and store it under `name`.
     Token,
+    /// An HTTP request to the provider, `path` relative to its issuer: drives the test controls
+    /// (`/_mock/faults`, `/_mock/keys/rotate`, `/_mock/clock`, `/_mock/counters`...).
+    Idp,
 }
 
 /// How a `token` step gets its credential.
@@ -30,7 +33,7 @@ pub enum Grant {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// `http` or `token`.
+    /// `http`, `token` or `idp`.
     pub kind: Kind,
     /// `token`: the credential's name; `http`: an optional label for the transcript.
     #[serde(default)]
@@ -119,6 +122,14 @@ impl Step {
                 }
                 if self.save.is_some() && self.name.is_none() {
                     return Err("save needs a name".into());
+                }
+            }
+            Kind::Idp => {
+                if self.path.is_none() {
+                    return Err("an idp step needs a path".into());
+                }
+                if self.value.is_some() || self.grant.is_some() || self.mint.is_some() || self.bearer.is_some() || self.save.is_some() {
+                    return Err("an idp step takes method, path, headers, body and expect only".into());
                 }
             }
             Kind::Token => {
