@@ -10,7 +10,9 @@ pub struct Normalizer {
 }
 
 /// JSON keys whose values change from run to run.
-const VOLATILE_KEYS: [(&str, &str); 4] = [
+const VOLATILE_KEYS: [(&str, &str); 5] = [
+    // When a scheduled key operation of the provider runs (tenant time, seconds).
+    ("at", "<time>"),
     ("createdAt", "<time>"),
     ("lastUsedAt", "<time>"),
     ("apiKeyFirstLetters", "<abc>"),
@@ -55,6 +57,7 @@ impl Normalizer {
                         let fixed = VOLATILE_KEYS.iter().find(|(n, _)| *n == k).map(|(_, ph)| *ph);
                         match (fixed, &v) {
                             (Some(ph), Value::String(s)) if !s.starts_with('<') => (k, Value::String(ph.into())),
+                            (Some(ph), Value::Number(_)) => (k, Value::String(ph.into())),
                             _ => (k, self.value(v)),
                         }
                     })
@@ -113,5 +116,7 @@ mod tests {
         assert_eq!(v["hostname"], "{weaviate}");
         assert_eq!(v["m"], "bad <key:admin>");
         assert_eq!(v["createdAt"], "<time>");
+        let v = n.body(r#"{"scheduled":[{"at":1795436897.4494698,"op":"retire"}]}"#);
+        assert_eq!(v["scheduled"][0]["at"], "<time>");
     }
 }
