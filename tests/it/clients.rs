@@ -244,28 +244,14 @@ impl Weaviate {
         let log_file = std::fs::File::create(&log).expect("could not create Weaviate's log file");
         let (rest_port, grpc_port) = (os_port(false), os_port(false));
         let (gossip, raft) = (os_port(true), os_port(true));
-        let mut cmd = Command::new(bin);
-        cmd.args(["--scheme", "http", "--host", "127.0.0.1", "--port"])
-            .arg(rest_port.to_string())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PERSISTENCE_DATA_PATH", data_dir.join("data"))
-            .env("DEFAULT_VECTORIZER_MODULE", "none")
-            .env("CLUSTER_HOSTNAME", "node1")
-            .env("CLUSTER_IN_LOCALHOST", "true")
-            .env("CLUSTER_BIND_ADDR", "127.0.0.1")
-            .env("CLUSTER_ADVERTISE_ADDR", "127.0.0.1")
-            .env("CLUSTER_GOSSIP_BIND_PORT", gossip.to_string())
-            .env("CLUSTER_DATA_BIND_PORT", (gossip + 1).to_string())
-            .env("RAFT_PORT", raft.to_string())
-            .env("RAFT_INTERNAL_RPC_PORT", (raft + 1).to_string())
-            .env("RAFT_BOOTSTRAP_EXPECT", "1")
-            .env("GRPC_PORT", grpc_port.to_string())
-            .env("DISABLE_TELEMETRY", "true")
-            .env("GO_PROFILING_DISABLE", "true")
-            .env("API_BASED_MODULES_DISABLED", "true")
-            .env("TZ", "UTC")
-            .stdin(Stdio::null())
+        let ports = conformance::target::ServerPorts {
+            rest: rest_port,
+            grpc: grpc_port,
+            gossip,
+            raft,
+        };
+        let mut cmd = conformance::target::server_command(bin, &data_dir.join("data"), ports);
+        cmd.stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("could not share the log file"))
             .stderr(log_file);
         for (k, v) in auth_env {

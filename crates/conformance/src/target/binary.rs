@@ -100,6 +100,46 @@ fn refusal(log: &str) -> Option<String> {
     })
 }
 
+/// The ports a single-node `weaviate-server` listens on; `gossip + 1` and `raft + 1` are taken too.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerPorts {
+    /// REST port.
+    pub rest: u16,
+    /// gRPC port.
+    pub grpc: u16,
+    /// Cluster gossip port (the data port is the next one).
+    pub gossip: u16,
+    /// Raft port (the internal RPC port is the next one).
+    pub raft: u16,
+}
+
+/// A `weaviate-server` command for one loopback node, with the appendix environment of
+/// weaviate-auth.md and nothing else from this process but `PATH`; callers add the scenario's
+/// variables and the stdio they want.
+pub fn server_command(bin: &std::path::Path, data_dir: &std::path::Path, p: ServerPorts) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--scheme", "http", "--host", "127.0.0.1", "--port", &p.rest.to_string()])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PERSISTENCE_DATA_PATH", data_dir)
+        .env("DEFAULT_VECTORIZER_MODULE", "none")
+        .env("CLUSTER_HOSTNAME", "node1")
+        .env("CLUSTER_IN_LOCALHOST", "true")
+        .env("CLUSTER_BIND_ADDR", "127.0.0.1")
+        .env("CLUSTER_ADVERTISE_ADDR", "127.0.0.1")
+        .env("CLUSTER_GOSSIP_BIND_PORT", p.gossip.to_string())
+        .env("CLUSTER_DATA_BIND_PORT", (p.gossip + 1).to_string())
+        .env("RAFT_PORT", p.raft.to_string())
+        .env("RAFT_INTERNAL_RPC_PORT", (p.raft + 1).to_string())
+        .env("RAFT_BOOTSTRAP_EXPECT", "1")
+        .env("GRPC_PORT", p.grpc.to_string())
+        .env("DISABLE_TELEMETRY", "true")
+        .env("GO_PROFILING_DISABLE", "true")
+        .env("API_BASED_MODULES_DISABLED", "true")
+        .env("TZ", "UTC");
+    cmd
+}
+
 pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
     let bin = find_weaviate_binary().map_err(StartError::Unavailable)?;
     let unavailable = |what: &str, e: std::io::Error| StartError::Unavailable(format!("{what}: {e}"));
@@ -110,30 +150,8 @@ pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProc
     let log_path = dir.join("log");
     let log = std::fs::File::create(&log_path).map_err(|e| unavailable("log file", e))?;
     let log2 = log.try_clone().map_err(|e| unavailable("log file", e))?;
-    let mut cmd = Command::new(&bin);
-    cmd.args(["--scheme", "http", "--host", "127.0.0.1", "--port", &rest.to_string()])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PERSISTENCE_DATA_PATH", dir.join("data"))
-        .env("DEFAULT_VECTORIZER_MODULE", "none")
-        .env("CLUSTER_HOSTNAME", "node1")
-        .env("CLUSTER_IN_LOCALHOST", "true")
-        .env("CLUSTER_BIND_ADDR", "127.0.0.1")
-        .env("CLUSTER_ADVERTISE_ADDR", "127.0.0.1")
-        .env("CLUSTER_GOSSIP_BIND_PORT", gossip.to_string())
-        .env("CLUSTER_DATA_BIND_PORT", (gossip + 1).to_string())
-        .env("RAFT_PORT", raft.to_string())
-        .env("RAFT_INTERNAL_RPC_PORT", (raft + 1).to_string())
-        .env("RAFT_BOOTSTRAP_EXPECT", "1")
-        .env("GRPC_PORT", grpc.to_string())
-        .env("DISABLE_TELEMETRY", "true")
-        .env("GO_PROFILING_DISABLE", "true")
-        .env("API_BASED_MODULES_DISABLED", "true")
-        .env("TZ", "UTC")
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2);
+    let mut cmd = server_command(&bin, &dir.join("data"), ServerPorts { rest, grpc, gossip, raft });
+    cmd.envs(env).stdin(Stdio::null()).stdout(log).stderr(log2);
     let child = cmd.spawn().map_err(|e| unavailable(&format!("spawning {}", bin.display()), e))?;
     let mut proc = WeaviateProcess {
         child,

@@ -5,7 +5,7 @@ mod embedded;
 
 use std::collections::BTreeMap;
 
-pub use binary::{find_weaviate_binary, WeaviateProcess};
+pub use binary::{find_weaviate_binary, server_command, ServerPorts, WeaviateProcess};
 
 /// A place to run scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
