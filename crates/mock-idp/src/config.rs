@@ -58,7 +58,8 @@ pub struct ServerConfig {
 pub struct TenantConfig {
     /// Path segment the tenant is served under, e.g. `default` for `/default`.
     pub name: String,
-    /// Exact issuer string; defaults to `{base_url}/{name}`. Its path must be `/{name}` or `/{name}/`.
+    /// Exact issuer string; defaults to `{base_url}/{name}`. Its path must be `/{name}` or `/{name}/`
+    /// (with a persona, the persona's issuer path, e.g. `/realms/{name}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// Browser-facing base for `authorization_endpoint` and `end_session_endpoint` (P7).
@@ -655,7 +656,8 @@ impl TenantConfig {
         if let Some(issuer) = &self.issuer {
             check_url(issuer).map_err(|r| ("issuer".to_owned(), r))?; // P1
             let path = issuer_path(issuer);
-            let want = format!("/{}", self.name);
+            let paths = crate::personas::Paths::of(self.persona);
+            let want = format!("{}{}", paths.root_of(&self.name), paths.issuer);
             if path.trim_end_matches('/') != want {
                 return Err((
                     "issuer".into(),

@@ -279,7 +279,7 @@ fn mint_section(tenant: &Tenant, form: &MintForm) -> Result<String> {
             .iter()
             .map(|p| (p.name(), format!("{}: {}", p.name(), p.spec().description))),
     );
-    let action = format!("/{}/_mock/debug/mint", tenant.name);
+    let action = format!("{}/_mock/debug/mint", tenant.issuer_path());
     let text = |name: &str, value: &str, hint: &str| {
         format!(
             "<p><label for=\"{n}\">{n}</label> <input type=\"text\" name=\"{n}\" id=\"{n}\" value=\"{}\" placeholder=\"{}\"></p>\n",

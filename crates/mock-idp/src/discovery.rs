@@ -1,7 +1,7 @@
 //! The discovery document (OpenID Connect Discovery §3-4, RFC 8414; P10-P25), built from what
 //! the tenant has enabled: it never advertises more than works, and advertises all that does.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::config::GrantType;
 use crate::error::{Error, Result};
 use crate::grants::supported_scopes;
+use crate::journal::Endpoint;
 use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -55,19 +56,21 @@ pub fn metadata(tenant: &Tenant) -> Result<Value> {
     claims.dedup();
     let mut m = Map::new();
     m.insert("issuer".into(), json!(tenant.issuer.0));
-    m.insert("authorization_endpoint".into(), json!(tenant.front_url("/authorize")));
-    m.insert("token_endpoint".into(), json!(tenant.back_url("/token")));
-    m.insert("userinfo_endpoint".into(), json!(tenant.back_url("/userinfo")));
-    m.insert("jwks_uri".into(), json!(tenant.back_url("/jwks")));
+    // Where each endpoint lives is the tenant's path table (P124).
+    let url = |e: Endpoint| json!(tenant.endpoint_url(e));
+    m.insert("authorization_endpoint".into(), url(Endpoint::Authorize));
+    m.insert("token_endpoint".into(), url(Endpoint::Token));
+    m.insert("userinfo_endpoint".into(), url(Endpoint::Userinfo));
+    m.insert("jwks_uri".into(), url(Endpoint::Jwks));
     if cfg.optional_endpoints {
-        m.insert("introspection_endpoint".into(), json!(tenant.back_url("/introspect")));
+        m.insert("introspection_endpoint".into(), url(Endpoint::Introspection));
         m.insert(
             "introspection_endpoint_auth_methods_supported".into(),
             json!(["client_secret_basic", "client_secret_post"]),
         );
-        m.insert("revocation_endpoint".into(), json!(tenant.back_url("/revoke")));
+        m.insert("revocation_endpoint".into(), url(Endpoint::Revocation));
         m.insert("revocation_endpoint_auth_methods_supported".into(), json!(auth_methods));
-        m.insert("end_session_endpoint".into(), json!(tenant.front_url("/logout")));
+        m.insert("end_session_endpoint".into(), url(Endpoint::EndSession));
     }
     m.insert("scopes_supported".into(), json!(supported_scopes(tenant)));
     m.insert("response_types_supported".into(), json!(response_types));
@@ -98,14 +101,9 @@ fn json_response(v: Value) -> Response {
     resp
 }
 
-/// `GET {issuer}/.well-known/openid-configuration`.
+/// `GET {issuer}/.well-known/openid-configuration`, and `GET /.well-known/oauth-authorization-server{issuer path}`
+/// (RFC 8414 §3, P10), which the router resolves to the same tenant.
 pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Response> {
-    Ok(json_response(metadata(&tenant)?))
-}
-
-/// `GET /.well-known/oauth-authorization-server/{tenant}` (RFC 8414 §3, P10).
-pub async fn oauth_metadata(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response> {
-    let tenant = state.tenant(&name).ok_or(Error::UnknownTenant(name))?;
     Ok(json_response(metadata(&tenant)?))
 }
 
@@ -114,7 +112,13 @@ pub async fn oauth_metadata(State(state): State<AppState>, Path(name): Path<Stri
 pub async fn optional_endpoint_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let name = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
     if state.tenant(name).is_some_and(|t| !t.config.optional_endpoints) {
-        return Error::NotFound(format!("{} (disabled for this tenant)", req.uri().path())).into_response();
+        let path = req
+            .extensions()
+            .get::<OriginalUri>()
+            .unwrap_or(&OriginalUri(req.uri().clone()))
+            .path()
+            .to_owned();
+        return Error::NotFound(format!("{path} (disabled for this tenant)")).into_response();
     }
     next.run(req).await
 }

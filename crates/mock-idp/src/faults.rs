@@ -27,12 +27,12 @@
 //! Only protocol endpoints take faults: `_mock/` routes never do, so a test can always clear them.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -44,6 +44,7 @@ use tokio::sync::watch;
 
 use crate::error::Error;
 use crate::journal::{Endpoint, Entry, Facts};
+use crate::server::Resolved;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -551,20 +552,6 @@ fn real_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-/// The tenant a path belongs to and the path after the tenant segment.
-fn resolve(state: &AppState, path: &str) -> Option<(Arc<Tenant>, String)> {
-    if let Some(name) = path.strip_prefix("/.well-known/oauth-authorization-server/") {
-        let tenant = state.tenant(name.trim_end_matches('/'))?;
-        return Some((tenant, "/.well-known/openid-configuration".into()));
-    }
-    let trimmed = path.strip_prefix('/')?;
-    let (name, rest) = match trimmed.find('/') {
-        Some(i) => (&trimmed[..i], &trimmed[i..]),
-        None => (trimmed, ""),
-    };
-    Some((state.tenant(name)?, rest.to_owned()))
-}
-
 /// Endpoints whose form bodies the journal reads for client id, grant type and username.
 fn reads_form(endpoint: Endpoint) -> bool {
     matches!(
@@ -653,8 +640,8 @@ async fn error_code(resp: Response) -> (Response, Option<String>) {
 /// due key operations (P137), guards `_mock/` routes (P125), gathers journal facts, applies
 /// faults before the handler (P146), and records the journal entry (P139).
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    let Some((tenant, rest)) = resolve(&state, &path) else {
+    let Some(Resolved { tenant, endpoint, .. }) = req.extensions().get::<Resolved>().cloned() else {
+        let path = req.uri().path().to_owned();
         if path.starts_with("/_mock/") && path != "/_mock/ready" {
             if let Err(e) = crate::control::check_admin(&state, None, req.headers(), &path) {
                 return e.into_response();
@@ -662,11 +649,15 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         return next.run(req).await;
     };
+    // The path as requested, not the internal route `dispatch` rewrote it to.
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let started = Instant::now();
     let real_time = real_now();
     let virtual_time = tenant.clock.now_f64();
     tenant.run_due_key_ops();
-    let endpoint = Endpoint::classify(&rest);
     let method = req.method().to_string();
     let mut entry = Entry {
         seq: 0,
@@ -681,6 +672,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         error: None,
         faults: vec![],
     };
+    if endpoint == Endpoint::Other {
+        // Nothing is served here; answered before the internal routes, which would otherwise
+        // serve a plain path under a tenant whose persona puts it elsewhere.
+        return record(&tenant, entry, Error::NotFound(path).into_response(), started).await;
+    }
     if matches!(endpoint, Endpoint::Control | Endpoint::Mint) {
         if let Err(e) = crate::control::check_admin(&state, Some(&tenant), req.headers(), &path) {
             let resp = e.into_response();

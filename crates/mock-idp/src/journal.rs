@@ -91,24 +91,6 @@ impl Endpoint {
     pub fn parse(s: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.as_str() == s)
     }
-
-    /// Classifies the part of a path after the tenant segment (`/jwks`, `/_mock/clock`).
-    pub fn classify(rest: &str) -> Endpoint {
-        match rest {
-            "/.well-known/openid-configuration" => Endpoint::Discovery,
-            "/jwks" => Endpoint::Jwks,
-            "/token" => Endpoint::Token,
-            "/authorize" => Endpoint::Authorize,
-            "/userinfo" => Endpoint::Userinfo,
-            "/introspect" => Endpoint::Introspection,
-            "/revoke" => Endpoint::Revocation,
-            "/logout" => Endpoint::EndSession,
-            "/login" => Endpoint::Login,
-            "/_mock/mint" => Endpoint::Mint,
-            r if r == "/_mock" || r.starts_with("/_mock/") => Endpoint::Control,
-            _ => Endpoint::Other,
-        }
-    }
 }
 
 /// What is known about a request before its handler runs; secrets only as fingerprints.

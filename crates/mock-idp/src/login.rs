@@ -245,7 +245,7 @@ pub fn cookie_header(tenant: &Tenant, name: &str, value: &str, max_age: Option<i
 pub fn tenant_path(tenant: &Tenant) -> String {
     let p = crate::config::issuer_path(&tenant.front_base);
     if p.is_empty() {
-        format!("/{}", tenant.name)
+        tenant.root_path.clone()
     } else {
         p.to_owned()
     }
@@ -287,7 +287,7 @@ pub fn page(tenant: &Tenant, req: &AuthRequest, state: &PageState) -> Response {
     }
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n<input type=\"hidden\" name=\"authz\" value=\"{}\">\n",
-        html_escape(&tenant.front_url("/login")),
+        html_escape(&tenant.endpoint_url(crate::journal::Endpoint::Login).unwrap_or_default()),
         html_escape(&csrf),
         html_escape(&authz)
     ));

@@ -1,15 +1,19 @@
 //! `router`, `serve`, the layers every request passes through, and tenant resolution by path.
 //!
-//! Every tenant lives under `/{name}` (P4); server-wide controls live under `/_mock/` (P125),
-//! a name no tenant may take. An unknown tenant is a JSON 404 that names it; an unknown path a
-//! JSON 404 (P9); a wrong method a 405 with `Allow` (axum's method router adds the header).
+//! Every tenant lives under its root path: `/{name}` (P4), or where its persona's table puts it
+//! (`/realms/{name}`, P124). Server-wide controls live under `/_mock/` (P125), a name no tenant
+//! may take. `dispatch` resolves each request to a tenant and endpoint through the tenant's
+//! table, then hands it to the internal routes, which are the plain table's paths under
+//! `/{name}`; only resolved requests reach them, so a persona tenant answers on its own paths
+//! alone. An unknown tenant is a JSON 404 that names it; an unknown path a JSON 404 (P9); a wrong
+//! method a 405 with `Allow` (axum's method router adds the header).
 
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +21,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::error::Error;
+use crate::journal::Endpoint;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
@@ -26,9 +31,42 @@ pub use crate::control::exposure_warning;
 /// Largest total size of request headers (P157); larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// The tenant a request is addressed to, from the first path segment.
+/// The tenant a request is addressed to, from the first segment of its internal route.
 #[derive(Debug, Clone)]
 pub struct TenantRef(pub Arc<Tenant>);
+
+/// What `dispatch` found a request to address, kept in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The tenant.
+    pub tenant: Arc<Tenant>,
+    /// The endpoint, as named in the journal and in faults.
+    pub endpoint: Endpoint,
+    /// The internal route serving it (`/{name}/token`), `None` where nothing is served.
+    pub route: Option<String>,
+}
+
+/// Resolves a request path to its tenant and endpoint (P4, P10, P124): the tenant whose root
+/// path is the longest prefix of `path`, or, for RFC 8414 metadata, the tenant whose issuer
+/// path follows `/.well-known/oauth-authorization-server`.
+pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
+    let tenants = state.tenants();
+    if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
+        let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
+        let tenant = tenants.into_iter().find(|t| t.issuer_path() == want)?;
+        let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name));
+        return Some(Resolved {
+            tenant,
+            endpoint: Endpoint::Discovery,
+            route,
+        });
+    }
+    tenants
+        .into_iter()
+        .filter_map(|t| t.route(path).map(|(endpoint, route)| (t, endpoint, route)))
+        .max_by_key(|(t, _, _)| t.root_path.len())
+        .map(|(tenant, endpoint, route)| Resolved { tenant, endpoint, route })
+}
 
 impl FromRequestParts<AppState> for TenantRef {
     type Rejection = Error;
@@ -46,10 +84,8 @@ impl FromRequestParts<AppState> for TenantRef {
 pub fn router(state: AppState) -> Router {
     // P14: a disabled optional endpoint answers 404, as if it did not exist.
     let optional = middleware::from_fn_with_state(state.clone(), discovery::optional_endpoint_gate);
-    Router::new()
+    let internal = Router::new()
         .route("/_mock/ready", get(ready))
-        .route("/.well-known/oauth-authorization-server/{tenant}", get(discovery::oauth_metadata))
-        .route("/.well-known/oauth-authorization-server/{tenant}/", get(discovery::oauth_metadata))
         .route("/{tenant}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{tenant}/jwks", get(jwks::handle))
         .route("/{tenant}/token", post(token::handle))
@@ -64,11 +100,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/{tenant}/_mock/mint", post(mint::handle))
         .route("/{tenant}/_mock/presets", get(presets::list))
-        // P4: an unknown tenant is a 404 naming it, even where the method would be wrong.
-        .route_layer(middleware::from_fn_with_state(state.clone(), known_tenant))
         .merge(crate::control::routes())
         .fallback(not_found)
+        .with_state(state.clone());
+    // The outer router only runs the layers, outermost last: dispatch (resolve and rewrite)
+    // must come before the internal routes match, so they sit behind a fallback service.
+    Router::new()
+        .fallback_service(internal)
         .layer(middleware::from_fn_with_state(state.clone(), crate::faults::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), dispatch))
         .layer(middleware::from_fn(limit_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Method and path only: never headers, query strings or bodies (they carry secrets).
@@ -86,20 +126,42 @@ async fn ready() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ready"}))
 }
 
-async fn not_found(axum::extract::State(state): axum::extract::State<AppState>, req: Request) -> Response {
-    // A path under a tenant name that exists is a plain 404; under an unknown name, say so (P4).
-    let name = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
-    if !name.is_empty() && !name.starts_with('_') && !name.starts_with('.') && state.tenant(name).is_none() {
-        return Error::UnknownTenant(name.to_owned()).into_response();
-    }
-    Error::NotFound(req.uri().path().to_owned()).into_response()
+async fn not_found(req: Request) -> Response {
+    let path = req.extensions().get::<OriginalUri>().map_or(req.uri().path(), |u| u.path());
+    Error::NotFound(path.to_owned()).into_response()
 }
 
-async fn known_tenant(axum::extract::State(state): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
-    let name = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
-    if !name.starts_with('_') && !name.starts_with('.') && state.tenant(name).is_none() {
-        return Error::UnknownTenant(name.to_owned()).into_response();
+/// Resolves the tenant and endpoint, keeps them and the original URI in the request's
+/// extensions, and rewrites the path to the internal route. A path no tenant resolves is a 404
+/// here, naming the tenant when its first segment names none (P4, even where the method would
+/// be wrong); server-wide paths (`/_mock/`, `/.well-known/`) go on to the internal routes.
+async fn dispatch(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let original = req.uri().clone();
+    let path = original.path();
+    let Some(resolved) = resolve(&state, path) else {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        if first.starts_with('_') || first.starts_with('.') {
+            return next.run(req).await;
+        }
+        if first.is_empty() || state.tenant(first).is_some() {
+            return Error::NotFound(path.to_owned()).into_response();
+        }
+        return Error::UnknownTenant(first.to_owned()).into_response();
+    };
+    if let Some(route) = &resolved.route {
+        let mut target = route.clone();
+        if let Some(q) = original.query() {
+            target = format!("{target}?{q}");
+        }
+        let mut parts = original.clone().into_parts();
+        parts.path_and_query = target.parse().ok();
+        match Uri::from_parts(parts) {
+            Ok(uri) => *req.uri_mut() = uri,
+            Err(_) => return Error::NotFound(path.to_owned()).into_response(),
+        }
     }
+    req.extensions_mut().insert(OriginalUri(original));
+    req.extensions_mut().insert(resolved);
     next.run(req).await
 }
 

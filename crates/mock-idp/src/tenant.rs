@@ -11,8 +11,9 @@ use crate::config::{GrantType, TenantConfig};
 use crate::error::ConfigError;
 use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
-use crate::journal::Journal;
+use crate::journal::{Endpoint, Journal};
 use crate::keys::{KeyRing, SigningKey};
+use crate::personas::{Paths, PLAIN};
 use crate::rotation::KeyAdmin;
 
 /// The exact issuer string (P2): never normalised.
@@ -37,6 +38,10 @@ pub struct Tenant {
     pub name: String,
     /// The exact issuer.
     pub issuer: Issuer,
+    /// Where the issuer and endpoints live: the persona's table, or the plain one (P124).
+    pub paths: &'static Paths,
+    /// The tenant's path on the provider (`/{name}`, `/realms/{name}`...); endpoints hang off it.
+    pub root_path: String,
     /// Base of browser-facing endpoints (P7).
     pub front_base: String,
     /// Base of server-facing endpoints (P7).
@@ -64,8 +69,13 @@ pub struct Tenant {
 impl Tenant {
     /// Builds a tenant; `base_url` is the server's base when the config names no issuer.
     pub fn new(config: TenantConfig, base_url: &str) -> Result<Tenant, ConfigError> {
+        let paths = Paths::of(config.persona);
+        let root_path = paths.root_of(&config.name);
         let issuer = Issuer(config.issuer.clone().unwrap_or_else(|| default_issuer(&config, base_url)));
-        let base = issuer.base().to_owned();
+        // The root URL: the issuer without the part the table puts below the root (Entra's
+        // `/v2.0`); a configured issuer keeps its host (validation fixed its path).
+        let base = issuer.base();
+        let base = base.strip_suffix(paths.issuer).unwrap_or(base).to_owned();
         let front_base = config
             .front_channel_base
             .clone()
@@ -95,6 +105,8 @@ impl Tenant {
         Ok(Tenant {
             name: config.name.clone(),
             issuer,
+            paths,
+            root_path,
             front_base,
             back_base,
             accounts: RwLock::new(Accounts::new(&config.name, &config.users, &config.clients)),
@@ -114,24 +126,69 @@ impl Tenant {
         self.config.grant_types.contains(&grant)
     }
 
-    /// Absolute URL of a front-channel endpoint (`/authorize`, `/logout`).
-    pub fn front_url(&self, path: &str) -> String {
-        format!("{}{}", self.front_base, path)
-    }
-
-    /// Absolute URL of a back-channel endpoint (`/token`, `/jwks`, ...).
-    pub fn back_url(&self, path: &str) -> String {
-        format!("{}{}", self.back_base, path)
+    /// Absolute URL of a protocol endpoint as advertised: browser-facing ones (authorize,
+    /// logout, login) on the front-channel base, the others on the back-channel base (P7).
+    /// `None` for discovery and the `_mock/` routes, which follow the issuer.
+    pub fn endpoint_url(&self, endpoint: Endpoint) -> Option<String> {
+        let path = self.paths.path(endpoint)?;
+        let base = match endpoint {
+            Endpoint::Authorize | Endpoint::EndSession | Endpoint::Login => &self.front_base,
+            _ => &self.back_base,
+        };
+        Some(format!("{base}{path}"))
     }
 
     /// The discovery URL (P3: issuer without trailing slash + well-known path).
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer.base())
     }
+
+    /// The issuer's path on the provider, without a trailing `/`: discovery and `_mock/` hang off it.
+    pub fn issuer_path(&self) -> String {
+        format!("{}{}", self.root_path, self.paths.issuer)
+    }
+
+    /// What a request path under this tenant addresses: its endpoint, and the provider's
+    /// internal route for it (`/{name}` + the plain path), or `None` where nothing is served.
+    /// `None` overall when the path is not under the tenant's root.
+    pub fn route(&self, path: &str) -> Option<(Endpoint, Option<String>)> {
+        let rest = below(path, &self.root_path)?;
+        if let Some(at_issuer) = below(rest, self.paths.issuer) {
+            if at_issuer == "/.well-known/openid-configuration" {
+                return Some((Endpoint::Discovery, Some(format!("/{}{at_issuer}", self.name))));
+            }
+            if below(at_issuer, "/_mock").is_some() {
+                let endpoint = if at_issuer == "/_mock/mint" {
+                    Endpoint::Mint
+                } else {
+                    Endpoint::Control
+                };
+                return Some((endpoint, Some(format!("/{}{at_issuer}", self.name))));
+            }
+        }
+        match self.paths.endpoint_at(rest) {
+            Some(e) => Some((e, PLAIN.path(e).map(|p| format!("/{}{p}", self.name)))),
+            None => Some((Endpoint::Other, None)),
+        }
+    }
 }
 
-/// `{base}/{name}`, with a trailing `/` when the tenant or its persona asks for one (P3, P124).
+/// The part of `path` below `prefix`, when `path` is `prefix` or continues it with a `/`.
+fn below<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// `{base}{root}{issuer}` of the tenant's paths, with a trailing `/` when the tenant or its
+/// persona asks for one (P3, P124).
 fn default_issuer(config: &TenantConfig, base_url: &str) -> String {
     let slash = config.trailing_slash || config.persona.is_some_and(|p| p.trailing_slash_issuer());
-    format!("{}/{}{}", base_url.trim_end_matches('/'), config.name, if slash { "/" } else { "" })
+    let paths = Paths::of(config.persona);
+    format!(
+        "{}{}{}{}",
+        base_url.trim_end_matches('/'),
+        paths.root_of(&config.name),
+        paths.issuer,
+        if slash { "/" } else { "" }
+    )
 }

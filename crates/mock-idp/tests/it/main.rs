@@ -10,6 +10,7 @@ mod docs;
 mod limits;
 mod mint;
 mod oracle;
+mod persona_paths;
 mod personas;
 mod props;
 mod refresh;

@@ -9,6 +9,7 @@ mod db_users;
 mod errors;
 mod grpc;
 mod oidc;
+mod personas;
 mod pipeline;
 mod rbac;
 mod support;
