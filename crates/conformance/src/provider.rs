@@ -52,14 +52,25 @@ impl Provider {
         for c in &setup.clients {
             builder = builder.client(c.clone());
         }
-        if let Some(addr) = listen {
-            builder = builder.listen(addr);
+        let Some(addr) = listen else {
+            return builder
+                .try_start()
+                .await
+                .map(Provider::Local)
+                .map_err(|e| format!("provider setup: {e}"));
+        };
+        // The previous scenario's provider on the same address closes its listener in its own
+        // task after being dropped: retry the bind until it has, within a deadline.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match builder.clone().listen(addr).try_start().await {
+                Ok(idp) => return Ok(Provider::Local(idp)),
+                Err(mock_idp::ConfigError::Bind { .. }) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => return Err(format!("provider setup: {e}")),
+            }
         }
-        builder
-            .try_start()
-            .await
-            .map(Provider::Local)
-            .map_err(|e| format!("provider setup: {e}"))
     }
 
     /// Adds the scenario's users and clients to a remote provider through its controls.

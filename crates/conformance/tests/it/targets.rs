@@ -39,13 +39,20 @@ async fn external_plays_a_scenario_whose_configuration_is_the_stated_one_and_ski
     let target = external(w.rest_url(), env, None);
     // Act
     let played = run(&s01, target.clone()).await;
-    let other = run(&scenario("s03"), target.clone()).await;
+    let same = run(&scenario("s03"), target.clone()).await;
+    let other = run(&scenario("s04"), target.clone()).await;
     let startup = run(&scenario("s05c"), target.clone()).await;
     // Assert
     assert_eq!(played.outcome, Outcome::Pass, "{}", played.transcript_json());
+    assert_eq!(
+        same.outcome,
+        Outcome::Pass,
+        "s03 has s01's configuration: {}",
+        same.transcript_json()
+    );
     match &other.outcome {
-        Outcome::Skip(why) => assert!(why.contains("AUTHENTICATION_APIKEY_ENABLED"), "{why}"),
-        o => panic!("s03 should be skipped, got {o:?}"),
+        Outcome::Skip(why) => assert!(why.contains("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"), "{why}"),
+        o => panic!("s04 should be skipped, got {o:?}"),
     }
     assert!(
         matches!(&startup.outcome, Outcome::Skip(w) if w.contains("startup error")),
