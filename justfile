@@ -13,6 +13,22 @@ test:
 conformance *ARGS:
     cargo run --release -- conformance {{ARGS}}
 
+# Run the conformance suite on a real weaviate-server (WEAVIATE_BIN, PATH or $HOME/go/bin).
+conformance-binary *ARGS:
+    cargo run --release -- conformance --target weaviate-binary {{ARGS}}
+
+# Run the conformance suite on the official image in Docker (needs `just build-image` first).
+conformance-docker *ARGS:
+    cargo run --release -- conformance --target docker {{ARGS}}
+
+# Show where the embedded emulation and the real weaviate-server answer differently.
+compare A="embedded" B="weaviate-binary":
+    cargo run --release -- conformance --compare {{A}} {{B}}
+
+# Diagnose a login against a running Weaviate, e.g. `just doctor http://localhost:8080 --api-key K`.
+doctor URL *ARGS:
+    cargo run --release -- doctor --url {{URL}} {{ARGS}}
+
 # Serve the mock OpenID provider on 127.0.0.1:8080 (built-in config).
 idp *ARGS:
     cargo run --release -- idp {{ARGS}}

@@ -52,6 +52,39 @@ enum Command {
     Mint(cli_mint::MintArgs),
     /// Print the bad-token preset catalogue (--format markdown is the README's table).
     Presets(cli_mint::PresetsArgs),
+    /// Walk Weaviate's login troubleshooting checklist against a running Weaviate.
+    ///
+    /// Checks, in order: REST (ready, version), the gRPC port, /v1/.well-known/openid-configuration,
+    /// the provider's discovery and JWKS, the credential (API key or JWT; a JWT's header and
+    /// claims are decoded, not trusted, and compared with Weaviate's issuer and client id), and
+    /// what /v1/users/own-info answers. Prints one line per layer with what to try; exits
+    /// non-zero when a layer fails.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DoctorArgs {
+    /// Weaviate's REST URL, e.g. http://localhost:8080.
+    #[arg(long)]
+    url: String,
+    /// Weaviate's gRPC HOST:PORT. Default: the URL's host, port 50051.
+    #[arg(long)]
+    grpc: Option<String>,
+    /// An API key.
+    #[arg(long, conflicts_with_all = ["bearer", "username"])]
+    api_key: Option<String>,
+    /// A bearer token (an OIDC access or ID token).
+    #[arg(long, conflicts_with = "username")]
+    bearer: Option<String>,
+    /// A username for the provider's password grant (with --password).
+    #[arg(long, requires = "password")]
+    username: Option<String>,
+    /// The password of --username.
+    #[arg(long, requires = "username")]
+    password: Option<String>,
+    /// The client of the password grant. Default: the clientId Weaviate advertises.
+    #[arg(long, requires = "username")]
+    client_id: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,10 +102,31 @@ struct ConformanceArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Where the scenarios' Weaviate runs: the in-process emulation, or the real weaviate-server
-    /// (WEAVIATE_BIN, else PATH, else $HOME/go/bin; a skip with its reason when absent).
-    #[arg(long, default_value = "embedded", value_parser = ["embedded", "weaviate-binary"])]
+    /// Where the scenarios' Weaviate runs: the in-process emulation, the real weaviate-server
+    /// (WEAVIATE_BIN, else PATH, else $HOME/go/bin), the official image through Docker, or a
+    /// running Weaviate (--url, --env-file). A target that cannot run here is a skip with its
+    /// reason.
+    #[arg(long, default_value = "embedded", value_parser = ["embedded", "weaviate-binary", "docker", "external"])]
     target: String,
+    /// Play every scenario on two targets and print each one whose answers differ; non-zero
+    /// exit on any difference or failure.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "target",
+          value_parser = ["embedded", "weaviate-binary", "docker", "external"])]
+    compare: Option<Vec<String>>,
+    /// external: the running Weaviate's REST URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// external: its gRPC HOST:PORT.
+    #[arg(long)]
+    grpc: Option<String>,
+    /// external: the environment file it was started with (KEY=VALUE lines); a scenario runs
+    /// only when its AUTHENTICATION_* / AUTHORIZATION_* variables are exactly these.
+    #[arg(long)]
+    env_file: Option<PathBuf>,
+    /// external: where the suite's provider listens, the address in the server's
+    /// AUTHENTICATION_OIDC_ISSUER (http://ADDR/default).
+    #[arg(long)]
+    idp_listen: Option<std::net::SocketAddr>,
     /// Folder of scenario files. Default: fixtures/scenarios of the repository around the
     /// current folder, else the scenarios compiled into the binary.
     #[arg(long)]
@@ -185,6 +239,7 @@ fn main() -> anyhow::Result<()> {
         Command::Conformance(args) => rt.block_on(run_conformance(args)),
         Command::Mint(args) => cli_mint::run_mint(&args),
         Command::Presets(args) => cli_mint::run_presets(&args),
+        Command::Doctor(args) => rt.block_on(run_doctor(args)),
     }
 }
 
@@ -303,8 +358,20 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     })
     .await;
     let mut report = report;
-    let target = conformance::Target::parse(&args.target).context("unknown target")?;
     let scenarios = load_scenarios(args.scenarios.as_deref())?;
+    if let Some(pair) = &args.compare {
+        let (a, b) = (target_of(&pair[0], &args)?, target_of(&pair[1], &args)?);
+        let comparison = conformance::compare::compare(&scenarios, &a, &b, |run| eprintln!("{}", run.row().progress_line())).await;
+        #[allow(clippy::print_stdout)]
+        {
+            print!("{}", comparison.text());
+        }
+        if report.failures().count() > 0 || !comparison.passed() {
+            anyhow::bail!("the targets differ, or a check or scenario failed");
+        }
+        return Ok(());
+    }
+    let target = target_of(&args.target, &args)?;
     let runs = conformance::run_all(&scenarios, target, |run| eprintln!("{}", run.row().progress_line())).await;
     report.rows.extend(runs.iter().map(|r| r.row()));
     if let Some(path) = &args.junit {
@@ -321,6 +388,54 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     let failed = report.failures().count();
     if failed > 0 {
         anyhow::bail!("{failed} check(s) or scenario(s) failed");
+    }
+    Ok(())
+}
+
+/// The target called `name`; `external` takes --url, --grpc, --env-file and --idp-listen.
+fn target_of(name: &str, args: &ConformanceArgs) -> anyhow::Result<conformance::Target> {
+    if name != "external" {
+        return conformance::Target::parse(name).with_context(|| format!("unknown target {name}"));
+    }
+    let url = args.url.clone().context("--target external needs --url")?;
+    let path = args
+        .env_file
+        .as_ref()
+        .context("--target external needs --env-file: the variables that Weaviate was started with")?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let env = conformance::target::parse_env_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(conformance::Target::External(std::sync::Arc::new(conformance::target::External {
+        url: url.trim_end_matches('/').to_owned(),
+        grpc: args.grpc.clone(),
+        env,
+        idp_listen: args.idp_listen,
+    })))
+}
+
+async fn run_doctor(args: DoctorArgs) -> anyhow::Result<()> {
+    use conformance::doctor::{diagnose, Credential, Options};
+    let credential = match (args.api_key, args.bearer, args.username, args.password) {
+        (Some(k), _, _, _) => Credential::ApiKey(k),
+        (_, Some(t), _, _) => Credential::Bearer(t),
+        (_, _, Some(username), Some(password)) => Credential::Password {
+            username,
+            password,
+            client_id: args.client_id,
+        },
+        _ => Credential::None,
+    };
+    let d = diagnose(&Options {
+        url: args.url,
+        grpc: args.grpc,
+        credential,
+    })
+    .await;
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{}", d.text());
+    }
+    if d.failed() {
+        anyhow::bail!("a layer failed; see the lines marked FAIL");
     }
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! scenarios.
 //!
 //! Scenarios are data: one TOML file each under fixtures/scenarios ([`scenario`], [`step`]).
-//! [`runner`] plays one on a [`Target`] (the in-process emulation or the real `weaviate-server`),
-//! records a transcript made stable by [`normalize`], and checks every expectation; expected
-//! answers come from the written spec and the real server, never from the emulation.
+//! [`runner`] plays one on a [`Target`] (the in-process emulation, the real `weaviate-server`,
+//! the official image in Docker, or a running Weaviate) with a [`provider::Provider`], records a
+//! transcript made stable by [`normalize`], and checks every expectation; expected answers come from the written spec and the real server, never from the emulation.
+//! [`compare`] plays the scenarios on two targets and lists the differing steps; [`doctor`]
+//! walks Weaviate's login troubleshooting checklist against a live server.
 //!
 //! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
 //! capability it advertises: each response type and response mode, grant type, token endpoint
@@ -26,7 +28,10 @@
 //! # }
 //! ```
 
+pub mod compare;
+pub mod doctor;
 pub mod normalize;
+pub mod provider;
 pub mod report;
 pub mod runner;
 pub mod scenario;

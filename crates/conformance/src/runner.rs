@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::normalize::Normalizer;
+use crate::provider::Provider;
 use crate::report::{Outcome, Row};
 use crate::scenario::Scenario;
 use crate::step::{Grant, Kind, Step};
@@ -65,7 +66,7 @@ pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
     let started = Instant::now();
     let mut failures = Vec::new();
     let mut transcript = Vec::new();
-    let outcome = match play(scenario, target, &mut transcript, &mut failures).await {
+    let outcome = match play(scenario, &target, &mut transcript, &mut failures).await {
         Err(skip) => Outcome::Skip(skip),
         Ok(()) if failures.is_empty() => Outcome::Pass,
         Ok(()) => Outcome::Fail(failures.join("; ")),
@@ -83,29 +84,26 @@ pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
 pub async fn run_all(scenarios: &[Scenario], target: Target, mut on_run: impl FnMut(&ScenarioRun)) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     for s in scenarios {
-        let r = run(s, target).await;
+        let r = run(s, target.clone()).await;
         on_run(&r);
         runs.push(r);
     }
     runs
 }
 
-async fn play(s: &Scenario, target: Target, transcript: &mut Vec<Exchange>, failures: &mut Vec<String>) -> Result<(), String> {
-    let mut builder = mock_idp::MockIdp::builder();
-    for u in &s.idp.users {
-        builder = builder.user(u.clone());
+async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, failures: &mut Vec<String>) -> Result<(), String> {
+    if let Some(why) = target.cannot_play(s) {
+        return Err(why);
     }
-    for c in &s.idp.clients {
-        builder = builder.client(c.clone());
-    }
-    let idp = builder.try_start().await.map_err(|e| format!("provider setup: {e}"))?;
+    let idp = target.provider(s).await?;
     let issuer = idp.issuer_url();
     let mut norm = Normalizer::default();
     norm.add(issuer.clone(), "{issuer}");
+    norm.add(idp.local_issuer_url(), "{issuer}");
     norm.add(idp.base_url(), "{idp}");
     let env = s.env_for(&issuer);
 
-    let weaviate = match target.start(&env).await {
+    let weaviate = match target.start(&env, &idp).await {
         Err(StartError::Unavailable(why)) => return Err(why),
         Err(StartError::Refused(msg)) => {
             transcript.push(Exchange {
@@ -203,11 +201,11 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
 }
 
 /// A request to the provider's own endpoints (its test controls), relative to the issuer.
-async fn idp_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) -> StepResult {
+async fn idp_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepResult {
     let method = step.method.as_deref().unwrap_or("GET");
     let path = step.path.as_deref().unwrap_or("/");
     let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("method {method}: {e}"))?;
-    let mut req = http.request(m, format!("{}{path}", idp.issuer_url()));
+    let mut req = http.request(m, format!("{}{path}", idp.local_issuer_url()));
     for (k, v) in &step.headers {
         req = req.header(k, v);
     }
@@ -220,16 +218,14 @@ async fn idp_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) 
     Ok((format!("idp {method} {path}"), status, raw, None))
 }
 
-async fn token_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step) -> StepResult {
+async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepResult {
     let which = step.use_token.as_deref().unwrap_or("access_token");
     if let Some(v) = &step.value {
         return Ok(("key".into(), 200, String::new(), Some(v.clone())));
     }
     if let Some(body) = &step.mint {
         let label = body.get("preset").and_then(Value::as_str).unwrap_or("token");
-        let b = mock_idp::TokenBuilder::from_json(body).map_err(|e| format!("mint: {e}"))?;
-        let minted = idp.mint(b).map_err(|e| format!("mint: {e}"))?;
-        let v = serde_json::to_value(&minted).map_err(|e| format!("mint: {e}"))?;
+        let v = idp.mint(http, body).await?;
         let token = v
             .get(which)
             .or_else(|| v.get("id_token"))
@@ -240,7 +236,7 @@ async fn token_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step
     }
     let grant = step.grant.ok_or("a token step needs value, grant or mint")?;
     let disc: Value = http
-        .get(idp.discovery_url())
+        .get(idp.local_discovery_url())
         .send()
         .await
         .map_err(|e| format!("discovery: {e}"))?
@@ -269,7 +265,7 @@ async fn token_step(http: &reqwest::Client, idp: &mock_idp::MockIdp, step: &Step
             String::new()
         }
     });
-    let mut req = http.post(endpoint);
+    let mut req = http.post(idp.to_local(endpoint));
     match &step.client_secret {
         Some(secret) => req = req.basic_auth(&client_id, Some(secret)),
         None => form.push(("client_id", client_id)),

@@ -37,6 +37,7 @@ impl MockIdp {
             config: Config::builtin(),
             base_url: None,
             tls: None,
+            listen: None,
         }
     }
 
@@ -107,6 +108,7 @@ pub struct MockIdpBuilder {
     config: Config,
     base_url: Option<String>,
     tls: Option<crate::tls::TlsOptions>,
+    listen: Option<SocketAddr>,
 }
 
 impl MockIdpBuilder {
@@ -153,6 +155,12 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Binds `addr` instead of `127.0.0.1:0`: for a Weaviate already configured with this issuer.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
     /// Serves HTTPS with a generated CA or your own certificate (P153-P156); issuers use `https`.
     pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
         self.tls = Some(options);
@@ -182,12 +190,13 @@ impl MockIdpBuilder {
             field,
             reason,
         })?;
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|source| ConfigError::Bind {
-            addr: "127.0.0.1:0".into(),
+        let bind = self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = TcpListener::bind(bind).await.map_err(|source| ConfigError::Bind {
+            addr: bind.to_string(),
             source,
         })?;
         let addr = listener.local_addr().map_err(|source| ConfigError::Bind {
-            addr: "127.0.0.1:0".into(),
+            addr: bind.to_string(),
             source,
         })?;
         let tls = self.tls.as_ref().map(crate::tls::TlsMaterial::build).transpose()?;

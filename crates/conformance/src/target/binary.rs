@@ -88,7 +88,7 @@ fn free_ports(pairs: usize, singles: usize) -> std::io::Result<(Vec<u16>, Vec<u1
 }
 
 /// The first `error` or `fatal` log line's `msg`: what Weaviate logs when it refuses to start.
-fn refusal(log: &str) -> Option<String> {
+pub(super) fn refusal(log: &str) -> Option<String> {
     log.lines().find_map(|l| {
         let v: serde_json::Value = serde_json::from_str(l).ok()?;
         let level = v.get("level")?.as_str()?;

@@ -1,19 +1,32 @@
-//! `Target`: where a scenario's Weaviate runs: the in-process emulation or the real binary.
+//! `Target`: where a scenario's Weaviate runs: the in-process emulation, the real binary, the
+//! official image in Docker, or a Weaviate that is already running.
 
 mod binary;
+mod docker;
 mod embedded;
+mod external;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use binary::{find_weaviate_binary, server_command, ServerPorts, WeaviateProcess};
+pub use docker::{docker_available, DockerWeaviate, PROVIDER_IMAGE, WEAVIATE_IMAGE, WEAVIATE_TAG};
+pub use external::{parse_env_file, External};
+
+use crate::provider::Provider;
+use crate::scenario::Scenario;
 
 /// A place to run scenarios.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// `weaviate_auth_emu::EmbeddedWeaviate` in process.
     Embedded,
     /// The real `weaviate-server` (WEAVIATE_BIN, else PATH, else $HOME/go/bin), one process per scenario.
     WeaviateBinary,
+    /// The official Weaviate image and the project's provider image, through testcontainers.
+    Docker,
+    /// A Weaviate already running at a URL, with the configuration its user states.
+    External(Arc<External>),
 }
 
 /// Why a Weaviate did not start.
@@ -32,41 +45,72 @@ pub enum Running {
     Embedded(weaviate_auth_emu::EmbeddedWeaviate),
     /// A child process.
     Binary(WeaviateProcess),
+    /// A container.
+    Docker(DockerWeaviate),
+    /// Not ours: its REST URL.
+    External(String),
 }
 
 impl Running {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://HOST:PORT`.
     pub fn rest_url(&self) -> String {
         match self {
             Running::Embedded(w) => w.rest_url(),
             Running::Binary(p) => p.rest_url(),
+            Running::Docker(d) => d.rest_url(),
+            Running::External(url) => url.clone(),
         }
     }
 }
 
 impl Target {
-    /// `embedded` or `weaviate-binary`.
-    pub fn name(self) -> &'static str {
+    /// The names `parse` takes (`external` needs its settings, so it is built, not parsed).
+    pub const NAMES: [&'static str; 3] = ["embedded", "weaviate-binary", "docker"];
+
+    /// `embedded`, `weaviate-binary`, `docker` or `external`.
+    pub fn name(&self) -> &'static str {
         match self {
             Target::Embedded => "embedded",
             Target::WeaviateBinary => "weaviate-binary",
+            Target::Docker => "docker",
+            Target::External(_) => "external",
         }
     }
 
-    /// The target called `name`.
+    /// The target called `name` (one of [`Target::NAMES`]).
     pub fn parse(name: &str) -> Option<Target> {
         match name {
             "embedded" => Some(Target::Embedded),
             "weaviate-binary" => Some(Target::WeaviateBinary),
+            "docker" => Some(Target::Docker),
             _ => None,
         }
     }
 
-    /// Starts a Weaviate with these (auth) environment variables.
-    pub async fn start(self, env: &BTreeMap<String, String>) -> Result<Running, StartError> {
+    /// Why this target cannot play `s` at all, before anything starts (a skip reason).
+    pub fn cannot_play(&self, s: &Scenario) -> Option<String> {
+        match self {
+            Target::External(e) => e.cannot_play(s),
+            _ => None,
+        }
+    }
+
+    /// The scenario's provider, where this target's Weaviate can reach it.
+    pub async fn provider(&self, s: &Scenario) -> Result<Provider, String> {
+        match self {
+            Target::Embedded | Target::WeaviateBinary => Provider::start_local(&s.idp, None).await,
+            Target::External(e) => Provider::start_local(&s.idp, e.idp_listen).await,
+            Target::Docker => docker::provider(&s.idp).await,
+        }
+    }
+
+    /// Starts a Weaviate with these (auth) environment variables; `idp` is the scenario's provider.
+    pub async fn start(&self, env: &BTreeMap<String, String>, idp: &Provider) -> Result<Running, StartError> {
         match self {
             Target::Embedded => embedded::start(env).await.map(Running::Embedded),
             Target::WeaviateBinary => binary::start(env).await.map(Running::Binary),
+            Target::Docker => docker::start(env, idp).await.map(Running::Docker),
+            Target::External(e) => e.start(env).await.map(Running::External),
         }
     }
 }

@@ -1,4 +1,6 @@
 //! Integration tests of the conformance crate: the self-check against a real `MockIdp`.
 
+mod doctor;
 mod scenarios;
 mod self_check;
+mod targets;
