@@ -26,6 +26,8 @@
 //! # }
 //! ```
 
+pub mod browser;
+pub mod client;
 pub mod normalize;
 pub mod report;
 pub mod runner;

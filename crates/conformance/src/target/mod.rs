@@ -42,6 +42,14 @@ impl Running {
             Running::Binary(p) => p.rest_url(),
         }
     }
+
+    /// The gRPC port's `127.0.0.1:PORT`.
+    pub fn grpc_addr(&self) -> String {
+        match self {
+            Running::Embedded(w) => w.grpc_addr().to_string(),
+            Running::Binary(p) => p.grpc_addr(),
+        }
+    }
 }
 
 impl Target {
