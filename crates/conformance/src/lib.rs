@@ -28,6 +28,8 @@
 //! # }
 //! ```
 
+pub mod browser;
+pub mod client;
 pub mod compare;
 pub mod doctor;
 pub mod normalize;

@@ -10,9 +10,12 @@ pub struct Normalizer {
 }
 
 /// JSON keys whose values change from run to run.
-const VOLATILE_KEYS: [(&str, &str); 5] = [
+const VOLATILE_KEYS: [(&str, &str); 7] = [
     // When a scheduled key operation of the provider runs (tenant time, seconds).
     ("at", "<time>"),
+    // The provider's clock (`_mock/clock`).
+    ("now", "<time>"),
+    ("now_s", "<time>"),
     ("createdAt", "<time>"),
     ("lastUsedAt", "<time>"),
     ("apiKeyFirstLetters", "<abc>"),

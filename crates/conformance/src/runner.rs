@@ -139,21 +139,34 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
     for (i, step) in s.steps.iter().enumerate() {
         let n = i + 1;
         let result = match step.kind {
-            Kind::Http => http_step(&http, &weaviate, step, &creds).await,
-            Kind::Token => token_step(&http, &idp, step).await,
-            Kind::Idp => idp_step(&http, &idp, step).await,
+            Kind::Http => http_step(&http, &weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Token => token_step(&http, &idp, step, &creds).await.map_err(StepError::Fail),
+            Kind::Idp => idp_step(&http, &idp, step).await.map_err(StepError::Fail),
+            Kind::Browser => crate::browser::step(&http, &idp, step).await,
+            Kind::Client => crate::client::step(&weaviate, step, &creds).await,
         };
-        let (request, status, raw, credential) = match result {
+        let Answer {
+            request,
+            status,
+            raw,
+            credential,
+            refresh,
+        } = match result {
             Ok(x) => x,
-            Err(e) => {
+            Err(StepError::Fail(e)) => {
                 failures.push(format!("step {n}: {e}"));
                 return Ok(());
             }
+            Err(StepError::Skip(why)) => return Err(format!("step {n}: {why}")),
         };
         for f in step.expect.check(status, &raw, &norm.text(&raw)) {
             failures.push(format!("step {n} ({request}): {f}"));
         }
         if let (Some(name), Some(value)) = (&step.name, credential) {
+            norm.add(value.clone(), format!("<{name}>"));
+            creds.insert(name.clone(), value);
+        }
+        if let (Some(name), Some(value)) = (&step.save_refresh, refresh) {
             norm.add(value.clone(), format!("<{name}>"));
             creds.insert(name.clone(), value);
         }
@@ -168,7 +181,46 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
     Ok(())
 }
 
-type StepResult = Result<(String, u16, String, Option<String>), String>;
+/// What a step gave: the request as the transcript shows it, the answer, and the credentials
+/// to store.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// `GET /v1/meta`, `token password admin`, `browser code id_token admin`.
+    pub request: String,
+    /// The answer's status (0 when there is none, as for client steps).
+    pub status: u16,
+    /// The raw answer the expectations are checked on.
+    pub raw: String,
+    /// The credential to store under the step's `name`.
+    pub credential: Option<String>,
+    /// The refresh token to store under the step's `save_refresh`.
+    pub refresh: Option<String>,
+}
+
+impl Answer {
+    /// An answer without a refresh token.
+    pub fn new(request: impl Into<String>, status: u16, raw: String, credential: Option<String>) -> Answer {
+        Answer {
+            request: request.into(),
+            status,
+            raw,
+            credential,
+            refresh: None,
+        }
+    }
+}
+
+/// Why a step gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepError {
+    /// The step could not be played: the scenario fails.
+    Fail(String),
+    /// Something the step needs is absent here (a browser, a client library): the scenario is
+    /// skipped with this reason, never passed.
+    Skip(String),
+}
+
+type StepResult = Result<Answer, String>;
 
 async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
     let method = step.method.as_deref().unwrap_or("GET");
@@ -197,7 +249,7 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
         ),
         None => None,
     };
-    Ok((format!("{method} {path}"), status, raw, saved))
+    Ok(Answer::new(format!("{method} {path}"), status, raw, saved))
 }
 
 /// A request to the provider's own endpoints (its test controls), relative to the issuer.
@@ -215,13 +267,13 @@ async fn idp_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepRe
     let resp = req.send().await.map_err(|e| format!("provider {method} {path}: {e}"))?;
     let status = resp.status().as_u16();
     let raw = resp.text().await.map_err(|e| format!("provider {method} {path}: body: {e}"))?;
-    Ok((format!("idp {method} {path}"), status, raw, None))
+    Ok(Answer::new(format!("idp {method} {path}"), status, raw, None))
 }
 
-async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepResult {
+async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
     let which = step.use_token.as_deref().unwrap_or("access_token");
     if let Some(v) = &step.value {
-        return Ok(("key".into(), 200, String::new(), Some(v.clone())));
+        return Ok(Answer::new("key", 200, String::new(), Some(v.clone())));
     }
     if let Some(body) = &step.mint {
         let label = body.get("preset").and_then(Value::as_str).unwrap_or("token");
@@ -232,7 +284,7 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> Step
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| format!("mint: no {which} in the answer"))?;
-        return Ok((format!("mint {label}"), 200, String::new(), Some(token)));
+        return Ok(Answer::new(format!("mint {label}"), 200, String::new(), Some(token)));
     }
     let grant = step.grant.ok_or("a token step needs value, grant or mint")?;
     let disc: Value = http
@@ -257,9 +309,16 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> Step
             form.push(("grant_type", "client_credentials".into()));
             format!("token client_credentials {}", step.client_id.as_deref().unwrap_or(""))
         }
+        Grant::RefreshToken => {
+            let name = step.refresh_token.as_deref().unwrap_or_default();
+            let token = creds.get(name).ok_or_else(|| format!("no credential named {name:?}"))?;
+            form.push(("grant_type", "refresh_token".into()));
+            form.push(("refresh_token", token.clone()));
+            format!("token refresh_token {name}")
+        }
     };
     let client_id = step.client_id.clone().unwrap_or_else(|| {
-        if grant == Grant::Password {
+        if grant != Grant::ClientCredentials {
             "weaviate".into()
         } else {
             String::new()
@@ -273,9 +332,12 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> Step
     let resp = req.form(&form).send().await.map_err(|e| format!("token endpoint: {e}"))?;
     let status = resp.status().as_u16();
     let raw = resp.text().await.map_err(|e| format!("token endpoint: {e}"))?;
-    let token = serde_json::from_str::<Value>(&raw)
-        .ok()
-        .and_then(|v| v.get(which).and_then(Value::as_str).map(str::to_owned));
+    let answer: Option<Value> = serde_json::from_str(&raw).ok();
+    let field = |f: &str| answer.as_ref().and_then(|v| v.get(f)).and_then(Value::as_str).map(str::to_owned);
+    let (token, refresh) = (field(which), field("refresh_token"));
+    if step.save_refresh.is_some() && status == 200 && refresh.is_none() {
+        return Err(format!("{label}: the answer has no refresh_token to save"));
+    }
     // The raw token response holds other tokens too; keep only its shape in the transcript.
     let shown = match serde_json::from_str::<Value>(&raw) {
         Ok(Value::Object(o)) if status == 200 => {
@@ -284,5 +346,8 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> Step
         }
         _ => raw,
     };
-    Ok((label, status, shown, token))
+    Ok(Answer {
+        refresh,
+        ..Answer::new(label, status, shown, token)
+    })
 }

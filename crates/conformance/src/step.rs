@@ -1,4 +1,5 @@
-//! Step kinds of a scenario (`http`, `token`, `idp`) and the expectations a step can carry.
+//! Step kinds of a scenario (`http`, `token`, `idp`, `browser`, `client`) and the expectations a
+//! step can carry.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,11 @@ pub enum Kind {
     /// An HTTP request to the provider, `path` relative to its issuer: drives the test controls
     /// (`/_mock/faults`, `/_mock/keys/rotate`, `/_mock/clock`, `/_mock/counters`...).
     Idp,
+    /// A login through the provider's HTML page in a headless Chromium ([`crate::browser`]); the
+    /// token from the redirect is stored under `name`.
+    Browser,
+    /// The official Python and TypeScript clients run `actions` ([`crate::client`]).
+    Client,
 }
 
 /// How a `token` step gets its credential.
@@ -26,6 +32,8 @@ pub enum Grant {
     Password,
     /// Client credentials grant at the provider's token endpoint.
     ClientCredentials,
+    /// Refresh token grant with the stored credential named by `refresh_token`.
+    RefreshToken,
 }
 
 /// One `[[step]]`. A flat table so that unknown keys are refused; `validate` checks that the
@@ -33,7 +41,7 @@ pub enum Grant {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// `http`, `token` or `idp`.
+    /// `http`, `token`, `idp`, `browser` or `client`.
     pub kind: Kind,
     /// `token`: the credential's name; `http`: an optional label for the transcript.
     #[serde(default)]
@@ -82,6 +90,39 @@ pub struct Step {
     /// `token`: mint in process with this `_mock/mint` body (may name a `preset`).
     #[serde(default)]
     pub mint: Option<Value>,
+    /// `token`, refresh_token grant: the name of the stored refresh token to send.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// `token`, a grant: also store the answer's `refresh_token` under this name.
+    #[serde(default)]
+    pub save_refresh: Option<String>,
+
+    /// `browser`: the response type (`code id_token` by default).
+    #[serde(default)]
+    pub response_type: Option<String>,
+    /// `browser`: the response mode (`fragment` by default).
+    #[serde(default)]
+    pub response_mode: Option<String>,
+
+    /// `client`: which clients run the actions (`python`, `typescript`; both by default).
+    #[serde(default)]
+    pub clients: Vec<crate::client::Lang>,
+    /// `client`: the driver's credential, e.g. `{ kind = "api_key", key = "k" }`; with
+    /// `bearer` instead, the stored credential is sent as a bearer token.
+    #[serde(default)]
+    pub credential: Option<Value>,
+    /// `client`: the actions, each with what its result must be.
+    #[serde(default)]
+    pub actions: Vec<crate::client::Action>,
+    /// `client`: the connection's `skip_init_checks`.
+    #[serde(default)]
+    pub skip_init_checks: bool,
+    /// `client`: point the client at a gRPC port where nothing listens.
+    #[serde(default)]
+    pub grpc_unreachable: bool,
+    /// `client`: the init timeout in seconds (10 by default).
+    #[serde(default)]
+    pub init_timeout_s: Option<u64>,
 
     /// What the answer must be.
     #[serde(default)]
@@ -143,7 +184,32 @@ impl Step {
                 if self.path.is_some() || self.bearer.is_some() {
                     return Err("path and bearer belong to http steps".into());
                 }
+                if (self.grant == Some(Grant::RefreshToken)) != self.refresh_token.is_some() {
+                    return Err("refresh_token goes with grant = \"refresh_token\", and it needs one".into());
+                }
             }
+            Kind::Browser => {
+                if self.name.is_none() || self.username.is_none() || self.password.is_none() {
+                    return Err("a browser step needs name, username and password".into());
+                }
+                if self.path.is_some() || self.grant.is_some() || self.value.is_some() || self.mint.is_some() {
+                    return Err("path, grant, value and mint do not belong to browser steps".into());
+                }
+            }
+            Kind::Client => {
+                if self.actions.is_empty() {
+                    return Err("a client step needs actions".into());
+                }
+                if self.credential.is_some() == self.bearer.is_some() {
+                    return Err("a client step needs exactly one of credential, bearer".into());
+                }
+                if self.path.is_some() || self.grant.is_some() || self.value.is_some() || self.mint.is_some() {
+                    return Err("path, grant, value and mint do not belong to client steps".into());
+                }
+            }
+        }
+        if !matches!(self.kind, Kind::Client) && (!self.actions.is_empty() || self.credential.is_some()) {
+            return Err("actions and credential belong to client steps".into());
         }
         Ok(())
     }

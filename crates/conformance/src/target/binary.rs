@@ -43,6 +43,7 @@ pub fn find_weaviate_binary() -> Result<PathBuf, String> {
 pub struct WeaviateProcess {
     child: Child,
     rest_port: u16,
+    grpc_port: u16,
     dir: PathBuf,
 }
 
@@ -50,6 +51,11 @@ impl WeaviateProcess {
     /// `http://127.0.0.1:PORT`.
     pub fn rest_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.rest_port)
+    }
+
+    /// `127.0.0.1:PORT` of the gRPC port.
+    pub fn grpc_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.grpc_port)
     }
 }
 
@@ -156,6 +162,7 @@ pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProc
     let mut proc = WeaviateProcess {
         child,
         rest_port: rest,
+        grpc_port: grpc,
         dir,
     };
     let http = reqwest::Client::builder()

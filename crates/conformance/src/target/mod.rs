@@ -61,6 +61,14 @@ impl Running {
             Running::External(url) => url.clone(),
         }
     }
+
+    /// The gRPC port's `127.0.0.1:PORT`.
+    pub fn grpc_addr(&self) -> String {
+        match self {
+            Running::Embedded(w) => w.grpc_addr().to_string(),
+            Running::Binary(p) => p.grpc_addr(),
+        }
+    }
 }
 
 impl Target {
