@@ -46,7 +46,7 @@ pub enum Running {
     /// A child process.
     Binary(WeaviateProcess),
     /// A container.
-    Docker(DockerWeaviate),
+    Docker(Box<DockerWeaviate>),
     /// Not ours: its REST URL.
     External(String),
 }
@@ -117,7 +117,7 @@ impl Target {
         match self {
             Target::Embedded => embedded::start(env).await.map(Running::Embedded),
             Target::WeaviateBinary => binary::start(env).await.map(Running::Binary),
-            Target::Docker => docker::start(env, idp).await.map(Running::Docker),
+            Target::Docker => docker::start(env, idp).await.map(|d| Running::Docker(Box::new(d))),
             Target::External(e) => e.start(env).await.map(Running::External),
         }
     }
