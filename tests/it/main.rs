@@ -4,5 +4,6 @@
 mod authlib;
 mod cli;
 mod clients;
+mod load_shutdown;
 mod logs;
 mod presets;

@@ -2,3 +2,4 @@
 
 mod scenarios;
 mod self_check;
+mod soak;
