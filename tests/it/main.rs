@@ -6,4 +6,5 @@ mod cli;
 mod clients;
 mod load_shutdown;
 mod logs;
+mod logs_full_run;
 mod presets;
