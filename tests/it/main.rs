@@ -4,5 +4,7 @@
 mod authlib;
 mod cli;
 mod clients;
+mod load_shutdown;
 mod logs;
+mod logs_full_run;
 mod presets;

@@ -8,6 +8,8 @@
 //! [`compare`] plays the scenarios on two targets and lists the differing steps; [`doctor`]
 //! walks Weaviate's login troubleshooting checklist against a live server.
 //!
+//! [`soak`] is the load and fault run (attacks.md R6-R9, R14) behind `just soak`.
+//!
 //! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
 //! capability it advertises: each response type and response mode, grant type, token endpoint
 //! authentication method, ID token signing algorithm and PKCE method (P26). Each check becomes
@@ -38,6 +40,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod self_check;
+pub mod soak;
 pub mod step;
 pub mod target;
 

@@ -4,3 +4,4 @@ mod doctor;
 mod scenarios;
 mod self_check;
 mod targets;
+mod soak;

@@ -995,13 +995,15 @@ async fn p66_code_reuse_gets_invalid_grant_and_revokes_the_first_tokens() {
     assert!(store.refresh.is_empty(), "the refresh token of the first redemption is gone");
 }
 
+/// R11: 100 concurrent redemptions of one code: exactly one success, 99 `invalid_grant`, every
+/// request answered once.
 #[tokio::test]
-async fn p55_twenty_parallel_redemptions_of_one_code_give_one_success() {
+async fn p55_r11_a_hundred_parallel_redemptions_of_one_code_give_one_success() {
     let idp = auto().await;
     let code = idp.code(&[]).await;
     let url = idp.env.endpoint("token_endpoint").await;
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..100 {
         let (http, url, code) = (idp.env.http.clone(), url.clone(), code.clone());
         set.spawn(async move {
             let form = [
@@ -1011,15 +1013,22 @@ async fn p55_twenty_parallel_redemptions_of_one_code_give_one_success() {
                 ("client_id", "weaviate"),
                 ("code_verifier", VERIFIER),
             ];
-            http.post(url).form(&form).send().await.expect("token answers").status().as_u16()
+            let resp = http.post(url).form(&form).send().await.expect("token answers");
+            let status = resp.status().as_u16();
+            let body: serde_json::Value = resp.json().await.expect("a JSON answer");
+            (status, body)
         });
     }
-    let mut statuses = Vec::new();
-    while let Some(s) = set.join_next().await {
-        statuses.push(s.expect("task finished"));
+    let mut answers = Vec::new();
+    while let Some(a) = set.join_next().await {
+        answers.push(a.expect("task finished"));
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19, "{statuses:?}");
+    assert_eq!(answers.len(), 100);
+    let wins: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(wins.len(), 1, "{answers:?}");
+    assert!(wins[0].1["access_token"].is_string(), "{:?}", wins[0]);
+    let refused = answers.iter().filter(|(s, b)| *s == 400 && b["error"] == "invalid_grant").count();
+    assert_eq!(refused, 99, "{answers:?}");
 }
 
 // ---------------------------------------------------------------- P69-P75
