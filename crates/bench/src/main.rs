@@ -242,12 +242,13 @@ fn bench_subject(name: &str, ctx: &Ctx, load: wrk::Load, trusted: Option<&subjec
                 match figures {
                     Ok(f) => {
                         eprintln!(
-                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {} status / {} socket",
                             w.id(),
                             f.rps,
                             f.p50_ms,
                             f.p99_ms,
-                            f.errors
+                            f.status_errors,
+                            f.socket_errors
                         );
                         Run {
                             subject: name.to_owned(),

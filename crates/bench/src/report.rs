@@ -99,8 +99,8 @@ fn markdown(r: &Results, img_dir: &str) -> String {
     let _ = writeln!(
         s,
         "{} logical CPUs, 1-minute load average {la} at the start. Each workload: `wrk -t{} -c{} -d{}s` from the same \
-         machine over 127.0.0.1, after one probe request that checks the answer. Errors are socket errors plus answers \
-         with another status than expected. Ratios are ours ÷ the peer's requests/s.\n",
+         machine over 127.0.0.1, after one probe request that checks the answer. Errors are answers with another status \
+         than expected / socket errors. Ratios are ours ÷ the peer's requests/s.\n",
         r.cpus, l.threads, l.connections, l.seconds
     );
     let rps = |subject: &str, w| fig(r, subject, w).map(|f| f.rps);
@@ -181,7 +181,7 @@ fn markdown(r: &Results, img_dir: &str) -> String {
 
     let _ = writeln!(
         s,
-        "\n#### Subjects\n\n| Subject | Start to first discovery answer | Idle RSS | Peak RSS under load | Note |\n|---|---|---|---|---|"
+        "\n#### Subjects\n\n| Subject | Start to first ready answer (discovery; Weaviate: /v1/.well-known/ready) | Idle RSS | Peak RSS under load | Note |\n|---|---|---|---|---|"
     );
     for x in &r.subjects {
         let start = x.startup_ms.map_or("–".into(), |ms| {
@@ -231,8 +231,8 @@ fn markdown(r: &Results, img_dir: &str) -> String {
             let ratio = base.map_or("–".into(), |b| format!("{:.2}", b / f.rps));
             let _ = writeln!(
                 s,
-                "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} | {ratio} |",
-                f.rps, f.p50_ms, f.p99_ms, f.errors
+                "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} / {} | {ratio} |",
+                f.rps, f.p50_ms, f.p99_ms, f.status_errors, f.socket_errors
             );
         }
         for x in skipped {

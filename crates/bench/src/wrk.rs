@@ -85,9 +85,11 @@ pub struct Figures {
     pub p50_ms: f64,
     /// 99th percentile latency, milliseconds.
     pub p99_ms: f64,
-    /// Responses with another status than expected, plus socket errors (connect, read, write,
-    /// timeout).
-    pub errors: u64,
+    /// Responses with another status than expected.
+    pub status_errors: u64,
+    /// Socket errors (connect, read, write, timeout); a server that closes every connection
+    /// shows up here as read errors.
+    pub socket_errors: u64,
     /// Completed requests.
     pub requests: u64,
 }
@@ -154,7 +156,8 @@ pub fn run(req: &Request, load: Load, script_path: &Path) -> anyhow::Result<Figu
         rps: raw.requests as f64 / (raw.duration_us.max(1) as f64 / 1e6),
         p50_ms: raw.p50_us as f64 / 1e3,
         p99_ms: raw.p99_us as f64 / 1e3,
-        errors: raw.socket + raw.unexpected,
+        status_errors: raw.unexpected,
+        socket_errors: raw.socket,
         requests: raw.requests,
     })
 }
