@@ -15,14 +15,14 @@ const END: &str = "<!-- bench:end -->";
 /// Writes everything into `out` and, when `doc` has the markers, the report into `doc`.
 pub fn write(r: &Results, out: &Path, doc: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(r)? + "\n")?;
+    std::fs::write(out.join("results.json"), unlocal(serde_json::to_string_pretty(r)? + "\n"))?;
     let img_dir = doc
         .parent()
         .and_then(|d| out.strip_prefix(d).ok())
         .unwrap_or(out)
         .to_string_lossy()
         .into_owned();
-    let mut md = markdown(r, &img_dir);
+    let mut md = unlocal(markdown(r, &img_dir));
     for w in Workload::ALL {
         let bars = bars(r, w);
         if !bars.is_empty() {
@@ -37,6 +37,19 @@ pub fn write(r: &Results, out: &Path, doc: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `text` with this machine's folders (skip reasons name log files) made relative: the report
+/// is committed.
+fn unlocal(text: String) -> String {
+    let mut text = text;
+    if let Ok(cwd) = std::env::current_dir() {
+        text = text.replace(&format!("{}/", cwd.display()), "");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        text = text.replace(&home.to_string_lossy().into_owned(), "~");
+    }
+    text
 }
 
 fn fig<'a>(r: &'a Results, subject: &str, w: Workload) -> Option<&'a crate::wrk::Figures> {
