@@ -37,6 +37,12 @@ idp *ARGS:
 weaviate *ARGS:
     cargo run --release -- weaviate {{ARGS}}
 
+# Benchmark the provider and the Weaviate layer against their peers with wrk (docs/benchmarks.md).
+# `just bench --quick` is a 3 s-per-workload smoke run; `--subjects oidc-harness,keycloak` picks.
+bench *ARGS:
+    cargo build --release -p oidc-harness -p bench
+    cargo run --release -p bench -- {{ARGS}}
+
 # Lint exactly as CI does.
 lint:
     cargo fmt --all --check

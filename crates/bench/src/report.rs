@@ -1,0 +1,305 @@
+//! The report: results.json, report.md, one SVG bar chart per workload, and the report spliced
+//! into the benchmarks page between its markers.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::workloads::Workload;
+use crate::{Results, Run};
+
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Writes everything into `out` and, when `doc` has the markers, the report into `doc`.
+pub fn write(r: &Results, out: &Path, doc: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("results.json"), unlocal(serde_json::to_string_pretty(r)? + "\n"))?;
+    let img_dir = doc
+        .parent()
+        .and_then(|d| out.strip_prefix(d).ok())
+        .unwrap_or(out)
+        .to_string_lossy()
+        .into_owned();
+    let mut md = unlocal(markdown(r, &img_dir));
+    for w in Workload::ALL {
+        let bars = bars(r, w);
+        if !bars.is_empty() {
+            std::fs::write(out.join(format!("{}.svg", w.id())), svg(w.title(), &bars))?;
+        }
+    }
+    std::fs::write(out.join("report.md"), &md)?;
+    if let Ok(page) = std::fs::read_to_string(doc) {
+        if let (Some(b), Some(e)) = (page.find(BEGIN), page.find(END)) {
+            md = format!("{}{BEGIN}\n{md}{}", &page[..b], &page[e..]);
+            std::fs::write(doc, md).with_context(|| format!("writing {}", doc.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` with this machine's folders (skip reasons name log files) made relative: the report
+/// is committed.
+fn unlocal(text: String) -> String {
+    let mut text = text;
+    if let Ok(cwd) = std::env::current_dir() {
+        text = text.replace(&format!("{}/", cwd.display()), "");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        text = text.replace(&home.to_string_lossy().into_owned(), "~");
+    }
+    text
+}
+
+fn fig<'a>(r: &'a Results, subject: &str, w: Workload) -> Option<&'a crate::wrk::Figures> {
+    r.runs
+        .iter()
+        .find(|x| x.subject == subject && x.workload == w)
+        .and_then(|x| x.figures.as_ref())
+}
+
+/// Our subject for a workload: the provider, or the embedded Weaviate layer.
+fn ours(w: Workload) -> &'static str {
+    match w {
+        Workload::WeaviateToken | Workload::WeaviateApiKey | Workload::WeaviateInvalidToken | Workload::WeaviateHealth => "weaviate-emu",
+        _ => "oidc-harness",
+    }
+}
+
+/// The rows of a workload's table and chart: (label, run). Discovery and JWKS add the ceiling.
+fn bars(r: &Results, w: Workload) -> Vec<(String, &Run)> {
+    if w == Workload::Hello {
+        return vec![];
+    }
+    let mut rows: Vec<(String, &Run)> = r
+        .runs
+        .iter()
+        .filter(|x| x.workload == w && x.figures.is_some())
+        .map(|x| (x.subject.clone(), x))
+        .collect();
+    if matches!(w, Workload::Discovery | Workload::Jwks) {
+        if let Some(h) = r.runs.iter().find(|x| x.workload == Workload::Hello && x.figures.is_some()) {
+            rows.push(("axum-hello (ceiling, GET /)".into(), h));
+        }
+    }
+    rows
+}
+
+fn mib(b: Option<u64>) -> String {
+    b.map_or("–".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0))
+}
+
+fn pct(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.0} %", 100.0 * a / b),
+        _ => "–".into(),
+    }
+}
+
+fn markdown(r: &Results, img_dir: &str) -> String {
+    let mut s = String::new();
+    let l = &r.load;
+    let _ = writeln!(
+        s,
+        "<!-- Written by `just bench` (crates/bench); edit the harness, not this section. -->"
+    );
+    let _ = writeln!(s, "### Run of {} ({:.0} s wall time)\n", r.started, r.wall_s);
+    if !r.remark.is_empty() {
+        let _ = writeln!(s, "**{}**\n", r.remark);
+    }
+    let la = r.load_average.map_or("unknown".into(), |x| format!("{x:.2}"));
+    let _ = writeln!(
+        s,
+        "{} logical CPUs, 1-minute load average {la} at the start. Each workload: `wrk -t{} -c{} -d{}s` from the same \
+         machine over 127.0.0.1, after one probe request that checks the answer. Errors are answers with another status \
+         than expected / socket errors. Ratios are ours ÷ the peer's requests/s.\n",
+        r.cpus, l.threads, l.connections, l.seconds
+    );
+    let rps = |subject: &str, w| fig(r, subject, w).map(|f| f.rps);
+
+    // Targets of issue 10, as ratios taken in this run.
+    let _ = writeln!(s, "#### Ratios to the targets\n\n| Target | Measured |\n|---|---|");
+    let rsa = r.limit.as_ref().and_then(|x| x.rsa2048);
+    let _ = writeln!(
+        s,
+        "| RS256 client_credentials tokens/s ≥ 80 % of `openssl speed` RSA-2048 signs/s | {} |",
+        pct(rps("oidc-harness", Workload::ClientCredentials), rsa)
+    );
+    for w in [Workload::Discovery, Workload::Jwks] {
+        let _ = writeln!(
+            s,
+            "| {} ≥ 80 % of the axum hello-world | {} |",
+            w.title(),
+            pct(rps("oidc-harness", w), rps("axum-hello", Workload::Hello))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "| Weaviate layer: valid token ≥ 70 % of the health check | {} |",
+        pct(
+            rps("weaviate-emu", Workload::WeaviateToken),
+            rps("weaviate-emu", Workload::WeaviateHealth)
+        )
+    );
+    let _ = writeln!(
+        s,
+        "| Weaviate layer: invalid tokens rejected ≥ 100 % as fast as valid ones accepted | {} |",
+        pct(
+            rps("weaviate-emu", Workload::WeaviateInvalidToken),
+            rps("weaviate-emu", Workload::WeaviateToken)
+        )
+    );
+    if let Some(f) = fig(r, "oidc-harness", Workload::ClientCredentials) {
+        let _ = writeln!(
+            s,
+            "| RS256 client_credentials p99 at {} connections < 15 ms | {:.2} ms |",
+            l.connections, f.p99_ms
+        );
+    }
+    if let Some(us) = r.subjects.iter().find(|x| x.name == "oidc-harness") {
+        let _ = writeln!(
+            s,
+            "| provider idle RSS < 15 MB; under load < 30 MB | {} ; {} |",
+            mib(us.idle_rss),
+            mib(us.loaded_rss)
+        );
+    }
+
+    if let Some(lim) = &r.limit {
+        let _ = writeln!(
+            s,
+            "\n#### Hardware limit: `{}`\n\n| Signature | signs/s | our tokens/s as a fraction |\n|---|---|---|",
+            lim.command
+        );
+        let cc = rps("oidc-harness", Workload::ClientCredentials);
+        let n = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.0}"));
+        let _ = writeln!(
+            s,
+            "| RSA-2048 | {} | {} (RS256 client_credentials) |",
+            n(lim.rsa2048),
+            pct(cc, lim.rsa2048)
+        );
+        let _ = writeln!(
+            s,
+            "| ECDSA P-256 | {} | not measured (the default tenant signs RS256) |",
+            n(lim.ecdsap256)
+        );
+        let _ = writeln!(
+            s,
+            "| Ed25519 | {} | not measured (the default tenant signs RS256) |",
+            n(lim.ed25519)
+        );
+    }
+
+    let _ = writeln!(
+        s,
+        "\n#### Subjects\n\n| Subject | Start to first ready answer (discovery; Weaviate: /v1/.well-known/ready) | Idle RSS | Peak RSS under load | Note |\n|---|---|---|---|---|"
+    );
+    for x in &r.subjects {
+        let start = x.startup_ms.map_or("–".into(), |ms| {
+            if ms < 1000.0 {
+                format!("{ms:.1} ms")
+            } else {
+                format!("{:.2} s", ms / 1e3)
+            }
+        });
+        let note = match (&x.skipped, &x.note) {
+            (Some(why), _) => format!("**skipped**: {why}"),
+            (None, Some(n)) => n.clone(),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {start} | {} | {} | {} |",
+            x.name,
+            mib(x.idle_rss),
+            mib(x.loaded_rss),
+            note.replace('|', "\\|")
+        );
+    }
+
+    for w in Workload::ALL {
+        let rows = bars(r, w);
+        let skipped: Vec<&Run> = r.runs.iter().filter(|x| x.workload == w && x.skipped.is_some()).collect();
+        if rows.is_empty() && skipped.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n#### {}\n", w.title());
+        if !rows.is_empty() {
+            let _ = writeln!(s, "![{}]({img_dir}/{}.svg)\n", w.title(), w.id());
+        }
+        let base = rps(ours(w), w);
+        let _ = writeln!(
+            s,
+            "| Subject | req/s | p50 | p99 | errors | ours ÷ this |\n|---|---|---|---|---|---|"
+        );
+        for (label, run) in &rows {
+            let f = run.figures.as_ref().expect("rows have figures");
+            let note = r.subjects.iter().find(|x| x.name == run.subject).and_then(|x| x.note.as_deref());
+            let label = match note {
+                Some(n) if run.subject == "navikt" => format!("{label} ({n})"),
+                _ => label.clone(),
+            };
+            let ratio = base.map_or("–".into(), |b| format!("{:.2}", b / f.rps));
+            let _ = writeln!(
+                s,
+                "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} / {} | {ratio} |",
+                f.rps, f.p50_ms, f.p99_ms, f.status_errors, f.socket_errors
+            );
+        }
+        for x in skipped {
+            let _ = writeln!(
+                s,
+                "\nSkipped on {}: {}",
+                x.subject,
+                x.skipped.as_deref().unwrap_or("").replace('|', "\\|")
+            );
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// A horizontal bar chart of requests/s; our subjects in a darker colour.
+fn svg(title: &str, rows: &[(String, &Run)]) -> String {
+    let (left, width, bar, gap, top) = (260.0, 420.0, 22.0, 8.0, 40.0);
+    let max = rows
+        .iter()
+        .filter_map(|(_, r)| r.figures.as_ref())
+        .map(|f| f.rps)
+        .fold(1.0, f64::max);
+    let height = top + rows.len() as f64 * (bar + gap) + 10.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">{} (requests/s)</text>\n",
+        escape(title),
+        w = left + width + 90.0
+    );
+    for (i, (label, run)) in rows.iter().enumerate() {
+        let rps = run.figures.as_ref().map_or(0.0, |f| f.rps);
+        let y = top + i as f64 * (bar + gap);
+        let len = (width * rps / max).max(1.0);
+        let colour = if run.subject == "oidc-harness" || run.subject == "weaviate-emu" {
+            "#1f5fa8"
+        } else {
+            "#9ab"
+        };
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y}\" width=\"{len:.1}\" height=\"{bar}\" fill=\"{colour}\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{rps:.0}</text>",
+            left - 8.0,
+            y + 15.0,
+            escape(label),
+            left + len + 6.0,
+            y + 15.0
+        );
+    }
+    s + "</svg>\n"
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

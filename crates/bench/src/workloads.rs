@@ -1,0 +1,210 @@
+//! The workloads: which request each subject is loaded with, and a probe that checks one answer
+//! before wrk repeats it.
+
+use serde::Serialize;
+
+use crate::subjects::{Api, Oidc, API_KEY};
+use crate::wrk::Request;
+
+/// One kind of request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// RS256 access tokens for a confidential client.
+    ClientCredentials,
+    /// Tokens for a user's password.
+    Password,
+    /// GET of the discovery document.
+    Discovery,
+    /// GET of the JWKS.
+    Jwks,
+    /// Introspection of a valid access token.
+    Introspection,
+    /// Weaviate layer: an authenticated request with a valid RS256 token.
+    WeaviateToken,
+    /// Weaviate layer: an authenticated request with an API key.
+    WeaviateApiKey,
+    /// Weaviate layer: a request with a token whose signature is wrong (401 expected).
+    WeaviateInvalidToken,
+    /// Weaviate layer: the unauthenticated liveness check.
+    WeaviateHealth,
+    /// The hello-world ceiling.
+    Hello,
+}
+
+impl Workload {
+    /// Every workload, in report order.
+    pub const ALL: [Workload; 10] = [
+        Workload::ClientCredentials,
+        Workload::Password,
+        Workload::Discovery,
+        Workload::Jwks,
+        Workload::Introspection,
+        Workload::WeaviateToken,
+        Workload::WeaviateApiKey,
+        Workload::WeaviateInvalidToken,
+        Workload::WeaviateHealth,
+        Workload::Hello,
+    ];
+
+    /// Short name (file names, JSON).
+    pub fn id(self) -> &'static str {
+        match self {
+            Workload::ClientCredentials => "client_credentials",
+            Workload::Password => "password",
+            Workload::Discovery => "discovery",
+            Workload::Jwks => "jwks",
+            Workload::Introspection => "introspection",
+            Workload::WeaviateToken => "weaviate_token",
+            Workload::WeaviateApiKey => "weaviate_api_key",
+            Workload::WeaviateInvalidToken => "weaviate_invalid_token",
+            Workload::WeaviateHealth => "weaviate_health",
+            Workload::Hello => "hello",
+        }
+    }
+
+    /// Title in the report.
+    pub fn title(self) -> &'static str {
+        match self {
+            Workload::ClientCredentials => "client_credentials tokens (POST token)",
+            Workload::Password => "password-grant tokens (POST token)",
+            Workload::Discovery => "discovery GET",
+            Workload::Jwks => "JWKS GET",
+            Workload::Introspection => "introspection of a valid access token",
+            Workload::WeaviateToken => "Weaviate GET /v1/schema with a valid RS256 token",
+            Workload::WeaviateApiKey => "Weaviate GET /v1/schema with an API key",
+            Workload::WeaviateInvalidToken => "Weaviate GET /v1/schema with an invalid token (401)",
+            Workload::WeaviateHealth => "Weaviate GET /v1/.well-known/live (unauthenticated)",
+            Workload::Hello => "axum hello-world GET",
+        }
+    }
+}
+
+/// The request of `w` on a subject serving `api`; `Err` says why the subject cannot run it.
+/// `token` is a valid access token of the provider the Weaviate subjects trust.
+pub fn request(w: Workload, api: &Api, token: Option<&str>) -> Result<Request, String> {
+    match (w, api) {
+        (Workload::ClientCredentials, Api::Oidc(o)) => {
+            let url = o.token.clone().ok_or("no client_credentials grant")?;
+            Ok(Request::form(url, "grant_type=client_credentials".into()).basic(&o.client.0, &o.client.1))
+        }
+        (Workload::Password, Api::Oidc(o)) => password(o),
+        (Workload::Discovery, Api::Oidc(o)) => Ok(Request::get(o.discovery.clone())),
+        (Workload::Jwks, Api::Oidc(o)) => Ok(Request::get(o.jwks.clone())),
+        (Workload::Introspection, Api::Oidc(o)) => {
+            let url = o.introspect.clone().ok_or("no introspection endpoint")?;
+            // A user's token where the subject has the password grant (Keycloak reports
+            // service-account tokens inactive), else a client_credentials one.
+            let token = match password(o) {
+                Ok(req) => token_from(&req)?,
+                Err(_) => fetch_token(o)?,
+            };
+            Ok(Request::form(url, format!("token={token}")).basic(&o.client.0, &o.client.1))
+        }
+        (Workload::WeaviateToken | Workload::WeaviateInvalidToken, Api::Weaviate { rest }) => {
+            let token = token.ok_or("no token from the trusted provider")?;
+            let url = format!("{rest}/v1/schema");
+            if w == Workload::WeaviateToken {
+                Ok(Request::get(url).header("Authorization", format!("Bearer {token}")))
+            } else {
+                Ok(Request::get(url)
+                    .header("Authorization", format!("Bearer {}", tamper(token)))
+                    .expecting(401))
+            }
+        }
+        (Workload::WeaviateApiKey, Api::Weaviate { rest }) => {
+            Ok(Request::get(format!("{rest}/v1/schema")).header("Authorization", format!("Bearer {API_KEY}")))
+        }
+        (Workload::WeaviateHealth, Api::Weaviate { rest }) => Ok(Request::get(format!("{rest}/v1/.well-known/live"))),
+        (Workload::Hello, Api::Hello { url }) => Ok(Request::get(url.clone())),
+        _ => Err("not applicable".into()),
+    }
+}
+
+fn password(o: &Oidc) -> Result<Request, String> {
+    let (client, secret, user, pass) = o.password.clone().ok_or("no password grant")?;
+    let url = o.token.clone().ok_or("no token endpoint")?;
+    let mut body = format!("grant_type=password&username={user}&password={pass}&scope=openid");
+    match secret {
+        Some(secret) => Ok(Request::form(url, body).basic(&client, &secret)),
+        None => {
+            body += &format!("&client_id={client}");
+            Ok(Request::form(url, body))
+        }
+    }
+}
+
+/// The same token with one signature character changed in the middle of the signature: the last
+/// character may carry only padding bits, which a lenient base64url decoder (Go's, ours) ignores.
+fn tamper(token: &str) -> String {
+    let at = token.rfind('.').map_or(0, |dot| dot + (token.len() - dot) / 2);
+    let mut t = token.as_bytes().to_vec();
+    if let Some(c) = t.get_mut(at) {
+        *c = if *c == b'A' { b'B' } else { b'A' };
+    }
+    String::from_utf8(t).unwrap_or_default()
+}
+
+/// A client_credentials access token from `o`.
+pub fn fetch_token(o: &Oidc) -> Result<String, String> {
+    token_from(&request(Workload::ClientCredentials, &Api::Oidc(o.clone()), None)?)
+}
+
+/// The access token of the token response to `req`.
+fn token_from(req: &Request) -> Result<String, String> {
+    let (status, body) = send(req)?;
+    if status != 200 {
+        return Err(format!("token request answered {status}: {}", clip(&body)));
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("token response: {e}"))?;
+    v["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no access_token in {}", clip(&body)))
+}
+
+/// Sends `req` once and checks the answer is what the load run expects: the status, and for
+/// introspection an active token.
+pub fn probe(w: Workload, req: &Request) -> Result<(), String> {
+    let (status, body) = send(req)?;
+    if status != req.expect {
+        return Err(format!("probe answered {status} (expected {}): {}", req.expect, clip(&body)));
+    }
+    if w == Workload::Introspection && !body.replace(' ', "").contains("\"active\":true") {
+        return Err(format!("introspection does not report the token active: {}", clip(&body)));
+    }
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+/// One request with reqwest on a throwaway runtime: (status, body).
+fn send(req: &Request) -> Result<(u16, String), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut r = if req.method == "POST" {
+            client.post(&req.url)
+        } else {
+            client.get(&req.url)
+        };
+        for (k, v) in &req.headers {
+            r = r.header(k, v);
+        }
+        if let Some(b) = &req.body {
+            r = r.body(b.clone());
+        }
+        let resp = r
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.text().await.unwrap_or_default()))
+    })
+}
