@@ -1,6 +1,7 @@
 //! The discovery document (OpenID Connect Discovery §3-4, RFC 8414; P10-P25), built from what
 //! the tenant has enabled: it never advertises more than works, and advertises all that does.
 
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -11,6 +12,7 @@ use crate::config::GrantType;
 use crate::error::{Error, Result};
 use crate::grants::supported_scopes;
 use crate::journal::Endpoint;
+use crate::keys::KeyRing;
 use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -22,10 +24,23 @@ pub const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
 
 /// Builds the provider metadata of a tenant.
 pub fn metadata(tenant: &Tenant) -> Result<Value> {
-    let cfg = &tenant.config;
     let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    Ok(metadata_with(tenant, &keys))
+}
+
+/// The serialised metadata, kept until the key ring changes (the rest of it is fixed
+/// configuration).
+pub fn metadata_body(tenant: &Tenant) -> Result<Bytes> {
+    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    tenant.discovery_body.get_or_build(keys.generation(), || {
+        serde_json::to_vec(&metadata_with(tenant, &keys)).map_err(|e| Error::Internal(format!("metadata serialisation: {e}")))
+    })
+}
+
+/// The metadata for the key ring `keys` of `tenant`.
+fn metadata_with(tenant: &Tenant, keys: &KeyRing) -> Value {
+    let cfg = &tenant.config;
     let algs: Vec<&str> = keys.algorithms().into_iter().map(|a| a.as_str()).collect();
-    drop(keys);
     let grants: Vec<&str> = cfg.grant_types.iter().map(|g| g.as_str()).collect();
     let mut response_types: Vec<&str> = Vec::new();
     if tenant.grant_enabled(GrantType::AuthorizationCode) {
@@ -91,20 +106,22 @@ pub fn metadata(tenant: &Tenant) -> Result<Value> {
         "authorization_response_iss_parameter_supported".into(),
         json!(cfg.authorization_response_iss),
     );
-    Ok(Value::Object(m))
+    Value::Object(m)
 }
 
-fn json_response(v: Value) -> Response {
-    let mut resp = axum::Json(v).into_response();
-    resp.headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")); // P11
+/// A JSON answer any origin may read (P11), from serialised bytes.
+pub fn json_bytes_response(body: Bytes) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     resp
 }
 
 /// `GET {issuer}/.well-known/openid-configuration`, and `GET /.well-known/oauth-authorization-server{issuer path}`
 /// (RFC 8414 §3, P10), which the router resolves to the same tenant.
 pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Response> {
-    Ok(json_response(metadata(&tenant)?))
+    Ok(json_bytes_response(metadata_body(&tenant)?))
 }
 
 /// Route layer of the optional endpoints (introspection, revocation, end-session): a tenant that

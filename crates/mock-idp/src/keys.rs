@@ -5,13 +5,19 @@
 //! A seed gives the same key and therefore the same `kid` (the RFC 7638 thumbprint, P30) at every
 //! start, so CI can reproduce tokens without committing private keys.
 //!
-//! Signing builds the compact JWS by hand (header JSON, payload JSON, signature from the
-//! `jsonwebtoken` crypto backend). The same function serves normal tokens and the presets that
-//! need headers the `jsonwebtoken::Header` type cannot express (`crit`, `jku`, duplicate names).
+//! Signing builds the compact JWS by hand (header JSON, payload JSON, signature from aws-lc-rs,
+//! the crypto backend `jsonwebtoken` is built with). The same function serves normal tokens and
+//! the presets that need headers the `jsonwebtoken::Header` type cannot express (`crit`, `jku`,
+//! duplicate names). The private key is parsed into an aws-lc-rs key pair once, when the key is
+//! made: `jsonwebtoken::crypto::sign` re-parses the DER key (and so rebuilds the RSA blinding)
+//! on every call, which cost an RS256 token about half of its instructions (docs/benchmarks.md).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use jsonwebtoken::EncodingKey;
+use std::sync::Arc;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self as lc, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -44,13 +50,45 @@ enum Material {
     Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
+/// The private half parsed for aws-lc-rs, once (shared by the clones of a key).
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair, Alg),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Signer {
+    /// The raw signature of `msg` under `alg`, or `None` when this key cannot make one.
+    fn sign(&self, msg: &[u8], alg: Alg) -> Option<Vec<u8>> {
+        match self {
+            Signer::Rsa(k) => {
+                let encoding: &'static dyn lc::RsaEncoding = match alg {
+                    Alg::RS256 => &lc::RSA_PKCS1_SHA256,
+                    Alg::RS384 => &lc::RSA_PKCS1_SHA384,
+                    Alg::RS512 => &lc::RSA_PKCS1_SHA512,
+                    Alg::PS256 => &lc::RSA_PSS_SHA256,
+                    Alg::PS384 => &lc::RSA_PSS_SHA384,
+                    Alg::PS512 => &lc::RSA_PSS_SHA512,
+                    _ => return None,
+                };
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(encoding, &SystemRandom::new(), msg, &mut sig).ok()?;
+                Some(sig)
+            }
+            Signer::Ecdsa(k, own) if *own == alg => k.sign(&SystemRandom::new(), msg).ok().map(|s| s.as_ref().to_vec()),
+            Signer::Ecdsa(..) => None,
+            Signer::Ed25519(k) => (alg == Alg::EdDSA).then(|| k.sign(msg).as_ref().to_vec()),
+        }
+    }
+}
+
 /// One signing key of a tenant, with its publication state.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: Kid,
     alg: Alg,
     material: Material,
-    encoding: EncodingKey,
+    signer: Arc<Signer>,
     jwk: Value,
     /// Listed in the JWKS (P136: an active key may be hidden).
     pub published: bool,
@@ -101,7 +139,7 @@ impl SigningKey {
     }
 
     fn new(material: Material, alg: Alg, kid: Option<Kid>) -> Result<SigningKey, ConfigError> {
-        let (encoding, mut jwk) = match &material {
+        let (signer, mut jwk) = match &material {
             Material::Rsa(k) => {
                 let der = k.to_pkcs1_der().map_err(|e| key_err(e.to_string()))?;
                 let jwk = json!({
@@ -109,7 +147,12 @@ impl SigningKey {
                     "kty": "RSA",
                     "n": B64.encode(k.n().to_bytes_be()),
                 });
-                (EncodingKey::from_rsa_der(der.as_bytes()), jwk)
+                (
+                    RsaKeyPair::from_der(der.as_bytes())
+                        .map(Signer::Rsa)
+                        .map_err(|e| key_err(e.to_string()))?,
+                    jwk,
+                )
             }
             Material::P256(k) => {
                 let der = k.to_pkcs8_der().map_err(|e| key_err(e.to_string()))?;
@@ -120,7 +163,8 @@ impl SigningKey {
                     "x": B64.encode(point.x().expect("uncompressed point has x")),
                     "y": B64.encode(point.y().expect("uncompressed point has y")),
                 });
-                (EncodingKey::from_ec_der(der.as_bytes()), jwk)
+                let pair = EcdsaKeyPair::from_pkcs8(&lc::ECDSA_P256_SHA256_FIXED_SIGNING, der.as_bytes());
+                (pair.map(|p| Signer::Ecdsa(p, Alg::ES256)).map_err(|e| key_err(e.to_string()))?, jwk)
             }
             Material::P384(k) => {
                 let der = k.to_pkcs8_der().map_err(|e| key_err(e.to_string()))?;
@@ -131,7 +175,8 @@ impl SigningKey {
                     "x": B64.encode(point.x().expect("uncompressed point has x")),
                     "y": B64.encode(point.y().expect("uncompressed point has y")),
                 });
-                (EncodingKey::from_ec_der(der.as_bytes()), jwk)
+                let pair = EcdsaKeyPair::from_pkcs8(&lc::ECDSA_P384_SHA384_FIXED_SIGNING, der.as_bytes());
+                (pair.map(|p| Signer::Ecdsa(p, Alg::ES384)).map_err(|e| key_err(e.to_string()))?, jwk)
             }
             Material::Ed25519(k) => {
                 let der = k.to_pkcs8_der().map_err(|e| key_err(e.to_string()))?;
@@ -140,7 +185,8 @@ impl SigningKey {
                     "kty": "OKP",
                     "x": B64.encode(k.verifying_key().as_bytes()),
                 });
-                (EncodingKey::from_ed_der(der.as_bytes()), jwk)
+                let pair = Ed25519KeyPair::from_pkcs8(der.as_bytes());
+                (pair.map(Signer::Ed25519).map_err(|e| key_err(e.to_string()))?, jwk)
             }
         };
         if family_of(alg) != family_of_material(&material) {
@@ -155,7 +201,7 @@ impl SigningKey {
             kid,
             alg,
             material,
-            encoding,
+            signer: Arc::new(signer),
             jwk,
             published: true,
         })
@@ -215,10 +261,12 @@ impl SigningKey {
         B64.encode_string(header_json, &mut out);
         out.push('.');
         B64.encode_string(payload_json, &mut out);
-        let sig = jsonwebtoken::crypto::sign(out.as_bytes(), &self.encoding, to_jwt_alg(alg))
+        let sig = self
+            .signer
+            .sign(out.as_bytes(), alg)
             .expect("a loaded key signs with its own algorithm family");
         out.push('.');
-        out.push_str(&sig);
+        B64.encode_string(sig, &mut out);
         out
     }
 
@@ -410,13 +458,31 @@ mod tests {
 pub struct KeyRing {
     keys: Vec<SigningKey>,
     active: usize,
+    generation: u64,
+}
+
+/// Source of `KeyRing::generation` values, unique in the process.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl KeyRing {
     /// A ring whose first key signs.
     pub fn new(keys: Vec<SigningKey>) -> KeyRing {
         assert!(!keys.is_empty(), "a key ring holds at least one key");
-        KeyRing { keys, active: 0 }
+        KeyRing {
+            keys,
+            active: 0,
+            generation: next_generation(),
+        }
+    }
+
+    /// Identifies the ring's contents: every change takes a value no other ring state had, and
+    /// a clone keeps it. Documents derived from the ring (JWKS, discovery) are cached under it.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The signing key.
@@ -469,6 +535,7 @@ impl KeyRing {
 
     /// Adds a key and returns its position.
     pub fn add(&mut self, key: SigningKey) -> usize {
+        self.generation = next_generation();
         self.keys.push(key);
         self.keys.len() - 1
     }
@@ -477,6 +544,7 @@ impl KeyRing {
     pub fn activate(&mut self, kid: &str) -> bool {
         match self.keys.iter().position(|k| k.kid().as_str() == kid) {
             Some(i) => {
+                self.generation = next_generation();
                 self.active = i;
                 true
             }
@@ -490,6 +558,7 @@ impl KeyRing {
         if i == self.active {
             return None;
         }
+        self.generation = next_generation();
         let key = self.keys.remove(i);
         if i < self.active {
             self.active -= 1;
@@ -497,8 +566,9 @@ impl KeyRing {
         Some(key)
     }
 
-    /// Mutable access to the key with `kid`.
+    /// Mutable access to the key with `kid` (counts as a change of the ring).
     pub fn get_mut(&mut self, kid: &str) -> Option<&mut SigningKey> {
+        self.generation = next_generation();
         self.keys.iter_mut().find(|k| k.kid().as_str() == kid)
     }
 }

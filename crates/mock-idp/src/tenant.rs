@@ -5,10 +5,12 @@
 
 use std::sync::{Mutex, RwLock};
 
+use axum::body::Bytes;
+
 use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::{GrantType, TenantConfig};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
 use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
 use crate::journal::{Endpoint, Journal};
@@ -64,6 +66,32 @@ pub struct Tenant {
     pub key_admin: Mutex<KeyAdmin>,
     /// The keys as configured, for reset (P127).
     pub initial_keys: KeyRing,
+    /// The serialised discovery document, for the key ring generation it was built from.
+    pub discovery_body: DerivedBody,
+    /// The serialised JWKS, likewise.
+    pub jwks_body: DerivedBody,
+}
+
+/// A response body derived from the key ring and fixed configuration, kept until the ring
+/// changes, so that discovery and JWKS GETs do not rebuild and re-serialise the same JSON.
+#[derive(Debug, Default)]
+pub struct DerivedBody(RwLock<Option<(u64, Bytes)>>);
+
+impl DerivedBody {
+    /// The body for ring `generation`, built by `build` when the cached one is for another.
+    /// Call it with the ring's lock held, so that the body and the generation agree.
+    pub fn get_or_build(&self, generation: u64, build: impl FnOnce() -> Result<Vec<u8>, Error>) -> Result<Bytes, Error> {
+        if let Some((g, body)) = self.0.read().ok().as_deref().and_then(Option::as_ref) {
+            if *g == generation {
+                return Ok(body.clone());
+            }
+        }
+        let body = Bytes::from(build()?);
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some((generation, body.clone()));
+        }
+        Ok(body)
+    }
 }
 
 impl Tenant {
@@ -117,6 +145,8 @@ impl Tenant {
             journal: Journal::default(),
             faults,
             key_admin: Mutex::new(KeyAdmin::default()),
+            discovery_body: DerivedBody::default(),
+            jwks_body: DerivedBody::default(),
             config,
         })
     }
