@@ -34,11 +34,12 @@ fn value_to_json(v: &prost_types::Value) -> Json {
 }
 
 /// One stored object (`{"id", "properties", "creationTimeUnix", ...}`) as a search result, with
-/// the non-reference properties `properties` asks for (none when absent) and the metadata
+/// the non-reference properties `properties` asks for (all when absent, as v1.38.11 does for the
+/// Python client) and the metadata
 /// `metadata` asks for (the id always, as Weaviate sends it).
 pub fn search_result(object: &Json, properties: Option<&PropertiesRequest>, metadata: Option<&MetadataRequest>) -> SearchResult {
     let id = object["id"].as_str().unwrap_or_default().to_owned();
-    let wanted = |name: &str| properties.is_some_and(|p| p.return_all_nonref_properties || p.non_ref_properties.iter().any(|n| n == name));
+    let wanted = |name: &str| properties.is_none_or(|p| p.return_all_nonref_properties || p.non_ref_properties.iter().any(|n| n == name));
     let fields = object["properties"]
         .as_object()
         .map(|m| {
@@ -173,7 +174,7 @@ mod tests {
         let meta = r.metadata.expect("metadata");
         assert_eq!((meta.creation_time_unix, meta.creation_time_unix_present), (5, true));
         assert!(!meta.last_update_time_unix_present);
-        let none = search_result(&object, None, None);
-        assert!(none.properties.expect("properties").non_ref_props.expect("empty").fields.is_empty());
+        let absent = search_result(&object, None, None);
+        assert_eq!(absent.properties.expect("properties").non_ref_props.expect("all").fields.len(), 3);
     }
 }

@@ -355,14 +355,6 @@ async fn s5_2_search_returns_rest_objects_and_aggregate_counts_them() {
     .await;
     let limited = pb::SearchReply::decode(limited.body.as_slice()).expect("a SearchReply");
     assert_eq!(limited.results.len(), 2, "limit applies");
-    assert!(
-        limited.results[0]
-            .properties
-            .as_ref()
-            .and_then(|p| p.non_ref_props.as_ref())
-            .is_none_or(|p| p.fields.is_empty()),
-        "no properties unless asked"
-    );
 
     let count = pb::AggregateRequest {
         collection: "Foo".into(),
