@@ -466,7 +466,7 @@ fn connect_unauthenticated(lang: Lang, message: &str) -> Outcome {
 /// sequence of one client's user; collection names carry the client so both run at once.
 fn write_then_read(lang: Lang, collection: &str, user: &str) -> Vec<(Value, Outcome)> {
     let c = format!("{collection}{}", lang.suffix());
-    vec![
+    let mut steps = vec![
         (act("connect"), ok()),
         (act("is_ready"), ok_value(json!(true))),
         (act("meta"), ok_value(json!("1.38.11"))),
@@ -476,7 +476,26 @@ fn write_then_read(lang: Lang, collection: &str, user: &str) -> Vec<(Value, Outc
         (json!({"action": "query", "collection": c}), ok_value(json!(1))),
         (json!({"action": "batch_insert", "collection": c, "n": 3}), ok_value(json!(3))),
         (json!({"action": "query", "collection": c}), ok_value(json!(4))),
-    ]
+        (json!({"action": "fetch", "collection": c}), ok_value(stored_properties())),
+        (json!({"action": "count", "collection": c}), ok_value(json!(4))),
+    ];
+    if lang == Lang::Py {
+        // `collection.batch.dynamic()` (gRPC `BatchObjects` on v1.38, as `insert_many`).
+        let dynamic = format!("{c}Dyn");
+        steps.extend([
+            (
+                json!({"action": "batch_dynamic", "collection": dynamic, "n": 3}),
+                ok_value(json!(3)),
+            ),
+            (json!({"action": "count", "collection": dynamic}), ok_value(json!(3))),
+        ]);
+    }
+    steps
+}
+
+/// What `write_then_read` stored: one insert and a batch of three (`{"n": i}`).
+fn stored_properties() -> Value {
+    json!([{"n": 0}, {"n": 1}, {"n": 2}, {"title": "one"}])
 }
 
 fn read_only(lang: Lang, collection: &str, user: &str, group: &str) -> Vec<(Value, Outcome)> {
@@ -486,6 +505,8 @@ fn read_only(lang: Lang, collection: &str, user: &str, group: &str) -> Vec<(Valu
         (act("connect"), ok()),
         (act("own_info"), ok_value(json!(user))),
         (json!({"action": "query", "collection": c}), ok_value(json!(4))),
+        (json!({"action": "fetch", "collection": c}), ok_value(stored_properties())),
+        (json!({"action": "count", "collection": c}), ok_value(json!(4))),
         (
             json!({"action": "create_collection", "name": format!("{c}Denied")}),
             forbidden(

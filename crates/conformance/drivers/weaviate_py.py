@@ -211,6 +211,30 @@ class Driver:
         if name == "query":
             res = c.collections.use(act["collection"]).query.fetch_objects(limit=act.get("limit", 100))
             return {"value": len(res.objects)}
+        if name == "fetch":
+            res = c.collections.use(act["collection"]).query.fetch_objects(limit=act.get("limit", 100))
+            return {"value": canonical_properties(o.properties for o in res.objects)}
+        if name == "count":
+            res = c.collections.use(act["collection"]).aggregate.over_all(total_count=True)
+            return {"value": res.total_count}
+        if name == "batch_dynamic":
+            n = int(act.get("n", 1))
+            coll = c.collections.use(act["collection"])
+            with coll.batch.dynamic() as batch:
+                for i in range(n):
+                    batch.add_object({"m": i})
+            failed = coll.batch.failed_objects
+            if failed:
+                return {
+                    "ok": False,
+                    "error_class": "BatchObjectErrors",
+                    "synthetic": True,
+                    "status": None,
+                    "grpc_code": None,
+                    "message": failed[0].message,
+                    "value": len(failed),
+                }
+            return {"value": n}
         if name == "batch_insert":
             n = int(act.get("n", 1))
             objs = [{"n": i} for i in range(n)]
@@ -241,6 +265,17 @@ class Driver:
             "grpc_code": None,
             "message": f"unknown action {name!r}",
         }
+
+
+def canonical_properties(objects):
+    """Each object's properties without unset (None) values, whole floats as integers (Python
+    reads a `number` property as float, TypeScript as number), sorted by their JSON text."""
+
+    def clean(v):
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    props = [{k: clean(v) for k, v in p.items() if v is not None} for p in objects]
+    return sorted(props, key=lambda p: json.dumps(p, sort_keys=True, default=str))
 
 
 def main():

@@ -36,6 +36,18 @@ function findClientVersion() {
 }
 const clientVersion = findClientVersion();
 
+// Each object's properties without unset (null/undefined) values, keys sorted, the list sorted
+// by JSON text; the Python driver prints the same shape.
+function canonicalProperties(list) {
+  const clean = (p) => Object.fromEntries(
+    Object.entries(p ?? {}).filter(([, v]) => v !== null && v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  return list.map(clean).sort((a, b) => {
+    const [x, y] = [JSON.stringify(a), JSON.stringify(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
 function failInput(why) {
   process.stderr.write(`weaviate_ts: unusable input: ${why}\n`);
   process.exit(USAGE_EXIT);
@@ -189,6 +201,12 @@ class Driver {
         const res = await c.collections.use(act.collection).query.fetchObjects({ limit: act.limit ?? 100 });
         return { value: res.objects.length };
       }
+      case 'fetch': {
+        const res = await c.collections.use(act.collection).query.fetchObjects({ limit: act.limit ?? 100 });
+        return { value: canonicalProperties(res.objects.map((o) => o.properties)) };
+      }
+      case 'count':
+        return { value: (await c.collections.use(act.collection).aggregate.overAll()).totalCount };
       case 'batch_insert': {
         const n = Number(act.n ?? 1);
         const objs = Array.from({ length: n }, (_, i) => ({ n: i }));

@@ -29,6 +29,17 @@ pub struct External {
     pub idp_listen: Option<SocketAddr>,
 }
 
+impl External {
+    /// The gRPC address: `--grpc`, else the REST URL's host on Weaviate's default port 50051.
+    pub fn grpc_addr(&self) -> String {
+        self.grpc.clone().unwrap_or_else(|| {
+            let host = self.url.split("://").nth(1).unwrap_or(&self.url);
+            let host = host.split(['/', ':']).next().unwrap_or("127.0.0.1");
+            format!("{host}:50051")
+        })
+    }
+}
+
 /// Prefixes of the variables a scenario's configuration is compared on.
 const AUTH_PREFIXES: [&str; 3] = ["AUTHENTICATION_", "AUTHORIZATION_", "EXPERIMENTAL_AUTHORIZATION_"];
 

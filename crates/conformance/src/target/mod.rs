@@ -47,8 +47,13 @@ pub enum Running {
     Binary(WeaviateProcess),
     /// A container.
     Docker(Box<DockerWeaviate>),
-    /// Not ours: its REST URL.
-    External(String),
+    /// Not ours: its REST URL and gRPC address.
+    External {
+        /// `http://HOST:PORT`.
+        rest: String,
+        /// `HOST:PORT`.
+        grpc: String,
+    },
 }
 
 impl Running {
@@ -58,7 +63,7 @@ impl Running {
             Running::Embedded(w) => w.rest_url(),
             Running::Binary(p) => p.rest_url(),
             Running::Docker(d) => d.rest_url(),
-            Running::External(url) => url.clone(),
+            Running::External { rest, .. } => rest.clone(),
         }
     }
 
@@ -67,6 +72,8 @@ impl Running {
         match self {
             Running::Embedded(w) => w.grpc_addr().to_string(),
             Running::Binary(p) => p.grpc_addr(),
+            Running::Docker(d) => d.grpc_addr().to_owned(),
+            Running::External { grpc, .. } => grpc.clone(),
         }
     }
 }
@@ -118,7 +125,7 @@ impl Target {
             Target::Embedded => embedded::start(env).await.map(Running::Embedded),
             Target::WeaviateBinary => binary::start(env).await.map(Running::Binary),
             Target::Docker => docker::start(env, idp).await.map(|d| Running::Docker(Box::new(d))),
-            Target::External(e) => e.start(env).await.map(Running::External),
+            Target::External(e) => e.start(env).await.map(|rest| Running::External { grpc: e.grpc_addr(), rest }),
         }
     }
 }

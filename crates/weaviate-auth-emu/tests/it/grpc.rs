@@ -4,7 +4,9 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use prost::Message;
 use serde_json::json;
+use weaviate_auth_emu::grpc::proto::weaviate as pb;
 
 use crate::support::{with, Env, STATIC_KEYS};
 
@@ -226,35 +228,67 @@ async fn s5_2_unknown_methods_are_unimplemented_without_auth() {
     assert_eq!(call(&env, "/nope.Svc/X", b"", None).await.message, "unknown service nope.Svc");
 }
 
-/// `BatchObjectsRequest` with one object per `(uuid, collection)`.
+/// `BatchObjectsRequest` with one object per `(uuid, collection)`, each with `{"title": uuid}`.
 fn batch(objects: &[(&str, &str)]) -> Vec<u8> {
-    let mut request = Vec::new();
-    for (id, class) in objects {
-        let mut object = vec![0x0a, u8::try_from(id.len()).expect("a short id")];
-        object.extend_from_slice(id.as_bytes());
-        object.push(0x22);
-        object.push(u8::try_from(class.len()).expect("a short name"));
-        object.extend_from_slice(class.as_bytes());
-        request.push(0x0a);
-        request.push(u8::try_from(object.len()).expect("a short object"));
-        request.extend_from_slice(&object);
+    let objects = objects
+        .iter()
+        .map(|(id, class)| pb::BatchObject {
+            uuid: (*id).to_owned(),
+            collection: (*class).to_owned(),
+            properties: Some(pb::batch_object::Properties {
+                non_ref_properties: Some(prost_types::Struct {
+                    fields: [("title".to_owned(), prost_types::Value::from((*id).to_owned()))]
+                        .into_iter()
+                        .collect(),
+                }),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    pb::BatchObjectsRequest { objects }.encode_to_vec()
+}
+
+/// A `SearchRequest` for every non-reference property of `collection`.
+fn search_all(collection: &str) -> Vec<u8> {
+    pb::SearchRequest {
+        collection: collection.to_owned(),
+        limit: 100,
+        properties: Some(pb::PropertiesRequest {
+            return_all_nonref_properties: true,
+            ..Default::default()
+        }),
+        metadata: Some(pb::MetadataRequest {
+            uuid: true,
+            ..Default::default()
+        }),
+        ..Default::default()
     }
-    request
+    .encode_to_vec()
+}
+
+/// `(id, title)` of every search result.
+fn titles(reply: &Reply) -> Vec<(String, String)> {
+    let reply = pb::SearchReply::decode(reply.body.as_slice()).expect("a SearchReply");
+    reply
+        .results
+        .into_iter()
+        .map(|r| {
+            let id = r.metadata.expect("metadata").id;
+            let props = r.properties.expect("properties").non_ref_props.expect("non-ref properties");
+            let title = match props.fields.get("title").and_then(|v| v.kind.clone()) {
+                Some(pb::value::Kind::TextValue(t)) => t,
+                other => panic!("title is text, got {other:?}"),
+            };
+            (id, title)
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn s5_2_batch_denials_are_per_object_errors_and_search_lists_what_was_stored() {
     // Compared with v1.38.11 through the official clients (tests/it/clients.rs of the root
     // package): a read-only user's batch call succeeds with one `U` denial per object.
-    let env = Env::start(&with(
-        &STATIC_KEYS,
-        &[
-            ("AUTHORIZATION_ADMINLIST_ENABLED", "true"),
-            ("AUTHORIZATION_ADMINLIST_USERS", "admin-user"),
-            ("AUTHORIZATION_ADMINLIST_READONLY_USERS", "ro-user"),
-        ],
-    ))
-    .await;
+    let env = Env::start(&admin_list()).await;
     assert_eq!(
         env.send("POST", "/v1/schema", Some("admin-key"), Some(json!({"class": "Foo"})))
             .await
@@ -266,20 +300,78 @@ async fn s5_2_batch_denials_are_per_object_errors_and_search_lists_what_was_stor
     let denied = call(&env, "/weaviate.v1.Weaviate/BatchObjects", &request, Some("Bearer ro-key")).await;
     let why = "adminlist: authorization, forbidden action: user 'ro-user' has insufficient permissions to U [data/collections/Foo/shards/*/objects/*]";
     assert_eq!(denied.code, 0, "{}", denied.message);
-    assert_eq!(
-        denied.body,
-        weaviate_auth_emu::grpc::batch_reply(&[(0, why.into()), (1, why.into())])
-    );
-    let search = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ro-key")).await;
-    assert_eq!((search.code, search.body.as_slice()), (0, &[][..]), "nothing was stored");
+    let errors: Vec<(i32, String)> = pb::BatchObjectsReply::decode(denied.body.as_slice())
+        .expect("a BatchObjectsReply")
+        .errors
+        .into_iter()
+        .map(|e| (e.index, e.error))
+        .collect();
+    assert_eq!(errors, [(0, why.to_owned()), (1, why.to_owned())]);
+    let search = call(&env, "/weaviate.v1.Weaviate/Search", &search_all("Foo"), Some("Bearer ro-key")).await;
+    assert_eq!((search.code, titles(&search)), (0, vec![]), "nothing was stored");
 
     let stored = call(&env, "/weaviate.v1.Weaviate/BatchObjects", &request, Some("Bearer admin-key")).await;
-    assert_eq!((stored.code, stored.body.as_slice()), (0, &[][..]), "no errors");
-    let search = call(&env, "/weaviate.v1.Weaviate/Search", &collection("Foo"), Some("Bearer ro-key")).await;
+    let reply = pb::BatchObjectsReply::decode(stored.body.as_slice()).expect("a BatchObjectsReply");
+    assert_eq!((stored.code, reply.errors.len()), (0, 0), "no errors");
+    let search = call(&env, "/weaviate.v1.Weaviate/Search", &search_all("Foo"), Some("Bearer ro-key")).await;
     assert_eq!(
-        search.body,
-        weaviate_auth_emu::grpc::search_reply("Foo", &[a.to_owned(), b.to_owned()])
+        titles(&search),
+        [(a.to_owned(), a.to_owned()), (b.to_owned(), b.to_owned())],
+        "the batch's objects with their properties"
     );
     let listed = env.get("/v1/objects?class=Foo", Some("ro-key")).await;
     assert_eq!(listed.json()["totalResults"], 2, "REST sees the batch's objects");
+}
+
+#[tokio::test]
+async fn s5_2_search_returns_rest_objects_and_aggregate_counts_them() {
+    let env = Env::start(&admin_list()).await;
+    for n in 0..3 {
+        let created = env
+            .send(
+                "POST",
+                "/v1/objects",
+                Some("admin-key"),
+                Some(json!({"class": "Foo", "properties": {"title": format!("t{n}"), "n": n}})),
+            )
+            .await;
+        assert_eq!(created.status, 200);
+    }
+    let search = call(&env, "/weaviate.v1.Weaviate/Search", &search_all("Foo"), Some("Bearer ro-key")).await;
+    let mut got: Vec<String> = titles(&search).into_iter().map(|(_, t)| t).collect();
+    got.sort();
+    assert_eq!(got, ["t0", "t1", "t2"]);
+    let limited = pb::SearchRequest {
+        collection: "Foo".into(),
+        limit: 2,
+        ..Default::default()
+    };
+    let limited = call(
+        &env,
+        "/weaviate.v1.Weaviate/Search",
+        &limited.encode_to_vec(),
+        Some("Bearer ro-key"),
+    )
+    .await;
+    let limited = pb::SearchReply::decode(limited.body.as_slice()).expect("a SearchReply");
+    assert_eq!(limited.results.len(), 2, "limit applies");
+
+    let count = pb::AggregateRequest {
+        collection: "Foo".into(),
+        objects_count: true,
+        ..Default::default()
+    };
+    let agg = call(
+        &env,
+        "/weaviate.v1.Weaviate/Aggregate",
+        &count.encode_to_vec(),
+        Some("Bearer ro-key"),
+    )
+    .await;
+    assert_eq!(agg.code, 0, "{}", agg.message);
+    let reply = pb::AggregateReply::decode(agg.body.as_slice()).expect("an AggregateReply");
+    let Some(pb::aggregate_reply::Result::SingleResult(single)) = reply.result else {
+        panic!("a single result")
+    };
+    assert_eq!(single.objects_count, Some(3));
 }
