@@ -3,5 +3,5 @@
 mod doctor;
 mod scenarios;
 mod self_check;
-mod targets;
 mod soak;
+mod targets;

@@ -13,7 +13,7 @@ use super::proto::weaviate::{
 pub fn batch_properties(properties: Option<&batch_object::Properties>) -> Json {
     let fields = properties
         .and_then(|p| p.non_ref_properties.as_ref())
-        .map(|s| struct_to_json(s))
+        .map(struct_to_json)
         .unwrap_or_default();
     Json::Object(fields)
 }
