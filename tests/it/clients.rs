@@ -501,7 +501,7 @@ fn stored_properties() -> Value {
 fn read_only(lang: Lang, collection: &str, user: &str, group: &str) -> Vec<(Value, Outcome)> {
     let c = format!("{collection}{}", lang.suffix());
     let who = format!("user '{user}'{group} has insufficient permissions to");
-    vec![
+    let mut steps = vec![
         (act("connect"), ok()),
         (act("own_info"), ok_value(json!(user))),
         (json!({"action": "query", "collection": c}), ok_value(json!(4))),
@@ -530,7 +530,20 @@ fn read_only(lang: Lang, collection: &str, user: &str, group: &str) -> Vec<(Valu
             json!({"action": "delete_collection", "name": c}),
             forbidden(lang, &format!("{who} D [schema/collections/{c}/shards/#]")),
         ),
-    ]
+    ];
+    if lang == Lang::Py {
+        // `batch.dynamic()` reads the class's `vectorIndexConfig` first, then every object of
+        // the `BatchObjects` call fails with the denial (recorded on v1.38.11).
+        steps.push((
+            json!({"action": "batch_dynamic", "collection": c, "n": 2}),
+            err(
+                "BatchObjectErrors",
+                None,
+                &format!("WeaviateInsertManyAllFailedError(\"Every object failed during insertion. Here is the set of all errors: adminlist: authorization, forbidden action: {who} U [data/collections/{c}/shards/*/objects/*]"),
+            ),
+        ));
+    }
+    steps
 }
 
 /// Static API keys: the admin writes, the read-only key reads and is denied writes, a wrong key

@@ -27,6 +27,55 @@ pub enum StoreError {
     Exists(String),
 }
 
+/// The configuration v1.38.11 gives a class that does not set it (recorded from
+/// `GET /v1/schema/{class}` after a client's `collections.create`): the Python client reads
+/// `vectorIndexConfig` and asserts it is there before it starts a batch.
+const CLASS_DEFAULTS: &str = include_str!("class_defaults.json");
+
+/// Fills what the class leaves unset with Weaviate's defaults: the index, multi-tenancy,
+/// sharding and replication settings, and each named vector's `vectorIndexType` and
+/// `vectorIndexConfig` (the top-level pair when the class uses the legacy single vectorizer).
+fn fill_class_defaults(class: &mut Value) {
+    let Ok(Value::Object(defaults)) = serde_json::from_str::<Value>(CLASS_DEFAULTS) else {
+        return;
+    };
+    let Some(obj) = class.as_object_mut() else { return };
+    for key in ["invertedIndexConfig", "multiTenancyConfig", "shardingConfig", "replicationConfig"] {
+        if let Some(d) = defaults.get(key) {
+            merge_missing(obj.entry(key).or_insert_with(|| json!({})), d);
+        }
+    }
+    let index = |target: &mut serde_json::Map<String, Value>| {
+        target
+            .entry("vectorIndexType")
+            .or_insert_with(|| defaults["vectorIndexType"].clone());
+        merge_missing(
+            target.entry("vectorIndexConfig").or_insert_with(|| json!({})),
+            &defaults["vectorIndexConfig"],
+        );
+    };
+    let legacy = !obj.contains_key("vectorConfig") && obj.contains_key("vectorizer");
+    if legacy {
+        index(obj);
+    } else if let Some(vectors) = obj.get_mut("vectorConfig").and_then(Value::as_object_mut) {
+        vectors.values_mut().filter_map(Value::as_object_mut).for_each(index);
+    }
+}
+
+/// Adds the keys of `defaults` that `target` lacks, recursively; what is set stays.
+fn merge_missing(target: &mut Value, defaults: &Value) {
+    if let (Some(t), Some(d)) = (target.as_object_mut(), defaults.as_object()) {
+        for (k, v) in d {
+            match t.get_mut(k) {
+                Some(existing) => merge_missing(existing, v),
+                None => {
+                    t.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
 impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -51,6 +100,7 @@ impl Store {
         if let Some(obj) = definition.as_object_mut() {
             obj.entry("properties").or_insert_with(|| json!([]));
         }
+        fill_class_defaults(&mut definition);
         inner.classes.insert(name.to_owned(), definition.clone());
         Ok(definition)
     }
@@ -135,5 +185,34 @@ impl Store {
     /// Deletes an object; false if missing.
     pub fn delete_object(&self, class: &str, id: &str) -> bool {
         self.lock().objects.remove(&(class.to_owned(), id.to_owned())).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_class_gets_weaviates_index_defaults_and_keeps_what_it_sets() {
+        let store = Store::default();
+        let class =
+            json!({"class": "A", "vectorConfig": {"default": {"vectorizer": {"none": {}}, "vectorIndexConfig": {"distance": "dot"}}}});
+        let created = store.create_class("A", class).expect("a new class");
+        let vector = &created["vectorConfig"]["default"];
+        assert_eq!(vector["vectorIndexType"], "hnsw");
+        assert_eq!(vector["vectorIndexConfig"]["distance"], "dot", "a set value stays");
+        assert_eq!(vector["vectorIndexConfig"]["efConstruction"], 128);
+        assert_eq!(created["invertedIndexConfig"]["bm25"]["k1"], 1.2);
+        assert_eq!(created["multiTenancyConfig"]["enabled"], false);
+        assert_eq!(store.class("A"), Some(created));
+    }
+
+    #[test]
+    fn a_legacy_single_vectorizer_class_gets_the_top_level_index_pair() {
+        let created = Store::default()
+            .create_class("B", json!({"class": "B", "vectorizer": "none"}))
+            .expect("a new class");
+        assert_eq!(created["vectorIndexType"], "hnsw");
+        assert_eq!(created["vectorIndexConfig"]["distance"], "cosine");
     }
 }
