@@ -225,15 +225,7 @@ class Driver:
                     batch.add_object({"m": i})
             failed = coll.batch.failed_objects
             if failed:
-                return {
-                    "ok": False,
-                    "error_class": "BatchObjectErrors",
-                    "synthetic": True,
-                    "status": None,
-                    "grpc_code": None,
-                    "message": failed[0].message,
-                    "value": len(failed),
-                }
+                return batch_object_errors(failed[0].message, len(failed))
             return {"value": n}
         if name == "batch_insert":
             n = int(act.get("n", 1))
@@ -241,15 +233,7 @@ class Driver:
             res = c.collections.use(act["collection"]).data.insert_many(objs)
             if res.has_errors:
                 first = next(iter(res.errors.values()))
-                return {
-                    "ok": False,
-                    "error_class": "BatchObjectErrors",
-                    "synthetic": True,
-                    "status": None,
-                    "grpc_code": None,
-                    "message": getattr(first, "message", str(first)),
-                    "value": len(res.errors),
-                }
+                return batch_object_errors(getattr(first, "message", str(first)), len(res.errors))
             return {"value": len(res.uuids)}
         if name == "delete_collection":
             c.collections.delete(act.get("name") or act.get("collection"))
@@ -276,6 +260,19 @@ def canonical_properties(objects):
 
     props = [{k: clean(v) for k, v in p.items() if v is not None} for p in objects]
     return sorted(props, key=lambda p: json.dumps(p, sort_keys=True, default=str))
+
+
+def batch_object_errors(message, count):
+    """The synthetic result of a batch whose objects failed without the client raising."""
+    return {
+        "ok": False,
+        "error_class": "BatchObjectErrors",
+        "synthetic": True,
+        "status": None,
+        "grpc_code": None,
+        "message": message,
+        "value": count,
+    }
 
 
 def main():
