@@ -16,6 +16,11 @@ Input: ONE JSON document, from the file named by the first argument or from stdi
                   {"action": "create_collection", "name": "C"}, ...]
     }
 
+Several such documents may come at once as {"sessions": [doc, doc, ...]}: they run one after
+the other in this one process (one interpreter start for many connections), each with its own
+client, and the output is {"client": ..., "client_version": ..., "sessions": [{"results":
+[...]}, ...]}.
+
 Output: ONE JSON document on stdout:
 
     {"client": "python", "client_version": "4.23.1", "results": [
@@ -54,11 +59,19 @@ def read_input():
             doc = json.load(sys.stdin)
     except (OSError, ValueError) as e:
         fail_input(e)
+    if isinstance(doc, dict) and isinstance(doc.get("sessions"), list):
+        for session in doc["sessions"]:
+            check_session(session)
+        return doc
+    check_session(doc)
+    return doc
+
+
+def check_session(doc):
     if not isinstance(doc, dict) or not isinstance(doc.get("connection"), dict):
         fail_input("expected an object with a `connection` object")
     if not isinstance(doc.get("actions", []), list):
         fail_input("`actions` must be a list")
-    return doc
 
 
 def split_host_port(value, what):
@@ -275,11 +288,8 @@ def batch_object_errors(message, count):
     }
 
 
-def main():
-    doc = read_input()
-    # The client logs through `logging`; keep stdout for our one JSON document.
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    weaviate = load_client()
+def run_session(weaviate, doc):
+    """Runs one connection's actions and closes its client; returns the results."""
     driver = Driver(weaviate, doc)
     results = []
     for act in doc.get("actions", []):
@@ -311,11 +321,19 @@ def main():
             driver.client.close()
         except Exception:  # noqa: BLE001
             pass
-    out = {
-        "client": "python",
-        "client_version": weaviate.__version__,
-        "results": results,
-    }
+    return results
+
+
+def main():
+    doc = read_input()
+    # The client logs through `logging`; keep stdout for our one JSON document.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    weaviate = load_client()
+    out = {"client": "python", "client_version": weaviate.__version__}
+    if "sessions" in doc:
+        out["sessions"] = [{"results": run_session(weaviate, d)} for d in doc["sessions"]]
+    else:
+        out["results"] = run_session(weaviate, doc)
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()
     return 0

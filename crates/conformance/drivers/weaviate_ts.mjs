@@ -4,7 +4,9 @@
 // Input: ONE JSON document, from the file named by the first argument or from stdin; the same
 // shape as weaviate_py.py reads (connection, credential, actions). Output: ONE JSON document on
 // stdout, {"client": "typescript", "client_version": "...", "results": [...]}, one result per
-// action: {action, ok, error_class, status, grpc_code, message, value, warnings}.
+// action: {action, ok, error_class, status, grpc_code, message, value, warnings}. Several
+// documents may come at once as {"sessions": [doc, ...]}: they run one after the other in this
+// process, each with its own client, and the output holds "sessions": [{"results": [...]}, ...].
 //
 // Every exception is data: exit 0 unless the input is unusable (exit 2). `error_class` is the
 // error's `name` (the client's classes are not exported from the package root, so `name` is what
@@ -67,11 +69,19 @@ function readInput() {
   } catch (e) {
     failInput(e.message);
   }
+  if (doc && typeof doc === 'object' && Array.isArray(doc.sessions)) {
+    doc.sessions.forEach(checkSession);
+  } else {
+    checkSession(doc);
+  }
+  return doc;
+}
+
+function checkSession(doc) {
   if (!doc || typeof doc !== 'object' || typeof doc.connection !== 'object' || !doc.connection) {
     failInput('expected an object with a `connection` object');
   }
   if (doc.actions !== undefined && !Array.isArray(doc.actions)) failInput('`actions` must be a list');
-  return doc;
 }
 
 function splitHostPort(value, what) {
@@ -242,32 +252,21 @@ class Driver {
   }
 }
 
-async function main() {
-  const doc = readInput();
+// Runs one connection's actions and closes its client; returns the results. `caught` collects
+// what the client printed during one action.
+async function runSession(doc, console_) {
   const driver = new Driver(doc);
-  // The client warns through console.warn/console.log; keep stdout for our one JSON document.
-  let caught = [];
-  const keep = (...args) => {
-    caught.push(args.map(String).join(' '));
-  };
-  console.warn = keep;
-  console.log = keep;
-  console.info = keep;
-  // A failure inside the client's silent-refresh timer is an unhandled rejection.
-  const background = [];
-  process.on('unhandledRejection', (err) => background.push(describe(err)));
-
   const results = [];
   for (const act of doc.actions ?? []) {
     if (!act || typeof act !== 'object') failInput('each action must be an object');
     const entry = { action: act.action, ok: true, error_class: null, status: null, grpc_code: null, message: null };
-    caught = [];
+    console_.caught = [];
     try {
       Object.assign(entry, await driver.run(act));
     } catch (err) {
       Object.assign(entry, describe(err));
     }
-    entry.warnings = caught;
+    entry.warnings = console_.caught;
     results.push(entry);
   }
   driver.stop();
@@ -276,7 +275,30 @@ async function main() {
   } catch {
     // closing is not an action
   }
-  const out = { client: 'typescript', client_version: clientVersion, results };
+  return results;
+}
+
+async function main() {
+  const doc = readInput();
+  // The client warns through console.warn/console.log; keep stdout for our one JSON document.
+  const console_ = { caught: [] };
+  const keep = (...args) => {
+    console_.caught.push(args.map(String).join(' '));
+  };
+  console.warn = keep;
+  console.log = keep;
+  console.info = keep;
+  // A failure inside the client's silent-refresh timer is an unhandled rejection.
+  const background = [];
+  process.on('unhandledRejection', (err) => background.push(describe(err)));
+
+  const out = { client: 'typescript', client_version: clientVersion };
+  if (Array.isArray(doc.sessions)) {
+    out.sessions = [];
+    for (const session of doc.sessions) out.sessions.push({ results: await runSession(session, console_) });
+  } else {
+    out.results = await runSession(doc, console_);
+  }
   if (background.length) out.background_errors = background;
   process.stdout.write(`${JSON.stringify(out)}\n`, () => process.exit(0));
 }

@@ -3,8 +3,8 @@
 //!
 //! Each action carries what its result must be (`ok`, `error_class`, `status`,
 //! `message_contains`, `value`), common to both clients or per client, since the two name their
-//! errors differently (drivers/OBSERVED.md). Both clients of a step run at once, so a step costs
-//! one client start. A missing interpreter or client package makes the step a skip with the
+//! errors differently (drivers/OBSERVED.md). Consecutive client steps run in one driver process
+//! per client, and the two clients run at once, so a run of steps costs one interpreter start. A missing interpreter or client package makes the step a skip with the
 //! reason, never a pass.
 
 use std::collections::BTreeMap;
@@ -20,8 +20,8 @@ use crate::runner::{Answer, StepError};
 use crate::step::{contains, Step};
 use crate::target::Running;
 
-/// How long one driver run may take (a connect, a few calls, Python's start).
-const DEADLINE: Duration = Duration::from_secs(90);
+/// How long one driver run may take (Python's start, then a few connections and calls each).
+const DEADLINE: Duration = Duration::from_secs(180);
 
 /// One of the official clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -223,21 +223,42 @@ impl Action {
     }
 }
 
-/// Plays a `client` step on every client it names (both by default), at once.
-///
-/// The answer's status is 200 when every action's result met its expectations, else 500;
-/// its body holds each client's results (without warnings, which vary) and every failed
-/// expectation, so `expect = { status = 200 }` is how a scenario requires them.
-pub async fn step(weaviate: &Running, step: &Step, creds: &BTreeMap<String, String>) -> Result<Answer, StepError> {
+/// One client step made ready to run: its clients, its credential and the closed port it uses
+/// when its gRPC port is to be unreachable.
+struct Prepared<'a> {
+    step: &'a Step,
+    langs: Vec<Lang>,
+    credential: Value,
+    unreachable: Option<u16>,
+}
+
+impl Prepared<'_> {
+    /// The driver's input for one connection of this step.
+    fn input(&self, weaviate: &Running, lang: Lang) -> Value {
+        let grpc = match self.unreachable {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => weaviate.grpc_addr(),
+        };
+        json!({
+            "connection": {
+                "rest_url": weaviate.rest_url(),
+                "grpc": grpc,
+                "skip_init_checks": self.step.skip_init_checks,
+                "timeouts": {"init": self.step.init_timeout_s.unwrap_or(10), "query": 30, "insert": 60},
+            },
+            "credential": self.credential,
+            "actions": self.step.actions.iter().map(|a| a.driver_json(lang)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepared<'a>, StepError> {
     let mut langs = step.clients.clone();
     if langs.is_empty() {
         langs = vec![Lang::Python, Lang::Typescript];
     }
     langs.sort_unstable();
     langs.dedup();
-    for lang in &langs {
-        lang.available().await.map_err(StepError::Skip)?;
-    }
     let credential = match (&step.credential, &step.bearer) {
         (Some(c), _) => c.clone(),
         (None, Some(name)) => {
@@ -253,36 +274,89 @@ pub async fn step(weaviate: &Running, step: &Step, creds: &BTreeMap<String, Stri
     } else {
         None
     };
-    let grpc = match unreachable {
-        Some(port) => format!("127.0.0.1:{port}"),
-        None => weaviate.grpc_addr(),
-    };
-    let input = |lang: Lang| {
-        json!({
-            "connection": {
-                "rest_url": weaviate.rest_url(),
-                "grpc": grpc,
-                "skip_init_checks": step.skip_init_checks,
-                "timeouts": {"init": step.init_timeout_s.unwrap_or(10), "query": 30, "insert": 60},
-            },
-            "credential": credential,
-            "actions": step.actions.iter().map(|a| a.driver_json(lang)).collect::<Vec<_>>(),
-        })
-    };
-    let outputs = match langs.as_slice() {
-        [a, b] => {
-            let (x, y) = tokio::join!(drive(*a, input(*a)), drive(*b, input(*b)));
-            vec![x, y]
-        }
-        [a] => vec![drive(*a, input(*a)).await],
-        _ => Vec::new(),
-    };
+    Ok(Prepared {
+        step,
+        langs,
+        credential,
+        unreachable,
+    })
+}
 
+/// Plays consecutive `client` steps, each on every client it names (both by default).
+///
+/// Each client runs in one driver process for all the steps (a session per step, in order),
+/// and the two clients run at once, so a run of steps costs one interpreter start per client.
+/// Each client writes to its own collections (`{client}`), so the order between the two does
+/// not matter; within one client it is the steps' order.
+///
+/// A step's answer status is 200 when every action's result met its expectations, else 500;
+/// its body holds each client's results (without warnings, which vary) and every failed
+/// expectation, so `expect = { status = 200 }` is how a scenario requires them.
+pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &BTreeMap<String, String>) -> Vec<Result<Answer, StepError>> {
+    let prepared: Vec<Result<Prepared, StepError>> = steps.iter().map(|s| prepare(s, creds)).collect();
+    let mut sessions: BTreeMap<Lang, Vec<usize>> = BTreeMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        if let Ok(p) = p {
+            for lang in &p.langs {
+                sessions.entry(*lang).or_default().push(i);
+            }
+        }
+    }
+    let run = |lang: Lang, indices: Vec<usize>| {
+        let inputs: Vec<Value> = indices
+            .iter()
+            .filter_map(|i| prepared[*i].as_ref().ok().map(|p| p.input(weaviate, lang)))
+            .collect();
+        async move {
+            lang.available().await.map_err(StepError::Skip)?;
+            let out = drive(lang, json!({ "sessions": inputs })).await.map_err(StepError::Fail)?;
+            Ok::<_, StepError>(indices.into_iter().zip(out).collect::<BTreeMap<usize, Vec<Value>>>())
+        }
+    };
+    let mut outputs: BTreeMap<Lang, Result<BTreeMap<usize, Vec<Value>>, StepError>> = BTreeMap::new();
+    let mut pending: Vec<_> = sessions.into_iter().map(|(lang, idx)| (lang, run(lang, idx))).collect();
+    match pending.len() {
+        2 => {
+            let (b, a) = (pending.remove(1), pending.remove(0));
+            let (x, y) = tokio::join!(a.1, b.1);
+            outputs.insert(a.0, x);
+            outputs.insert(b.0, y);
+        }
+        1 => {
+            let (lang, fut) = pending.remove(0);
+            outputs.insert(lang, fut.await);
+        }
+        _ => {}
+    }
+    prepared
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let p = p?;
+            let mut per_lang = Vec::new();
+            for lang in &p.langs {
+                let results = match outputs.get(lang) {
+                    Some(Ok(by_step)) => by_step
+                        .get(&i)
+                        .cloned()
+                        .ok_or_else(|| StepError::Fail(format!("the {} driver gave no session for this step", lang.name())))?,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err(StepError::Fail(format!("the {} driver did not run", lang.name()))),
+                };
+                per_lang.push((*lang, results));
+            }
+            answer(&p, per_lang)
+        })
+        .collect()
+}
+
+/// Checks one step's results, per client, against its actions' expectations.
+fn answer(p: &Prepared, per_lang: Vec<(Lang, Vec<Value>)>) -> Result<Answer, StepError> {
+    let step = p.step;
     let mut body = Map::new();
     let mut failed = Vec::new();
-    for (lang, results) in langs.iter().zip(outputs) {
-        let mut results = results.map_err(StepError::Fail)?;
-        if let Some(port) = unreachable {
+    for (lang, mut results) in per_lang {
+        if let Some(port) = p.unreachable {
             // The closed port changes from run to run; expectations and transcript name it so.
             let text = Value::Array(results)
                 .to_string()
@@ -299,7 +373,7 @@ pub async fn step(weaviate: &Running, step: &Step, creds: &BTreeMap<String, Stri
         }
         let mut shown = Vec::new();
         for (action, got) in step.actions.iter().zip(&results) {
-            for f in action.expect_for(*lang).check(got) {
+            for f in action.expect_for(lang).check(got) {
                 failed.push(format!("{} {}: {f}", lang.name(), action.action));
             }
             shown.push(json!({
@@ -318,7 +392,7 @@ pub async fn step(weaviate: &Running, step: &Step, creds: &BTreeMap<String, Stri
         body.insert("failed".into(), json!(failed));
     }
     let raw = Value::Object(body).to_string();
-    let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
+    let names: Vec<&str> = p.langs.iter().map(|l| l.name()).collect();
     let acts: Vec<&str> = step.actions.iter().map(|a| a.action.as_str()).collect();
     let request = format!("client {} [{}]", names.join(","), acts.join(", "));
     Ok(Answer::new(request, status, raw, None))
@@ -348,8 +422,8 @@ fn closed_port() -> std::io::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-/// Runs one driver on `input` and returns its `results`.
-async fn drive(lang: Lang, input: Value) -> Result<Vec<Value>, String> {
+/// Runs one driver on `input` (`{"sessions": [...]}`) and returns each session's `results`.
+async fn drive(lang: Lang, input: Value) -> Result<Vec<Vec<Value>>, String> {
     let mut child = lang
         .command()
         .stdin(Stdio::piped())
@@ -378,7 +452,13 @@ async fn drive(lang: Lang, input: Value) -> Result<Vec<Value>, String> {
     }
     let doc: Value =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("the {} driver printed no JSON document: {e}", lang.name()))?;
-    Ok(doc["results"].as_array().cloned().unwrap_or_default())
+    let sessions = doc["sessions"]
+        .as_array()
+        .ok_or_else(|| format!("the {} driver printed no sessions", lang.name()))?;
+    Ok(sessions
+        .iter()
+        .map(|s| s["results"].as_array().cloned().unwrap_or_default())
+        .collect())
 }
 
 #[cfg(test)]

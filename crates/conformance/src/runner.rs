@@ -1,9 +1,10 @@
 //! Plays a scenario on a target: starts the provider and Weaviate, runs the steps, records a
 //! normalized transcript and checks every expectation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -80,15 +81,29 @@ pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
     }
 }
 
-/// Plays every scenario in order, calling `on_run` after each.
+/// How many scenarios the embedded target plays at once: each has its own provider and
+/// emulation, and the slow ones (a browser, the client libraries) mostly wait on other processes.
+const EMBEDDED_AT_ONCE: usize = 4;
+
+/// Plays every scenario, calling `on_run` as each ends, and returns the runs in the scenarios'
+/// order. The embedded target plays a few at once (so `on_run` may see them out of order); a
+/// real server (one process or container per scenario, or one shared external server) plays
+/// them one at a time.
 pub async fn run_all(scenarios: &[Scenario], target: Target, mut on_run: impl FnMut(&ScenarioRun)) -> Vec<ScenarioRun> {
+    let at_once = if matches!(target, Target::Embedded) { EMBEDDED_AT_ONCE } else { 1 };
     let mut runs = Vec::new();
-    for s in scenarios {
-        let r = run(s, target.clone()).await;
+    let mut played = futures::stream::iter(scenarios.iter().enumerate())
+        .map(|(i, s)| {
+            let target = target.clone();
+            async move { (i, run(s, target).await) }
+        })
+        .buffer_unordered(at_once);
+    while let Some((i, r)) = played.next().await {
         on_run(&r);
-        runs.push(r);
+        runs.push((i, r));
     }
-    runs
+    runs.sort_by_key(|(i, _)| *i);
+    runs.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, failures: &mut Vec<String>) -> Result<(), String> {
@@ -138,14 +153,22 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
         .build()
         .map_err(|e| format!("http client: {e}"))?;
     let mut creds: BTreeMap<String, String> = BTreeMap::new();
+    // Answers of client steps played ahead, as one run of consecutive client steps.
+    let mut played_ahead: VecDeque<Result<Answer, StepError>> = VecDeque::new();
     for (i, step) in s.steps.iter().enumerate() {
         let n = i + 1;
+        if step.kind == Kind::Client && played_ahead.is_empty() {
+            let run: Vec<&Step> = s.steps[i..].iter().take_while(|x| x.kind == Kind::Client).collect();
+            played_ahead.extend(crate::client::steps(&weaviate, &run, &creds).await);
+        }
         let result = match step.kind {
             Kind::Http => http_step(&http, &weaviate, step, &creds).await.map_err(StepError::Fail),
             Kind::Token => token_step(&http, &idp, step, &creds).await.map_err(StepError::Fail),
             Kind::Idp => idp_step(&http, &idp, step).await.map_err(StepError::Fail),
             Kind::Browser => crate::browser::step(&http, &idp, step).await,
-            Kind::Client => crate::client::step(&weaviate, step, &creds).await,
+            Kind::Client => played_ahead
+                .pop_front()
+                .unwrap_or_else(|| Err(StepError::Fail("client step not played".into()))),
         };
         let Answer {
             request,
