@@ -81,23 +81,29 @@ pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
     }
 }
 
-/// How many scenarios the embedded target plays at once: each has its own provider and
-/// emulation, and the slow ones (a browser, the client libraries) mostly wait on other processes.
-const EMBEDDED_AT_ONCE: usize = 4;
+/// How many scenarios a target plays at once. Each embedded scenario has its own provider and
+/// emulation, and the slow ones (a browser, the client libraries) mostly wait on other
+/// processes. A real `weaviate-server` spends most of its 5-10 s start waiting on its own Raft
+/// timers (about 0.4 s of CPU), and each has its own ports and data folder. A Docker or an
+/// external server is played one scenario at a time (an external one is shared).
+pub fn at_once(target: &Target) -> usize {
+    match target {
+        Target::Embedded => 4,
+        Target::WeaviateBinary => 3,
+        Target::Docker | Target::External(_) => 1,
+    }
+}
 
 /// Plays every scenario, calling `on_run` as each ends, and returns the runs in the scenarios'
-/// order. The embedded target plays a few at once (so `on_run` may see them out of order); a
-/// real server (one process or container per scenario, or one shared external server) plays
-/// them one at a time.
+/// order; [`at_once`] says how many run together, so `on_run` may see them out of order.
 pub async fn run_all(scenarios: &[Scenario], target: Target, mut on_run: impl FnMut(&ScenarioRun)) -> Vec<ScenarioRun> {
-    let at_once = if matches!(target, Target::Embedded) { EMBEDDED_AT_ONCE } else { 1 };
     let mut runs = Vec::new();
     let mut played = futures::stream::iter(scenarios.iter().enumerate())
         .map(|(i, s)| {
             let target = target.clone();
             async move { (i, run(s, target).await) }
         })
-        .buffer_unordered(at_once);
+        .buffer_unordered(at_once(&target));
     while let Some((i, r)) = played.next().await {
         on_run(&r);
         runs.push((i, r));
