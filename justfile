@@ -63,7 +63,8 @@ build-image:
 compose-up:
     docker compose -f docker/compose.yml up
 
-# Fuzz every target for SECONDS each (default 30; R3 asks for 600). Needs nightly, else skips.
+# Fuzz every target for SECONDS each (default 30; R3 asks for 600). Stable is enough (sanitizer
+# none); FUZZ_SANITIZER=address needs nightly. Installs cargo-fuzz when missing, else skips.
 fuzz SECONDS="30":
     crates/fuzz/run.sh {{SECONDS}}
 
