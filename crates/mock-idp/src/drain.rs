@@ -206,3 +206,59 @@ impl AsyncWrite for Counted {
         self.stream.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    async fn discovery(http: &reqwest::Client, base: &str) -> reqwest::Result<reqwest::Response> {
+        http.get(format!("{base}/default/.well-known/openid-configuration")).send().await
+    }
+
+    #[tokio::test]
+    async fn r12_after_the_signal_the_listener_closes_and_then_answers_say_connection_close() {
+        // Arrange: one keep-alive connection that stays open, so the drain lasts its window.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        let state = AppState::new(&Config::builtin(), &base).expect("the built-in provider");
+        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_draining(
+            listener,
+            state,
+            async move {
+                let _ = signalled.await;
+            },
+            Duration::from_secs(30),
+        ));
+        let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("a client");
+        let before = discovery(&http, &base).await.expect("an answer before the signal");
+        assert_eq!(before.status(), 200);
+        assert!(before.headers().get(header::CONNECTION).is_none());
+        let _ = before.bytes().await;
+
+        // Act
+        signal.send(()).expect("the server waits for the signal");
+        // Draining begins once the listener is closed; until then answers may still keep alive.
+        let mut drained = None;
+        for _ in 0..1000 {
+            let r = discovery(&http, &base).await.expect("an answer on the open connection");
+            if r.headers().get(header::CONNECTION).is_some_and(|v| v == "close") {
+                drained = Some(r.status());
+                break;
+            }
+            let _ = r.bytes().await;
+            tokio::task::yield_now().await;
+        }
+
+        // Assert
+        assert_eq!(drained, Some(reqwest::StatusCode::OK), "no answer said Connection: close");
+        let after = discovery(&http, &base).await.expect_err("the listener is closed");
+        assert!(after.is_connect(), "a new connection was not refused: {after:?}");
+        let stopped = tokio::time::timeout(Duration::from_secs(10), server).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "the server did not stop once its connections closed: {stopped:?}"
+        );
+    }
+}
