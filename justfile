@@ -43,6 +43,13 @@ bench *ARGS:
     cargo build --release -p oidc-harness -p bench
     cargo run --release -p bench -- {{ARGS}}
 
+# R5: client_credentials tokens over CONNECTIONS keep-alive connections for SECONDS against the
+# release provider, loaded by wrk; prints tokens/s, p50/p99, non-2xx and socket errors
+# (docs/reliability.md). `cargo test` runs a short variant that checks answers only.
+token-load SECONDS="60" CONNECTIONS="64":
+    cargo build --release -p oidc-harness -p bench
+    cargo run --release -p bench -- --subjects oidc-harness --workloads client_credentials --duration {{SECONDS}} --connections {{CONNECTIONS}} --out target/token-load --doc target/token-load/report.md
+
 # Lint exactly as CI does.
 lint:
     cargo fmt --all --check
@@ -56,7 +63,8 @@ build-image:
 compose-up:
     docker compose -f docker/compose.yml up
 
-# Fuzz every target for SECONDS each (default 30; R3 asks for 600). Needs nightly, else skips.
+# Fuzz every target for SECONDS each (default 30; R3 asks for 600). Stable is enough (sanitizer
+# none); FUZZ_SANITIZER=address needs nightly. Installs cargo-fuzz when missing, else skips.
 fuzz SECONDS="30":
     crates/fuzz/run.sh {{SECONDS}}
 

@@ -335,7 +335,9 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     let served = shutdown::serve_with_grace(shutdown, shutdown::GRACE, |stop| async move {
         match tls {
             Some(tls) => mock_idp::tls::serve_tls(listener, state, tls, stop).await.context("serving HTTPS"),
-            None => mock_idp::serve(listener, state, stop).await.context("serving"),
+            None => mock_idp::serve_draining(listener, state, stop, mock_idp::DRAIN_WINDOW)
+                .await
+                .context("serving"),
         }
     })
     .await;

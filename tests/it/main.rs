@@ -5,6 +5,7 @@ mod authlib;
 mod cli;
 mod clients;
 mod load_shutdown;
+mod load_token;
 mod logs;
 mod logs_full_run;
 mod presets;

@@ -37,6 +37,9 @@ struct Args {
     /// Subjects to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',', default_values_t = subjects::ALL.iter().map(|s| s.to_string()))]
     subjects: Vec<String>,
+    /// Workloads to run, comma-separated ids such as `client_credentials` (default: all).
+    #[arg(long, value_delimiter = ',', default_values_t = Workload::ALL.iter().map(|w| w.id().to_owned()))]
+    workloads: Vec<String>,
     /// Folder of the JSON results, markdown report and plots.
     #[arg(long, default_value = "docs/bench")]
     out: PathBuf,
@@ -113,6 +116,17 @@ fn main() -> anyhow::Result<()> {
         seconds: if args.quick { 3 } else { args.duration },
     };
     anyhow::ensure!(wrk::available(), "wrk is not installed (apt-get install wrk)");
+    let workloads: Vec<Workload> = Workload::ALL
+        .into_iter()
+        .filter(|w| args.workloads.iter().any(|id| id == w.id()))
+        .collect();
+    if let Some(unknown) = args
+        .workloads
+        .iter()
+        .find(|id| !Workload::ALL.iter().any(|w| w.id() == id.as_str()))
+    {
+        anyhow::bail!("unknown workload {unknown}");
+    }
     let bin_dir = std::env::current_exe()?.parent().context("exe folder")?.to_path_buf();
     std::fs::create_dir_all(args.cache.join("logs"))?;
     let cache = args.cache.canonicalize()?;
@@ -161,7 +175,7 @@ fn main() -> anyhow::Result<()> {
 
     for name in &args.subjects {
         eprintln!("== {name}");
-        let (subject, runs) = bench_subject(name, &ctx, load, trusted.as_ref().map(|t| &t.1));
+        let (subject, runs) = bench_subject(name, &ctx, load, &workloads, trusted.as_ref().map(|t| &t.1));
         if let Some(reason) = &subject.skipped {
             eprintln!("skipped: {name}: {reason}");
         }
@@ -180,8 +194,14 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts one subject, runs every workload it supports, stops it.
-fn bench_subject(name: &str, ctx: &Ctx, load: wrk::Load, trusted: Option<&subjects::Oidc>) -> (SubjectResult, Vec<Run>) {
+/// Starts one subject, runs each of `workloads` it supports, stops it.
+fn bench_subject(
+    name: &str,
+    ctx: &Ctx,
+    load: wrk::Load,
+    workloads: &[Workload],
+    trusted: Option<&subjects::Oidc>,
+) -> (SubjectResult, Vec<Run>) {
     let mut subject = SubjectResult {
         name: name.to_owned(),
         note: None,
@@ -214,7 +234,7 @@ fn bench_subject(name: &str, ctx: &Ctx, load: wrk::Load, trusted: Option<&subjec
     let token = trusted.map(workloads::fetch_token).transpose();
     let mut runs = vec![];
     let mut peak = 0;
-    for w in Workload::ALL {
+    for &w in workloads {
         let req = match &token {
             Err(e) => Err(format!("token from the trusted provider: {e}")),
             Ok(t) => workloads::request(w, &launch.api, t.as_deref()),

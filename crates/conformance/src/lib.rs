@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+#[cfg(feature = "browser")]
 pub mod browser;
 pub mod client;
 pub mod compare;

@@ -172,7 +172,12 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
             Kind::Http => http_step(&http, &weaviate, step, &creds).await.map_err(StepError::Fail),
             Kind::Token => token_step(&http, &idp, step, &creds).await.map_err(StepError::Fail),
             Kind::Idp => idp_step(&http, &idp, step).await.map_err(StepError::Fail),
+            #[cfg(feature = "browser")]
             Kind::Browser => crate::browser::step(&http, &idp, step).await,
+            #[cfg(not(feature = "browser"))]
+            Kind::Browser => Err(StepError::Skip(
+                "this build of conformance has no `browser` feature (fantoccini)".to_owned(),
+            )),
             Kind::Client => played_ahead
                 .pop_front()
                 .unwrap_or_else(|| Err(StepError::Fail("client step not played".into()))),

@@ -28,6 +28,7 @@ pub mod config;
 pub mod control;
 pub mod debugger;
 pub mod discovery;
+pub mod drain;
 pub mod end_session;
 pub mod error;
 pub mod faults;
@@ -51,6 +52,7 @@ pub mod token;
 pub mod userinfo;
 
 pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
+pub use drain::{serve_draining, DRAIN_WINDOW};
 pub use error::{ConfigError, Error};
 pub use faults::{FaultKind, FaultSpec, Target};
 pub use handle::{MockIdp, MockIdpBuilder};

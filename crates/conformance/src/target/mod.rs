@@ -2,6 +2,7 @@
 //! official image in Docker, or a Weaviate that is already running.
 
 mod binary;
+#[cfg(feature = "docker")]
 mod docker;
 mod embedded;
 mod external;
@@ -10,11 +11,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use binary::{find_weaviate_binary, server_command, ServerPorts, WeaviateProcess};
+#[cfg(feature = "docker")]
 pub use docker::{docker_available, DockerWeaviate, PROVIDER_IMAGE, WEAVIATE_IMAGE, WEAVIATE_TAG};
 pub use external::{parse_env_file, External};
 
 use crate::provider::Provider;
 use crate::scenario::Scenario;
+
+/// Why the docker target cannot run in a build without the `docker` feature.
+#[cfg(not(feature = "docker"))]
+const NO_DOCKER: &str = "this build of conformance has no `docker` feature (testcontainers)";
 
 /// A place to run scenarios.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +52,7 @@ pub enum Running {
     /// A child process.
     Binary(WeaviateProcess),
     /// A container.
+    #[cfg(feature = "docker")]
     Docker(Box<DockerWeaviate>),
     /// Not ours: its REST URL and gRPC address.
     External {
@@ -62,6 +69,7 @@ impl Running {
         match self {
             Running::Embedded(w) => w.rest_url(),
             Running::Binary(p) => p.rest_url(),
+            #[cfg(feature = "docker")]
             Running::Docker(d) => d.rest_url(),
             Running::External { rest, .. } => rest.clone(),
         }
@@ -72,6 +80,7 @@ impl Running {
         match self {
             Running::Embedded(w) => w.grpc_addr().to_string(),
             Running::Binary(p) => p.grpc_addr(),
+            #[cfg(feature = "docker")]
             Running::Docker(d) => d.grpc_addr().to_owned(),
             Running::External { grpc, .. } => grpc.clone(),
         }
@@ -115,7 +124,10 @@ impl Target {
         match self {
             Target::Embedded | Target::WeaviateBinary => Provider::start_local(&s.idp, None).await,
             Target::External(e) => Provider::start_local(&s.idp, e.idp_listen).await,
+            #[cfg(feature = "docker")]
             Target::Docker => docker::provider(&s.idp).await,
+            #[cfg(not(feature = "docker"))]
+            Target::Docker => Err(NO_DOCKER.to_owned()),
         }
     }
 
@@ -124,7 +136,13 @@ impl Target {
         match self {
             Target::Embedded => embedded::start(env).await.map(Running::Embedded),
             Target::WeaviateBinary => binary::start(env).await.map(Running::Binary),
+            #[cfg(feature = "docker")]
             Target::Docker => docker::start(env, idp).await.map(|d| Running::Docker(Box::new(d))),
+            #[cfg(not(feature = "docker"))]
+            Target::Docker => {
+                let _ = (env, idp);
+                Err(StartError::Unavailable(NO_DOCKER.to_owned()))
+            }
             Target::External(e) => e.start(env).await.map(|rest| Running::External { grpc: e.grpc_addr(), rest }),
         }
     }
