@@ -250,3 +250,42 @@ fn p26_conformance_prints_progress_on_stderr_the_report_on_stdout_and_exits_by_i
         out.status
     );
 }
+
+#[test]
+fn r10_weaviate_with_its_provider_unreachable_exits_1_naming_the_cause_within_10_s() {
+    // Arrange: OIDC on, the issuer on a loopback port where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    let port = closed.local_addr().expect("its address").port();
+    drop(closed);
+    let issuer = format!("http://127.0.0.1:{port}/default");
+    // Act
+    let started = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["weaviate", "--listen", "127.0.0.1:0"])
+        .env("AUTHENTICATION_OIDC_ENABLED", "true")
+        .env("AUTHENTICATION_OIDC_ISSUER", &issuer)
+        .env("AUTHENTICATION_OIDC_CLIENT_ID", "weaviate")
+        .env("AUTHENTICATION_OIDC_USERNAME_CLAIM", "sub")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting") {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("R10: still running after 10 s with its provider unreachable");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr).expect("reading stderr");
+    // Assert: status 1, and the message is Weaviate's, naming the address that refused.
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("dial tcp 127.0.0.1:{port}: connect: connection refused")),
+        "{stderr}"
+    );
+}
