@@ -135,7 +135,11 @@ pub async fn step(w: &Running, step: &Step, creds: &BTreeMap<String, String>) ->
         metadata.push(("authorization".into(), format!("Bearer {token}")));
     }
     let channel = connect(&w.grpc_addr(), Duration::from_secs(10)).await?;
-    let label = match (&request.collection, method) {
+    let collection = request
+        .collection
+        .as_ref()
+        .or_else(|| request.objects.first().and_then(|o| o.collection.as_ref()));
+    let label = match (collection, method) {
         (_, Method::HealthCheck) => "grpc health.Check".to_owned(),
         (_, Method::HealthWatch) => "grpc health.Watch".to_owned(),
         (Some(c), m) => format!("grpc {m:?} {c}"),
