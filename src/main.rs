@@ -54,11 +54,12 @@ enum Command {
     Presets(cli_mint::PresetsArgs),
     /// Walk Weaviate's login troubleshooting checklist against a running Weaviate.
     ///
-    /// Checks, in order: REST (ready, version), the gRPC port, /v1/.well-known/openid-configuration,
-    /// the provider's discovery and JWKS, the credential (API key or JWT; a JWT's header and
-    /// claims are decoded, not trusted, and compared with Weaviate's issuer and client id), and
-    /// what /v1/users/own-info answers. Prints one line per layer with what to try; exits
-    /// non-zero when a layer fails.
+    /// Checks, in order: REST (ready, version), the gRPC port (a grpc.health.v1 Check),
+    /// /v1/.well-known/openid-configuration, the provider's discovery and JWKS, the credential
+    /// (API key or JWT; a JWT's header and claims are decoded, not trusted, and compared with
+    /// Weaviate's issuer and client id), what /v1/users/own-info answers, and whether the
+    /// credential passes authentication on gRPC (a TenantsGet call). Prints one line per layer
+    /// with what to try; exits non-zero when a layer fails.
     Doctor(DoctorArgs),
 }
 

@@ -1,6 +1,7 @@
-//! `doctor`: Weaviate's login troubleshooting checklist, run against a live server: REST, gRPC,
-//! the well-known OIDC document, the provider's discovery and keys, the credential itself, and
-//! what `/v1/users/own-info` answers. Each layer is a [`Finding`]; the first failing layer and
+//! `doctor`: Weaviate's login troubleshooting checklist, run against a live server: REST, gRPC
+//! (a health check), the well-known OIDC document, the provider's discovery and keys, the
+//! credential itself, what `/v1/users/own-info` answers, and what an authenticated gRPC call
+//! answers ([`grpc`]). Each layer is a [`Finding`]; the first failing layer and
 //! its hint say what to try.
 //!
 //! The credential is decoded, never verified: doctor reads a token's header and claims as
@@ -11,6 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
+
+mod grpc;
 
 /// The credential to diagnose.
 #[derive(Clone, Default)]
@@ -69,7 +72,8 @@ pub enum Status {
 /// One layer of the checklist.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    /// `rest`, `grpc`, `oidc-config`, `provider-discovery`, `provider-jwks`, `credential`, `own-info`.
+    /// `rest`, `grpc`, `oidc-config`, `provider-discovery`, `provider-jwks`, `credential`,
+    /// `own-info`, `grpc-auth`.
     pub layer: &'static str,
     /// The verdict.
     pub status: Status,
@@ -154,7 +158,7 @@ pub async fn diagnose(opts: &Options) -> Diagnosis {
     if !check_rest(&mut d, &http, &url).await {
         return d;
     }
-    check_grpc(&mut d, &url, opts.grpc.as_deref()).await;
+    let grpc = grpc::check_grpc(&mut d, &url, opts.grpc.as_deref()).await;
     let oidc = check_oidc(&mut d, &http, &url).await;
     let token_endpoint = match &oidc {
         Some(o) => check_provider(&mut d, &http, o).await,
@@ -163,6 +167,7 @@ pub async fn diagnose(opts: &Options) -> Diagnosis {
     let (token, jwks) = token_endpoint.unzip();
     let sent = check_credential(&mut d, &http, &opts.credential, oidc.as_ref(), token.flatten(), jwks.flatten()).await;
     check_own_info(&mut d, &http, &url, sent.as_deref()).await;
+    grpc::check_grpc_auth(&mut d, grpc.as_deref(), sent.as_deref()).await;
     d
 }
 
@@ -200,35 +205,6 @@ async fn check_rest(d: &mut Diagnosis, http: &reqwest::Client, url: &str) -> boo
             );
             false
         }
-    }
-}
-
-async fn check_grpc(d: &mut Diagnosis, url: &str, grpc: Option<&str>) {
-    let addr = match grpc {
-        Some(a) => a.to_owned(),
-        None => {
-            let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("");
-            format!("{host}:50051")
-        }
-    };
-    let connect = tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&addr)).await;
-    match connect {
-        Ok(Ok(_)) => d.push("grpc", Status::Ok, format!("{addr} accepts connections"), None),
-        Ok(Err(e)) => d.push(
-            "grpc",
-            Status::Fail,
-            format!("{addr}: {e}"),
-            Some(format!(
-                "the clients check gRPC when they connect and fail with a timeout: publish Weaviate's gRPC port (GRPC_PORT, 50051 by default){}, or pass skip_init_checks (Python) / skipInitChecks (TypeScript) for REST-only use",
-                if grpc.is_none() { ", or pass --grpc HOST:PORT" } else { "" }
-            )),
-        ),
-        Err(_) => d.push(
-            "grpc",
-            Status::Fail,
-            format!("{addr}: no answer within 3 s"),
-            Some("a firewall or a wrong address: the clients' init check times out the same way".into()),
-        ),
     }
 }
 
@@ -545,7 +521,15 @@ async fn check_own_info(d: &mut Diagnosis, http: &reqwest::Client, url: &str, be
         );
         return;
     }
-    let hint = if bearer.is_none() {
+    let hint = auth_hint(bearer.is_some(), status, &message);
+    let shown = if message.is_empty() { body } else { message };
+    d.push("own-info", Status::Fail, format!("{status}: {shown}"), Some(hint.into()));
+}
+
+/// What to try when Weaviate refused authentication with `message` (`status` is the REST
+/// status, 0 for gRPC).
+fn auth_hint(bearer_sent: bool, status: u16, message: &str) -> &'static str {
+    if !bearer_sent {
         "anonymous access is off: send a credential (--api-key, --bearer or --username/--password)"
     } else if message.starts_with("anonymous access not enabled") {
         "the credential did not reach Weaviate as a bearer token: pass it as an API-key credential (Python Auth.api_key(...)), not a bare string"
@@ -559,9 +543,7 @@ async fn check_own_info(d: &mut Diagnosis, http: &reqwest::Client, url: &str, be
         "the token is valid but its claims are not what Weaviate reads: check AUTHENTICATION_OIDC_USERNAME_CLAIM"
     } else {
         "read the server's message"
-    };
-    let shown = if message.is_empty() { body } else { message };
-    d.push("own-info", Status::Fail, format!("{status}: {shown}"), Some(hint.into()));
+    }
 }
 
 #[cfg(test)]

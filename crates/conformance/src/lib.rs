@@ -2,7 +2,8 @@
 //! scenarios.
 //!
 //! Scenarios are data: one TOML file each under fixtures/scenarios ([`scenario`], [`step`]).
-//! [`runner`] plays one on a [`Target`] (the in-process emulation, the real `weaviate-server`,
+//! Steps talk to Weaviate over REST and gRPC ([`grpc`]), to the provider, a browser and the
+//! official clients. [`runner`] plays one on a [`Target`] (the in-process emulation, the real `weaviate-server`,
 //! the official image in Docker, or a running Weaviate) with a [`provider::Provider`], records a
 //! transcript made stable by [`normalize`], and checks every expectation; expected answers come from the written spec and the real server, never from the emulation.
 //! [`compare`] plays the scenarios on two targets and lists the differing steps; [`doctor`]
@@ -35,6 +36,7 @@ pub mod browser;
 pub mod client;
 pub mod compare;
 pub mod doctor;
+pub mod grpc;
 pub mod normalize;
 pub mod provider;
 pub mod report;

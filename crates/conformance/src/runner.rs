@@ -170,6 +170,7 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
         }
         let result = match step.kind {
             Kind::Http => http_step(&http, &weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Grpc => crate::grpc::step(&weaviate, step, &creds).await.map_err(StepError::Fail),
             Kind::Token => token_step(&http, &idp, step, &creds).await.map_err(StepError::Fail),
             Kind::Idp => idp_step(&http, &idp, step).await.map_err(StepError::Fail),
             #[cfg(feature = "browser")]

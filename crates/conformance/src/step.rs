@@ -1,4 +1,4 @@
-//! Step kinds of a scenario (`http`, `token`, `idp`, `browser`, `client`) and the expectations a
+//! Step kinds of a scenario (`http`, `grpc`, `token`, `idp`, `browser`, `client`) and the expectations a
 //! step can carry.
 
 use std::collections::BTreeMap;
@@ -12,6 +12,9 @@ use serde_json::Value;
 pub enum Kind {
     /// An HTTP request to Weaviate's REST port.
     Http,
+    /// A call on Weaviate's gRPC port ([`crate::grpc`]): `method` names it, `body` describes
+    /// the request, the answer's status is the numeric gRPC code.
+    Grpc,
     /// Get a credential (from the provider, or a literal) and store it under `name`.
     Token,
     /// An HTTP request to the provider, `path` relative to its issuer: drives the test controls
@@ -41,25 +44,26 @@ pub enum Grant {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// `http`, `token`, `idp`, `browser` or `client`.
+    /// `http`, `grpc`, `token`, `idp`, `browser` or `client`.
     pub kind: Kind,
     /// `token`: the credential's name; `http`: an optional label for the transcript.
     #[serde(default)]
     pub name: Option<String>,
 
-    /// `http`: the method (GET by default).
+    /// `http`: the method (GET by default); `grpc`: `Search`, `BatchObjects`, `Aggregate`,
+    /// `TenantsGet`, `health.Check` or `health.Watch`.
     #[serde(default)]
     pub method: Option<String>,
     /// `http`: the request target, e.g. `/v1/meta`.
     #[serde(default)]
     pub path: Option<String>,
-    /// `http`: extra request headers.
+    /// `http`: extra request headers; `grpc`: literal metadata.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// `http`: a JSON body.
+    /// `http`: a JSON body; `grpc`: the request ([`crate::grpc::Request`]).
     #[serde(default)]
     pub body: Option<Value>,
-    /// `http`: send `Authorization: Bearer <credential named so>`.
+    /// `http`, `grpc`: send `Authorization: Bearer <credential named so>`.
     #[serde(default)]
     pub bearer: Option<String>,
     /// `http`: store the string at this JSON pointer of the answer as a credential named `name`.
@@ -133,7 +137,8 @@ pub struct Step {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// The HTTP status (for a `token` step: the provider's status).
+    /// The HTTP status (for a `token` step: the provider's status; for a `grpc` step: the
+    /// numeric gRPC code, 0 for OK).
     #[serde(default)]
     pub status: Option<u16>,
     /// The JSON body contains this value (objects: a subset, arrays and scalars: equal).
@@ -164,6 +169,15 @@ impl Step {
                 if self.save.is_some() && self.name.is_none() {
                     return Err("save needs a name".into());
                 }
+            }
+            Kind::Grpc => {
+                if self.path.is_some() || self.save.is_some() {
+                    return Err("path and save belong to http steps".into());
+                }
+                if self.value.is_some() || self.grant.is_some() || self.mint.is_some() {
+                    return Err("value, grant and mint belong to token steps".into());
+                }
+                crate::grpc::call_of(self)?;
             }
             Kind::Idp => {
                 if self.path.is_none() {

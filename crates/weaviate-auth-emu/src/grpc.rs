@@ -177,6 +177,24 @@ impl WeaviateService {
     }
 }
 
+/// The non-reference properties of a collection, sorted: those of its definition and every
+/// one its objects carry (what Weaviate's auto-schema would have added).
+fn property_names(class: Option<&serde_json::Value>, objects: &[serde_json::Value]) -> Vec<String> {
+    let defined = class
+        .and_then(|c| c["properties"].as_array())
+        .into_iter()
+        .flatten()
+        // A reference property's data type is a class name, capitalised.
+        .filter(|p| !p["dataType"][0].as_str().is_some_and(|t| t.starts_with(char::is_uppercase)))
+        .filter_map(|p| p["name"].as_str().map(str::to_owned));
+    let carried = objects
+        .iter()
+        .filter_map(|o| o["properties"].as_object())
+        .flat_map(|m| m.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.clone()));
+    let names: std::collections::BTreeSet<String> = defined.chain(carried).collect();
+    names.into_iter().collect()
+}
+
 /// Weaviate's default page size (`QUERY_DEFAULTS_LIMIT`) when a search sends no limit.
 const DEFAULT_LIMIT: usize = 10;
 
@@ -196,14 +214,13 @@ impl Weaviate for WeaviateService {
             0 => DEFAULT_LIMIT,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        let results = self
-            .state
-            .store()
-            .objects(Some(&req.collection))
+        let objects = self.state.store().objects(Some(&req.collection));
+        let names = property_names(self.state.store().class(&req.collection).as_ref(), &objects);
+        let results = objects
             .iter()
             .skip(usize::try_from(req.offset).unwrap_or(usize::MAX))
             .take(limit)
-            .map(|o| search_result(o, req.properties.as_ref(), req.metadata.as_ref()))
+            .map(|o| search_result(o, &names, req.properties.as_ref(), req.metadata.as_ref()))
             .collect();
         Ok(tonic::Response::new(SearchReply {
             took: started.elapsed().as_secs_f32(),
@@ -284,6 +301,13 @@ impl Weaviate for WeaviateService {
         // Recorded from v1.38.11: this denial carries a "parse params: " prefix.
         self.authorize_read(principal.as_ref(), &req.collection)
             .map_err(|e| Status::permission_denied(format!("parse params: {}", status_of(e).message())))?;
+        if self.state.store().class(&req.collection).is_none() {
+            // Recorded from v1.38.11, after the authorization check.
+            return Err(Status::unknown(format!(
+                "parse params: could not find class {} in schema",
+                req.collection
+            )));
+        }
         let count = self.state.store().objects(Some(&req.collection)).len();
         Ok(tonic::Response::new(AggregateReply {
             took: started.elapsed().as_secs_f32(),

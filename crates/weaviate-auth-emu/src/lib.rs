@@ -43,8 +43,12 @@
 //! Known gaps:
 //! * gRPC is minimal (`grpc.rs`): health, authentication of every `weaviate.v1.Weaviate` call, and
 //!   `Search`/`Aggregate`/`TenantsGet`/`BatchObjects`. `BatchObjects` stores objects with their
-//!   scalar properties; `Search` returns each stored object's id without properties, ignoring
-//!   filters and queries (the limit is kept); `Aggregate` replies carry no results.
+//!   properties but does not check their types against the class (v1.38.11 answers a per-object
+//!   `invalid text property 'title' on class 'Book': not a string, but float64`); `Search`
+//!   returns objects with every property of the class (null where absent), ignoring filters and
+//!   queries (limit and offset are kept); `Aggregate` counts objects and nothing else. The
+//!   generated tonic client (`grpc::proto`, no transport code) is what the conformance suite's
+//!   `grpc` steps and `doctor` call with.
 //! * OIDC (`authentication/oidc.rs`) rejects what its crypto library cannot check although the
 //!   real server accepts it: ES512, RSA keys under 2048 bits, PS256 with an over-long salt, and
 //!   JSON-serialised JWS (see that module's documentation).

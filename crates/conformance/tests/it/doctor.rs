@@ -68,9 +68,15 @@ async fn doctor_passes_every_layer_for_a_good_key_a_good_token_and_a_password_lo
             "provider-jwks",
             "credential",
             "own-info",
+            "grpc-auth",
         ] {
             assert_eq!(status(&d, layer), Status::Ok, "{layer}:\n{}", d.text());
         }
+        let grpc = d.layer("grpc").expect("grpc");
+        assert!(grpc.detail.ends_with("Health/Check SERVING"), "{}", d.text());
+        // TenantsGet on the probe collection: authentication passed, then "class not found".
+        let auth = d.layer("grpc-auth").expect("grpc-auth");
+        assert!(auth.detail.contains("class not found"), "{}", d.text());
     }
 }
 
@@ -90,6 +96,15 @@ async fn doctor_names_the_own_info_layer_for_a_wrong_key_and_the_credential_laye
     assert_eq!(own.status, Status::Fail);
     assert!(
         own.detail.contains("invalid api key") && own.hint.as_deref().unwrap_or("").contains("ALLOWED_KEYS"),
+        "{}",
+        wrong_key.text()
+    );
+
+    let grpc_auth = wrong_key.layer("grpc-auth").expect("grpc-auth");
+    assert_eq!(grpc_auth.status, Status::Fail, "{}", wrong_key.text());
+    assert!(
+        grpc_auth.detail.contains("UNKNOWN \"extract auth: unauthorized: invalid api key\"")
+            && grpc_auth.hint.as_deref().unwrap_or("").contains("ALLOWED_KEYS"),
         "{}",
         wrong_key.text()
     );
@@ -134,8 +149,53 @@ async fn doctor_names_the_provider_when_it_is_down_and_grpc_when_its_port_is_clo
     assert_eq!(status(&down, "provider-discovery"), Status::Fail, "{}", down.text());
     assert_eq!(status(&down, "own-info"), Status::Ok, "API keys still work:\n{}", down.text());
     assert_eq!(status(&no_grpc, "grpc"), Status::Fail, "{}", no_grpc.text());
+    assert!(
+        no_grpc
+            .layer("grpc")
+            .expect("grpc")
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("GRPC_PORT"),
+        "{}",
+        no_grpc.text()
+    );
+    assert_eq!(status(&no_grpc, "grpc-auth"), Status::Skip, "{}", no_grpc.text());
     assert_eq!(status(&no_grpc, "rest"), Status::Ok);
     assert!(no_grpc.failed());
+}
+
+#[tokio::test]
+async fn doctor_tells_a_port_that_accepts_connections_but_is_not_grpc_and_an_anonymous_grpc_refusal() {
+    // Arrange: the REST port given as the gRPC address.
+    let idp = MockIdp::start().await;
+    let w = weaviate(&idp.issuer_url()).await;
+    let rest_addr = w.rest_url().trim_start_matches("http://").to_owned();
+    // Act
+    let wrong_port = diagnose(&Options {
+        url: w.rest_url(),
+        grpc: Some(rest_addr),
+        credential: Credential::ApiKey("admin-key".into()),
+    })
+    .await;
+    let anonymous = doctor(&w, Credential::None).await;
+    // Assert
+    let grpc = wrong_port.layer("grpc").expect("grpc");
+    assert_eq!(grpc.status, Status::Fail, "{}", wrong_port.text());
+    assert!(
+        grpc.hint.as_deref().unwrap_or("").contains("not Weaviate's gRPC service"),
+        "{}",
+        wrong_port.text()
+    );
+    assert_eq!(status(&anonymous, "grpc"), Status::Ok, "{}", anonymous.text());
+    let auth = anonymous.layer("grpc-auth").expect("grpc-auth");
+    assert_eq!(auth.status, Status::Fail, "{}", anonymous.text());
+    assert!(
+        auth.detail.contains("extract auth: unauthorized: invalid api key")
+            && auth.hint.as_deref().unwrap_or("").contains("anonymous access is off"),
+        "{}",
+        anonymous.text()
+    );
 }
 
 #[tokio::test]

@@ -206,3 +206,32 @@ fn s_the_readme_example_scenario_passes_on_embedded() {
     let r = runtime().block_on(run(&scenario, Target::Embedded));
     assert_eq!(r.outcome, Outcome::Pass, "{}", r.transcript_json());
 }
+
+#[test]
+fn s_grpc_steps_of_the_wrong_shape_are_refused_and_a_wrong_grpc_code_fails() {
+    // Arrange
+    let grpc_step = |extra: &str| format!("{ONE_KEY}\n[[step]]\nkind = \"grpc\"\n{extra}\n");
+    let right = grpc_step("method = \"Search\"\nbearer = \"k\"\nbody = { collection = \"C\" }\nexpect = { status = 2, message = \"could not find class C in schema\" }")
+        .replace("WHO", "u");
+    let wrong = right.replace("status = 2,", "status = 7,");
+    // Act + Assert: loading
+    for (extra, why) in [
+        ("method = \"Serch\"", "unknown gRPC method"),
+        ("method = \"Search\"", "needs body.collection"),
+        ("method = \"Search\"\nbody = { colection = \"C\" }", "colection"),
+        ("method = \"BatchObjects\"\nbody = { objects = [{ id = \"x\" }] }", "collection"),
+        ("method = \"Search\"\npath = \"/v1\"\nbody = { collection = \"C\" }", "path"),
+    ] {
+        let e = Scenario::parse("s99-x", &grpc_step(extra)).expect_err(extra);
+        assert!(e.to_string().contains("step 3") && e.to_string().contains(why), "{extra}: {e}");
+    }
+    // Act + Assert: playing
+    let rt = runtime();
+    let passed = rt.block_on(run(&Scenario::parse("s99-x", &right).expect("parses"), Target::Embedded));
+    let failed = rt.block_on(run(&Scenario::parse("s99-x", &wrong).expect("parses"), Target::Embedded));
+    assert_eq!(passed.outcome, Outcome::Pass, "{}", passed.transcript_json());
+    match &failed.outcome {
+        Outcome::Fail(why) => assert!(why.contains("step 3") && why.contains("expected 7, got 2"), "{why}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}

@@ -34,21 +34,29 @@ fn value_to_json(v: &prost_types::Value) -> Json {
 }
 
 /// One stored object (`{"id", "properties", "creationTimeUnix", ...}`) as a search result, with
-/// the non-reference properties `properties` asks for (all when absent, as v1.38.11 does for the
-/// Python client) and the metadata
-/// `metadata` asks for (the id always, as Weaviate sends it).
-pub fn search_result(object: &Json, properties: Option<&PropertiesRequest>, metadata: Option<&MetadataRequest>) -> SearchResult {
+/// the non-reference properties `properties` asks for (all of the class's `names` when absent,
+/// as v1.38.11 does for the Python client) and the metadata `metadata` asks for (the id always,
+/// as Weaviate sends it). Recorded from v1.38.11: every property of the class that the object
+/// lacks comes back as a null value.
+pub fn search_result(
+    object: &Json,
+    names: &[String],
+    properties: Option<&PropertiesRequest>,
+    metadata: Option<&MetadataRequest>,
+) -> SearchResult {
     let id = object["id"].as_str().unwrap_or_default().to_owned();
     let wanted = |name: &str| properties.is_none_or(|p| p.return_all_nonref_properties || p.non_ref_properties.iter().any(|n| n == name));
-    let fields = object["properties"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| wanted(k))
-                .filter_map(|(k, v)| Some((k.clone(), json_to_value(v)?)))
-                .collect()
+    let stored = object["properties"].as_object();
+    let fields = names
+        .iter()
+        .filter(|k| wanted(k))
+        .map(|k| {
+            let value = stored.and_then(|m| m.get(k)).and_then(json_to_value).unwrap_or(Value {
+                kind: Some(value::Kind::NullValue(0)),
+            });
+            (k.clone(), value)
         })
-        .unwrap_or_default();
+        .collect();
     let time = |key: &str, asked: bool| match object[key].as_i64() {
         Some(t) if asked => (t, true),
         _ => (0, false),
@@ -147,13 +155,14 @@ mod tests {
             return_all_nonref_properties: true,
             ..Default::default()
         };
-        let r = search_result(&object, Some(&all), None);
+        let names: Vec<String> = ["n", "tags", "title"].map(String::from).to_vec();
+        let r = search_result(&object, &names, Some(&all), None);
         let props = r.properties.expect("properties");
         assert_eq!(props.target_collection, "C");
         let fields = props.non_ref_props.expect("non-ref").fields;
         let mut names: Vec<_> = fields.keys().cloned().collect();
         names.sort();
-        assert_eq!(names, ["n", "tags", "title"], "null is not returned");
+        assert_eq!(names, ["n", "tags", "title"], "only the class's properties");
         assert_eq!(fields["title"].kind, Some(value::Kind::TextValue("one".into())));
         assert_eq!(fields["n"].kind, Some(value::Kind::NumberValue(2.0)));
         let meta = r.metadata.expect("metadata");
@@ -168,13 +177,25 @@ mod tests {
             creation_time_unix: true,
             ..Default::default()
         };
-        let r = search_result(&object, Some(&one), Some(&times));
+        let r = search_result(&object, &names, Some(&one), Some(&times));
         let fields = r.properties.expect("properties").non_ref_props.expect("non-ref").fields;
         assert_eq!(fields.keys().collect::<Vec<_>>(), ["n"]);
         let meta = r.metadata.expect("metadata");
         assert_eq!((meta.creation_time_unix, meta.creation_time_unix_present), (5, true));
         assert!(!meta.last_update_time_unix_present);
-        let absent = search_result(&object, None, None);
+        let absent = search_result(&object, &names, None, None);
         assert_eq!(absent.properties.expect("properties").non_ref_props.expect("all").fields.len(), 3);
+        let more: Vec<String> = ["n", "extra"].map(String::from).to_vec();
+        let fields = search_result(&object, &more, None, None)
+            .properties
+            .expect("properties")
+            .non_ref_props
+            .expect("all")
+            .fields;
+        assert_eq!(
+            fields["extra"].kind,
+            Some(value::Kind::NullValue(0)),
+            "a property the object lacks is null"
+        );
     }
 }

@@ -375,3 +375,23 @@ async fn s5_2_search_returns_rest_objects_and_aggregate_counts_them() {
     };
     assert_eq!(single.objects_count, Some(3));
 }
+
+/// Recorded from v1.38.11 with the conformance suite's grpc steps (s19): a missing collection is
+/// an error after the permission check, not a count of 0.
+#[tokio::test]
+async fn s5_2_aggregate_on_a_missing_collection_is_unknown_after_the_permission_check() {
+    let env = Env::start(&admin_list()).await;
+    let count = pb::AggregateRequest {
+        collection: "Missing".into(),
+        objects_count: true,
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let reader = call(&env, "/weaviate.v1.Weaviate/Aggregate", &count, Some("Bearer ro-key")).await;
+    assert_eq!(
+        (reader.code, reader.message.as_str()),
+        (2, "parse params: could not find class Missing in schema")
+    );
+    let nobody = call(&env, "/weaviate.v1.Weaviate/Aggregate", &count, Some("Bearer other-key")).await;
+    assert_eq!(nobody.code, 7, "{}", nobody.message);
+}
