@@ -43,6 +43,10 @@ pub struct Oidc {
     pub token: Option<String>,
     /// Introspection endpoint.
     pub introspect: Option<String>,
+    /// Token endpoint of an issuer that signs ES256, with the same client (ours only).
+    pub token_es256: Option<String>,
+    /// Token endpoint of an issuer that signs EdDSA (Ed25519), with the same client (ours only).
+    pub token_eddsa: Option<String>,
     /// A confidential client with client_credentials (id, secret).
     pub client: (String, String),
     /// Password grant: (client_id, client_secret when confidential, username, password).
@@ -100,8 +104,9 @@ pub fn prepare(name: &str, ctx: &Ctx) -> Result<Launch, String> {
     let base = format!("http://127.0.0.1:{port}");
     match name {
         "oidc-harness" => {
+            let config = write_config(ctx)?;
             let mut cmd = Command::new(release_bin(ctx, "oidc-harness")?);
-            cmd.args(["idp", "--listen", &format!("127.0.0.1:{port}")]);
+            cmd.args(["idp", "--listen", &format!("127.0.0.1:{port}"), "--config"]).arg(config);
             let iss = format!("{base}/default");
             Ok(launch(cmd, ours(&iss), None, 30))
         }
@@ -121,6 +126,8 @@ pub fn prepare(name: &str, ctx: &Ctx) -> Result<Launch, String> {
                 jwks: format!("{base}/jwks"),
                 token: Some(format!("{base}/token")),
                 introspect: Some(format!("{base}/introspect")),
+                token_es256: None,
+                token_eddsa: None,
                 client: ("bench".into(), "bench-secret".into()),
                 password: Some(("bench".into(), Some("bench-secret".into()), "admin".into(), "admin-pass".into())),
             };
@@ -138,6 +145,8 @@ pub fn prepare(name: &str, ctx: &Ctx) -> Result<Launch, String> {
                 jwks: format!("{base}/jwks"),
                 token: Some(format!("{base}/token")),
                 introspect: Some(format!("{base}/token/introspection")),
+                token_es256: None,
+                token_eddsa: None,
                 client: ("bench".into(), "bench-secret".into()),
                 password: None,
             };
@@ -166,9 +175,64 @@ fn launch(cmd: Command, api: Api, note: Option<&str>, timeout_s: u64) -> Launch 
     }
 }
 
+/// The built-in configuration plus one issuer signing ES256 and one signing EdDSA (first key
+/// signs; every issuer keeps an RS256 key, P20), each with the `ci-runner` client.
+const EXTRA_TENANTS: &str = r#"
+[[tenant]]
+name = "es256"
+[[tenant.keys]]
+alg = "ES256"
+pem_file = "../keys/default-es256.pem"
+[[tenant.keys]]
+alg = "RS256"
+pem_file = "../keys/default-rs256.pem"
+[[tenant.client]]
+client_id = "ci-runner"
+secrets = ["ci-runner-secret"]
+grant_types = ["client_credentials"]
+default_scope = "openid"
+
+[[tenant]]
+name = "eddsa"
+[[tenant.keys]]
+alg = "EdDSA"
+pem_file = "../keys/default-eddsa.pem"
+[[tenant.keys]]
+alg = "RS256"
+pem_file = "../keys/default-rs256.pem"
+[[tenant.client]]
+client_id = "ci-runner"
+secrets = ["ci-runner-secret"]
+grant_types = ["client_credentials"]
+default_scope = "openid"
+"#;
+
+/// Writes our provider's configuration (`configs/bench.toml`, keys in `keys/`) under the cache.
+fn write_config(ctx: &Ctx) -> Result<PathBuf, String> {
+    let root = ctx.cache.join("oidc-harness");
+    let keys = [
+        ("default-rs256.pem", include_str!("../../../fixtures/keys/default-rs256.pem")),
+        ("default-es256.pem", include_str!("../../../fixtures/keys/default-es256.pem")),
+        ("default-eddsa.pem", include_str!("../../../fixtures/keys/default-eddsa.pem")),
+    ];
+    let err = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(root.join("keys")).map_err(err)?;
+    std::fs::create_dir_all(root.join("configs")).map_err(err)?;
+    for (name, pem) in keys {
+        std::fs::write(root.join("keys").join(name), pem).map_err(err)?;
+    }
+    let config = root.join("configs/bench.toml");
+    let text = format!("{}{EXTRA_TENANTS}", include_str!("../../../fixtures/configs/default.toml"));
+    std::fs::write(&config, text).map_err(err)?;
+    Ok(config)
+}
+
 /// Our provider's endpoints under `iss` with the built-in configuration's clients and users.
 pub fn ours(iss: &str) -> Api {
+    let base = iss.strip_suffix("/default").unwrap_or(iss);
     Api::Oidc(Oidc {
+        token_es256: Some(format!("{base}/es256/token")),
+        token_eddsa: Some(format!("{base}/eddsa/token")),
         discovery: format!("{iss}/.well-known/openid-configuration"),
         jwks: format!("{iss}/jwks"),
         token: Some(format!("{iss}/token")),
@@ -324,6 +388,8 @@ fn navikt(ctx: &Ctx, port: u16) -> Result<Launch, String> {
         jwks: format!("{iss}/jwks"),
         token: Some(format!("{iss}/token")),
         introspect: Some(format!("{iss}/introspect")),
+        token_es256: None,
+        token_eddsa: None,
         client: ("bench".into(), "bench-secret".into()),
         password: Some(("bench".into(), Some("bench-secret".into()), "admin".into(), "admin-pass".into())),
     };
@@ -374,6 +440,8 @@ fn keycloak(ctx: &Ctx, port: u16) -> Result<Launch, String> {
         jwks: format!("{iss}/protocol/openid-connect/certs"),
         token: Some(format!("{iss}/protocol/openid-connect/token")),
         introspect: Some(format!("{iss}/protocol/openid-connect/token/introspect")),
+        token_es256: None,
+        token_eddsa: None,
         client: ("bench".into(), "bench-secret".into()),
         password: Some(("bench".into(), Some("bench-secret".into()), "admin".into(), "admin-pass".into())),
     };
@@ -416,6 +484,8 @@ fn mockoidc(ctx: &Ctx) -> Result<Launch, String> {
         jwks: format!("{base}/.well-known/jwks.json"),
         token: None,
         introspect: None,
+        token_es256: None,
+        token_eddsa: None,
         client: ("mock-oidc-test".into(), "Secret".into()),
         password: None,
     };

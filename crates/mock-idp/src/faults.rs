@@ -32,7 +32,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::{OriginalUri, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -639,8 +639,9 @@ async fn error_code(resp: Response) -> (Response, Option<String>) {
 /// The layer every request passes through (see `server::router`): it resolves the tenant, runs
 /// due key operations (P137), guards `_mock/` routes (P125), gathers journal facts, applies
 /// faults before the handler (P146), and records the journal entry (P139).
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(Resolved { tenant, endpoint, .. }) = req.extensions().get::<Resolved>().cloned() else {
+pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
+    let resolved = req.extensions().get::<Resolved>().map(|r| (r.tenant.clone(), r.endpoint));
+    let Some((tenant, endpoint)) = resolved else {
         let path = req.uri().path().to_owned();
         if path.starts_with("/_mock/") && path != "/_mock/ready" {
             if let Err(e) = crate::control::check_admin(&state, None, req.headers(), &path) {
@@ -664,7 +665,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         real_time,
         virtual_time,
         method,
-        path: path.clone(),
+        path,
         endpoint,
         status: None,
         duration_ms: 0.0,
@@ -675,10 +676,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if endpoint == Endpoint::Other {
         // Nothing is served here; answered before the internal routes, which would otherwise
         // serve a plain path under a tenant whose persona puts it elsewhere.
-        return record(&tenant, entry, Error::NotFound(path).into_response(), started).await;
+        let resp = Error::NotFound(entry.path.clone()).into_response();
+        return record(&tenant, entry, resp, started).await;
     }
     if matches!(endpoint, Endpoint::Control | Endpoint::Mint) {
-        if let Err(e) = crate::control::check_admin(&state, Some(&tenant), req.headers(), &path) {
+        if let Err(e) = crate::control::check_admin(&state, Some(&tenant), req.headers(), &entry.path) {
             let resp = e.into_response();
             return record(&tenant, entry, resp, started).await;
         }

@@ -50,28 +50,38 @@ pub struct Resolved {
 /// path is the longest prefix of `path`, or, for RFC 8414 metadata, the tenant whose issuer
 /// path follows `/.well-known/oauth-authorization-server`.
 pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
-    let tenants = state.tenants();
-    if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
-        let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
-        let tenant = tenants.into_iter().find(|t| t.issuer_path() == want)?;
-        let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name));
-        return Some(Resolved {
-            tenant,
-            endpoint: Endpoint::Discovery,
-            route,
-        });
-    }
-    tenants
-        .into_iter()
-        .filter_map(|t| t.route(path).map(|(endpoint, route)| (t, endpoint, route)))
-        .max_by_key(|(t, _, _)| t.root_path.len())
-        .map(|(tenant, endpoint, route)| Resolved { tenant, endpoint, route })
+    // Under the tenant list's read lock, without copying the list: this runs on every request.
+    state.with_tenants(|tenants| {
+        if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
+            let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
+            let tenant = tenants.iter().find(|t| t.issuer_path() == want)?;
+            let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name));
+            return Some(Resolved {
+                tenant: tenant.clone(),
+                endpoint: Endpoint::Discovery,
+                route,
+            });
+        }
+        tenants
+            .iter()
+            .filter_map(|t| t.route(path).map(|(endpoint, route)| (t, endpoint, route)))
+            .max_by_key(|(t, _, _)| t.root_path.len())
+            .map(|(tenant, endpoint, route)| Resolved {
+                tenant: tenant.clone(),
+                endpoint,
+                route,
+            })
+    })
 }
 
 impl FromRequestParts<AppState> for TenantRef {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        // `front` resolved it already; the internal route names the same tenant.
+        if let Some(r) = parts.extensions.get::<Resolved>() {
+            return Ok(TenantRef(r.tenant.clone()));
+        }
         let name = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or("");
         state
             .tenant(name)
@@ -103,18 +113,20 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::control::routes())
         .fallback(not_found)
         .with_state(state.clone());
-    // The outer router only runs the layers, outermost last: dispatch (resolve and rewrite)
-    // must come before the internal routes match, so they sit behind a fallback service.
-    Router::new()
-        .fallback_service(internal)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::faults::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), dispatch))
-        .layer(middleware::from_fn(limit_headers))
+    // The outer router only runs the front layer: dispatch (resolve and rewrite) must come
+    // before the internal routes match, so they sit behind a fallback service. The layers are
+    // stacked once here (not with `Router::layer`, which boxes the stack once per layer), and
+    // the header limit, dispatch, journal and faults are one middleware, not three: each layer
+    // costs a boxed service clone and a future per request.
+    let front = tower::ServiceBuilder::new()
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Method and path only: never headers, query strings or bodies (they carry secrets).
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            // DEBUG, so that at the default INFO filter no span is built per request.
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, front))
+        .service(internal);
+    Router::new().fallback_service(front)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes in-flight requests (P159).
@@ -131,44 +143,58 @@ async fn not_found(req: Request) -> Response {
     Error::NotFound(path.to_owned()).into_response()
 }
 
+/// Every request passes here first: the header limit (P157), then `dispatch`, then the journal
+/// and faults (`faults::layer`).
+async fn front(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Err(resp) = limit_headers(&req) {
+        return resp;
+    }
+    match dispatch(&state, req) {
+        Ok(req) => crate::faults::layer(state, req, next).await,
+        Err(resp) => resp,
+    }
+}
+
 /// Resolves the tenant and endpoint, keeps them and the original URI in the request's
 /// extensions, and rewrites the path to the internal route. A path no tenant resolves is a 404
 /// here, naming the tenant when its first segment names none (P4, even where the method would
-/// be wrong); server-wide paths (`/_mock/`, `/.well-known/`) go on to the internal routes.
-async fn dispatch(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// be wrong); server-wide paths (`/_mock/`, `/.well-known/`) go on unchanged.
+#[allow(clippy::result_large_err)]
+fn dispatch(state: &AppState, mut req: Request) -> Result<Request, Response> {
     let original = req.uri().clone();
     let path = original.path();
-    let Some(resolved) = resolve(&state, path) else {
+    let Some(resolved) = resolve(state, path) else {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
         if first.starts_with('_') || first.starts_with('.') {
-            return next.run(req).await;
+            return Ok(req);
         }
         if first.is_empty() || state.tenant(first).is_some() {
-            return Error::NotFound(path.to_owned()).into_response();
+            return Err(Error::NotFound(path.to_owned()).into_response());
         }
-        return Error::UnknownTenant(first.to_owned()).into_response();
+        return Err(Error::UnknownTenant(first.to_owned()).into_response());
     };
     if let Some(route) = &resolved.route {
-        let mut target = route.clone();
-        if let Some(q) = original.query() {
-            target = format!("{target}?{q}");
-        }
+        let target = match original.query() {
+            Some(q) => format!("{route}?{q}"),
+            None => route.clone(),
+        };
         let mut parts = original.clone().into_parts();
         parts.path_and_query = target.parse().ok();
         match Uri::from_parts(parts) {
             Ok(uri) => *req.uri_mut() = uri,
-            Err(_) => return Error::NotFound(path.to_owned()).into_response(),
+            Err(_) => return Err(Error::NotFound(path.to_owned()).into_response()),
         }
     }
     req.extensions_mut().insert(OriginalUri(original));
     req.extensions_mut().insert(resolved);
-    next.run(req).await
+    Ok(req)
 }
 
-async fn limit_headers(req: Request, next: Next) -> Response {
+#[allow(clippy::result_large_err)]
+fn limit_headers(req: &Request) -> Result<(), Response> {
     let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if size > MAX_HEADER_BYTES {
-        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large").into_response();
+        return Err((StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large").into_response());
     }
-    next.run(req).await
+    Ok(())
 }

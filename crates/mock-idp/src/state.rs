@@ -43,6 +43,11 @@ impl AppState {
             .cloned()
     }
 
+    /// Runs `f` over every tenant, in configuration order, under the list's read lock (no copy).
+    pub fn with_tenants<R>(&self, f: impl FnOnce(&[Arc<Tenant>]) -> R) -> R {
+        f(&self.tenants.read().expect("tenant map lock"))
+    }
+
     /// Every tenant, in configuration order.
     pub fn tenants(&self) -> Vec<Arc<Tenant>> {
         self.tenants.read().expect("tenant map lock").clone()

@@ -77,8 +77,13 @@ fn field_for(key: &str) -> Option<(&'static str, Field)> {
     if let Some(f) = FIELDS.iter().find(|(n, _)| *n == key) {
         return Some(*f);
     }
+    // The field names are ASCII lower case, so their fold is their ASCII upper case: an ASCII
+    // key needs no folded copy (this runs for every claim of every token).
+    if key.is_ascii() {
+        return FIELDS.iter().find(|(n, _)| key.eq_ignore_ascii_case(n)).copied();
+    }
     let folded = fold(key);
-    FIELDS.iter().find(|(n, _)| fold(n) == folded).copied()
+    FIELDS.iter().find(|(n, _)| folded.eq_ignore_ascii_case(n)).copied()
 }
 
 fn type_error(value: &Kind, struct_name: &str, field: &str, go_type: &str) -> String {

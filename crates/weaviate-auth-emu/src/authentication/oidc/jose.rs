@@ -7,6 +7,9 @@
 //! `x5c`) are only type-checked, never used to find a key. `crit` is not refused here: a token
 //! whose `crit` names anything but `b64` simply never verifies (go-jose's `DetachedVerify`).
 
+use std::sync::{Arc, OnceLock};
+
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -34,6 +37,11 @@ pub(crate) struct Jws {
 
 /// go-jose's `stripWhitespace`: every Unicode space is removed before parsing.
 pub(crate) fn strip_whitespace(s: &str) -> String {
+    // The usual token is ASCII without any space: copy it without decoding characters.
+    let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    if s.is_ascii() && !s.as_bytes().iter().any(ascii_space) {
+        return s.to_owned();
+    }
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -211,6 +219,31 @@ pub(crate) struct Jwk {
     pub kid: String,
     pub key: KeyKind,
     pub private: bool,
+    /// An RSA key parsed once per algorithm, shared by the clones of this JWK.
+    pub parsed_rsa: Arc<ParsedRsa>,
+}
+
+/// The RSA algorithms and the aws-lc parameters `jsonwebtoken` verifies them with (keys of
+/// 2048 to 8192 bits).
+const RSA_ALGS: [(&str, &RsaParameters); 6] = [
+    ("RS256", &sig::RSA_PKCS1_2048_8192_SHA256),
+    ("RS384", &sig::RSA_PKCS1_2048_8192_SHA384),
+    ("RS512", &sig::RSA_PKCS1_2048_8192_SHA512),
+    ("PS256", &sig::RSA_PSS_2048_8192_SHA256),
+    ("PS384", &sig::RSA_PSS_2048_8192_SHA384),
+    ("PS512", &sig::RSA_PSS_2048_8192_SHA512),
+];
+
+/// An RSA public key parsed for each algorithm of `RSA_ALGS` on first use (`None`: the
+/// components do not form a key). Building the key from `n` and `e` (the modulus' Montgomery
+/// set-up) costs about a tenth of a verification, so a cached JWKS keeps it.
+#[derive(Default)]
+pub(crate) struct ParsedRsa([OnceLock<Option<ParsedPublicKey>>; 6]);
+
+impl std::fmt::Debug for ParsedRsa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedRsa")
+    }
 }
 
 fn member<'a>(m: &'a [(String, Node)], name: &str) -> Option<&'a Node> {
@@ -289,7 +322,12 @@ impl Jwk {
             "" => return Err("go-jose/go-jose: missing json web key type".into()),
             _ => return Err("go-jose/go-jose: unsupported key type/format".into()),
         };
-        Ok(Jwk { kid, key, private })
+        Ok(Jwk {
+            kid,
+            key,
+            private,
+            parsed_rsa: Arc::default(),
+        })
     }
 }
 
@@ -338,8 +376,24 @@ pub(crate) fn verify_with(jws: &Jws, jwk: &Jwk) -> bool {
         return false;
     }
     let Some(alg) = jwt_alg(&jws.alg) else { return false };
+    if let KeyKind::Rsa { n, e } = &jwk.key {
+        // The same check `jsonwebtoken` makes, with the key parsed once (see `ParsedRsa`).
+        let Some(i) = RSA_ALGS.iter().position(|(a, _)| *a == jws.alg) else {
+            return false;
+        };
+        let key = jwk.parsed_rsa.0[i].get_or_init(|| {
+            RsaPublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .to_parsed_public_key(RSA_ALGS[i].1)
+            .ok()
+        });
+        return key
+            .as_ref()
+            .is_some_and(|k| k.verify_sig(&signing_input(jws), &jws.signature).is_ok());
+    }
     let key = match (&jwk.key, jws.alg.as_str()) {
-        (KeyKind::Rsa { n, e }, a) if a.starts_with("RS") || a.starts_with("PS") => DecodingKey::from_rsa_raw_components(n, e),
         (KeyKind::Ec { crv, x, y }, a) if (a == "ES256" && crv == "P-256") || (a == "ES384" && crv == "P-384") => {
             match DecodingKey::from_ec_components(&URL_SAFE_NO_PAD.encode(x), &URL_SAFE_NO_PAD.encode(y)) {
                 Ok(k) => k,
@@ -352,8 +406,13 @@ pub(crate) fn verify_with(jws: &Jws, jwk: &Jwk) -> bool {
         },
         _ => return false,
     };
-    // go-jose's signing input: the protected segment as sent, then the payload re-encoded, or
-    // the raw payload when `b64` is false.
+    let sig = URL_SAFE_NO_PAD.encode(&jws.signature);
+    jsonwebtoken::crypto::verify(&sig, &signing_input(jws), &key, alg).unwrap_or(false)
+}
+
+/// go-jose's signing input: the protected segment as sent, then the payload re-encoded, or the
+/// raw payload when `b64` is false.
+fn signing_input(jws: &Jws) -> Vec<u8> {
     let mut input = Vec::with_capacity(jws.protected_b64.len() + jws.payload.len() * 2 + 1);
     input.extend_from_slice(jws.protected_b64.as_bytes());
     input.push(b'.');
@@ -362,6 +421,5 @@ pub(crate) fn verify_with(jws: &Jws, jwk: &Jwk) -> bool {
     } else {
         input.extend_from_slice(&jws.payload);
     }
-    let sig = URL_SAFE_NO_PAD.encode(&jws.signature);
-    jsonwebtoken::crypto::verify(&sig, &input, &key, alg).unwrap_or(false)
+    input
 }
