@@ -473,8 +473,12 @@ fn mockoidc(ctx: &Ctx) -> Result<Launch, String> {
             .arg(format!("github.com/weaviate/weaviate/test/docker/mockoidc@{WEAVIATE}"));
         run_logged(&mut cmd, &bin_dir.join("install.log"), "go install")?;
     }
-    if std::net::TcpListener::bind("127.0.0.1:48001").is_err() {
-        return Err("its fixed port 48001 is taken".into());
+    // Both of its ports are fixed: 48001 (the provider) and 48002 (its admin server, without
+    // which it exits). An outgoing connection of an earlier subject can hold either.
+    for port in [48001, 48002] {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(format!("its fixed port {port} is taken"));
+        }
     }
     let mut cmd = Command::new(bin);
     cmd.env("MOCK_HOSTNAME", "127.0.0.1");
