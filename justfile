@@ -41,14 +41,14 @@ weaviate *ARGS:
 # `just bench --quick` is a 3 s-per-workload smoke run; `--subjects oidc-harness,keycloak` picks.
 bench *ARGS:
     cargo build --release -p oidc-harness -p bench
-    cargo run --release -p bench -- {{ARGS}}
+    cargo run --release -p bench --bin bench -- {{ARGS}}
 
 # R5: client_credentials tokens over CONNECTIONS keep-alive connections for SECONDS against the
 # release provider, loaded by wrk; prints tokens/s, p50/p99, non-2xx and socket errors
 # (docs/reliability.md). `cargo test` runs a short variant that checks answers only.
 token-load SECONDS="60" CONNECTIONS="64":
     cargo build --release -p oidc-harness -p bench
-    cargo run --release -p bench -- --subjects oidc-harness --workloads client_credentials --duration {{SECONDS}} --connections {{CONNECTIONS}} --out target/token-load --doc target/token-load/report.md
+    cargo run --release -p bench --bin bench -- --subjects oidc-harness --workloads client_credentials --duration {{SECONDS}} --connections {{CONNECTIONS}} --out target/token-load --doc target/token-load/report.md
 
 # Lint exactly as CI does.
 lint:
