@@ -14,6 +14,33 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_oidc-harness");
 /// How long a child may take to print its ready line (a deadline, not a sleep).
 const READY_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The two-worker runtime the load tests (R5, R12) drive their connections from.
+pub fn load_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// One keep-alive connection's client, as each load loop uses.
+pub fn keep_alive_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// A client_credentials token request of the built-in `ci-runner` client.
+pub async fn client_credentials(http: &reqwest::Client, token_url: &str) -> reqwest::Result<reqwest::Response> {
+    http.post(token_url)
+        .basic_auth("ci-runner", Some("ci-runner-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+}
+
 /// A spawned `oidc-harness idp --listen 127.0.0.1:0`. Dropping it kills the child.
 pub struct RunningIdp {
     child: Option<Child>,

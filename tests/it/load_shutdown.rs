@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::cli::RunningIdp;
+use crate::cli::{client_credentials, keep_alive_client, load_runtime, RunningIdp};
 
 /// What one connection's loop saw.
 #[derive(Debug, Default)]
@@ -30,28 +30,15 @@ fn r12_sigterm_under_64_connection_load_answers_every_request_resets_nothing_and
     // Arrange
     let idp = RunningIdp::spawn();
     let token_url = format!("{}/token", idp.issuer());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = load_runtime();
     let loops: Vec<_> = (0..64)
         .map(|_| {
             let url = token_url.clone();
             rt.spawn(async move {
-                let http = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .timeout(Duration::from_secs(10))
-                    .build()
-                    .expect("an HTTP client");
+                let http = keep_alive_client();
                 let mut seen = Seen::default();
                 loop {
-                    let sent = http
-                        .post(&url)
-                        .basic_auth("ci-runner", Some("ci-runner-secret"))
-                        .form(&[("grant_type", "client_credentials")])
-                        .send()
-                        .await;
+                    let sent = client_credentials(&http, &url).await;
                     let body = match sent {
                         Ok(r) => (r.status().as_u16(), r.json::<serde_json::Value>().await.map_err(|e| e.to_string())),
                         Err(e) => {

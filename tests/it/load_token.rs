@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cli::RunningIdp;
+use crate::cli::{client_credentials, keep_alive_client, load_runtime, RunningIdp};
 
 /// Seconds of load: `OIDC_HARNESS_TOKEN_LOAD_SECONDS`, else 3.
 fn seconds() -> u64 {
@@ -28,11 +28,7 @@ fn r5_client_credentials_over_64_keep_alive_connections_get_only_tokens_and_no_s
     // Arrange
     let idp = RunningIdp::spawn();
     let token_url = format!("{}/token", idp.issuer());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = load_runtime();
     let until = Instant::now() + Duration::from_secs(seconds());
 
     // Act
@@ -41,19 +37,10 @@ fn r5_client_credentials_over_64_keep_alive_connections_get_only_tokens_and_no_s
             .map(|_| {
                 let url = token_url.clone();
                 tokio::spawn(async move {
-                    let http = reqwest::Client::builder()
-                        .pool_max_idle_per_host(1)
-                        .timeout(Duration::from_secs(10))
-                        .build()
-                        .expect("an HTTP client");
+                    let http = keep_alive_client();
                     let mut seen = Seen::default();
                     while Instant::now() < until {
-                        let sent = http
-                            .post(&url)
-                            .basic_auth("ci-runner", Some("ci-runner-secret"))
-                            .form(&[("grant_type", "client_credentials")])
-                            .send()
-                            .await;
+                        let sent = client_credentials(&http, &url).await;
                         let answer = match sent {
                             Ok(r) => (r.status().as_u16(), r.json::<serde_json::Value>().await),
                             Err(e) => {
