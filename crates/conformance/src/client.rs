@@ -313,21 +313,14 @@ pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &BTreeMap<String,
             Ok::<_, StepError>(indices.into_iter().zip(out).collect::<BTreeMap<usize, Vec<Value>>>())
         }
     };
-    let mut outputs: BTreeMap<Lang, Result<BTreeMap<usize, Vec<Value>>, StepError>> = BTreeMap::new();
-    let mut pending: Vec<_> = sessions.into_iter().map(|(lang, idx)| (lang, run(lang, idx))).collect();
-    match pending.len() {
-        2 => {
-            let (b, a) = (pending.remove(1), pending.remove(0));
-            let (x, y) = tokio::join!(a.1, b.1);
-            outputs.insert(a.0, x);
-            outputs.insert(b.0, y);
-        }
-        1 => {
-            let (lang, fut) = pending.remove(0);
-            outputs.insert(lang, fut.await);
-        }
-        _ => {}
-    }
+    let outputs: BTreeMap<Lang, Result<BTreeMap<usize, Vec<Value>>, StepError>> =
+        futures::future::join_all(sessions.into_iter().map(|(lang, idx)| {
+            let run = run(lang, idx);
+            async move { (lang, run.await) }
+        }))
+        .await
+        .into_iter()
+        .collect();
     prepared
         .into_iter()
         .enumerate()
