@@ -71,5 +71,5 @@ fuzz SECONDS="30":
 # Load and fault run on 127.0.0.1 (attacks.md R7-R9, R14): SECONDS of mixed valid, forged,
 # malformed and oversized tokens against the embedded emulation, with JWKS outages and key
 # rotation; prints figures as JSON, fails on any wrong answer. `cargo test` runs a 10 s variant.
-soak SECONDS="60" CONNECTIONS="64":
-    cargo run --release -p conformance --example soak -- {{SECONDS}} {{CONNECTIONS}}
+soak SECONDS="60" CONNECTIONS="64" PLAN="mixed":
+    cargo run --release -p conformance --example soak -- {{SECONDS}} {{CONNECTIONS}} {{PLAN}}

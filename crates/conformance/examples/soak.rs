@@ -1,10 +1,11 @@
-//! `cargo run --release -p conformance --example soak -- [SECONDS] [CONNECTIONS]`: the load and
-//! fault run of `conformance::soak` against the embedded emulation on 127.0.0.1; prints its
-//! figures as JSON and exits non-zero on any wrong answer.
+//! `cargo run --release -p conformance --example soak -- [SECONDS] [CONNECTIONS] [PLAN]`: a load
+//! and fault run of `conformance::soak` against the embedded emulation on 127.0.0.1. PLAN is
+//! `mixed` (R7, R9, R14; the default) or `steady` (R6, R8). Prints the figures as JSON and exits
+//! non-zero on any wrong answer.
 
 use std::time::Duration;
 
-use conformance::soak::{run, SoakOptions};
+use conformance::soak::{run, Plan, SoakOptions};
 
 #[tokio::main]
 #[allow(clippy::print_stdout)] // The report is the program's output.
@@ -12,9 +13,20 @@ async fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(60);
     let connections: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);
+    let plan = match args.next() {
+        None => Plan::Mixed,
+        Some(p) => match Plan::parse(&p) {
+            Some(plan) => plan,
+            None => {
+                eprintln!("unknown plan {p:?}: use mixed or steady");
+                return std::process::ExitCode::from(2);
+            }
+        },
+    };
     let options = SoakOptions {
         duration: Duration::from_secs(seconds),
         connections,
+        plan,
     };
     match run(options).await {
         Ok(report) => {
@@ -22,7 +34,7 @@ async fn main() -> std::process::ExitCode {
             if report.failures() == 0 {
                 std::process::ExitCode::SUCCESS
             } else {
-                eprintln!("{} wrong answers or unanswered requests", report.failures());
+                eprintln!("{} wrong answers, unanswered requests or failed schedule steps", report.failures());
                 std::process::ExitCode::FAILURE
             }
         }
