@@ -73,3 +73,14 @@ fuzz SECONDS="30":
 # rotation; prints figures as JSON, fails on any wrong answer. `cargo test` runs a 10 s variant.
 soak SECONDS="60" CONNECTIONS="64" PLAN="mixed":
     cargo run --release -p conformance --example soak -- {{SECONDS}} {{CONNECTIONS}} {{PLAN}}
+
+# R1: every MUST item of the provider checklist with the tests named after it; fails when one has
+# none. SPEC is oidc-provider.md (not in this repository).
+must-audit SPEC:
+    crates/mock-idp/must-audit/audit.sh {{SPEC}}
+
+# R1: apply each sampled deletion (crates/mock-idp/must-audit/mutations) to this checkout in turn,
+# run the provider's tests, revert it, and list the tests that failed; fails when a mutant
+# survives. NAMES picks some (file names, no .patch).
+mutants *NAMES:
+    crates/mock-idp/must-audit/mutate.sh {{NAMES}}

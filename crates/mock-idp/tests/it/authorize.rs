@@ -390,6 +390,18 @@ async fn p86_errors_redirect_with_error_state_and_iss_and_nothing_else() {
 }
 
 #[tokio::test]
+async fn p86_redirected_error_description_keeps_to_the_rfc_6749_character_set() {
+    let idp = auto().await;
+    // Act: a scope with characters RFC 6749 §3.3 forbids; the description quoting the rule has
+    // a non-ASCII `§`, which must not reach the redirect as it is.
+    let a = idp.get(&params(&[("scope", "openid say\"hi\\now\nor\tnever")])).await;
+    // Assert: no quote, backslash, CR, LF, TAB or non-ASCII character (assert_redirect_error).
+    assert_redirect_error(&a, "invalid_scope");
+    let d = a.param("error_description").unwrap_or_default();
+    assert!(d.contains("scope") && d.contains("RFC 6749"), "the description says why: {d:?}");
+}
+
+#[tokio::test]
 async fn p87_response_type_words_in_any_order_and_its_errors() {
     let idp = auto().await;
     let a = idp.get(&params(&[("response_type", "id_token code"), ("nonce", "n")])).await;
@@ -531,6 +543,34 @@ async fn p91_response_mode_defaults_explicit_modes_and_refusals() {
     // Fragment-mode errors put nothing in the query.
     let e = idp.get(&params(&[("response_type", "id_token")])).await;
     assert!(e.query.is_empty() && e.fragment.contains_key("error"), "{e:?}");
+}
+
+#[test]
+fn p92_a_redirect_uri_with_a_fragment_is_refused_when_the_client_is_registered() {
+    let config = |uris: &str| {
+        format!(
+            "[[tenant]]\nname = \"default\"\nissuer = \"http://127.0.0.1:8080/default\"\n\
+             [[tenant.client]]\nclient_id = \"app\"\npublic = true\n{uris}\n"
+        )
+    };
+    for uris in [
+        "redirect_uris = [\"http://127.0.0.1/cb#frag\"]",
+        "redirect_uris = [\"http://127.0.0.1/cb?x=1#\"]",
+        "post_logout_redirect_uris = [\"http://127.0.0.1/bye#f\"]",
+    ] {
+        // Act
+        let err = mock_idp::Config::from_toml(&config(uris), std::path::Path::new("p92.toml"))
+            .expect_err(uris)
+            .to_string();
+        // Assert
+        assert!(err.contains("redirect_uris") && err.contains("fragment"), "{uris}: {err}");
+    }
+    // The same URIs without the fragment load; a registered query is allowed.
+    mock_idp::Config::from_toml(
+        &config("redirect_uris = [\"http://127.0.0.1/cb\", \"http://127.0.0.1/cb?x=1\"]"),
+        std::path::Path::new("p92.toml"),
+    )
+    .expect("no fragment: the client loads");
 }
 
 #[tokio::test]

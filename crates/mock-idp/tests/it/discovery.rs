@@ -102,6 +102,41 @@ fn p1_issuers_with_query_fragment_or_no_host_are_refused_quoting_the_value() {
     .expect("a valid issuer loads");
 }
 
+#[test]
+fn p1_base_urls_with_a_query_or_fragment_are_refused_naming_the_field_and_the_value() {
+    // The issuer and the endpoints are built on these bases, so they obey the issuer's syntax.
+    for (toml, field, bad) in [
+        (
+            "[server]\nbase_url = \"http://127.0.0.1:8080?x=1\"\n[[tenant]]\nname = \"default\"\n",
+            "server.base_url",
+            "http://127.0.0.1:8080?x=1",
+        ),
+        (
+            "[[tenant]]\nname = \"default\"\nfront_channel_base = \"http://localhost:8080#f\"\n",
+            "front_channel_base",
+            "http://localhost:8080#f",
+        ),
+        (
+            "[[tenant]]\nname = \"default\"\nback_channel_base = \"http://idp:8080/?q\"\n",
+            "back_channel_base",
+            "http://idp:8080/?q",
+        ),
+    ] {
+        // Act
+        let err = Config::from_toml(toml, std::path::Path::new("p1.toml")).expect_err(bad).to_string();
+        // Assert
+        assert!(err.contains(bad) && err.contains(field), "names {field} and quotes {bad:?}: {err}");
+        assert!(err.contains("query or a fragment"), "says why: {err}");
+    }
+    // The same bases without the broken part load.
+    Config::from_toml(
+        "[server]\nbase_url = \"http://127.0.0.1:8080\"\n[[tenant]]\nname = \"default\"\n\
+         front_channel_base = \"http://localhost:8080\"\nback_channel_base = \"http://idp:8080/\"\n",
+        std::path::Path::new("p1.toml"),
+    )
+    .expect("valid bases load");
+}
+
 /// Sends one request to the router in process and returns status and JSON body.
 async fn oneshot(app: &axum::Router, req: Request<Body>) -> (u16, Value) {
     let resp = app.clone().oneshot(req).await.expect("the router answers");
