@@ -68,9 +68,10 @@ compose-up:
 fuzz SECONDS="30":
     crates/fuzz/run.sh {{SECONDS}}
 
-# Load and fault run on 127.0.0.1 (attacks.md R7-R9, R14): SECONDS of mixed valid, forged,
-# malformed and oversized tokens against the embedded emulation, with JWKS outages and key
-# rotation; prints figures as JSON, fails on any wrong answer. `cargo test` runs a 10 s variant.
+# Load and fault runs on 127.0.0.1 against the embedded emulation; print figures as JSON, fail on
+# any wrong answer. PLAN `mixed` (attacks.md R7, R9, R14): valid tokens alternating with forged,
+# malformed and oversized ones while the key rotates and the JWKS fails in turn. PLAN `steady`
+# (R6, R8): valid tokens while K2 is added and K1 deleted. `cargo test` runs 18 s and 9 s variants.
 soak SECONDS="60" CONNECTIONS="64" PLAN="mixed":
     cargo run --release -p conformance --example soak -- {{SECONDS}} {{CONNECTIONS}} {{PLAN}}
 

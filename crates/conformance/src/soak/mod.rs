@@ -103,6 +103,10 @@ pub struct SoakReport {
     pub rss_start_kib: u64,
     /// Resident memory at the end, KiB.
     pub rss_end_kib: u64,
+    /// Resident memory during the load, every twentieth of the run: `(seconds, KiB)`. Growth
+    /// shows here; the first samples hold what the connections' buffers and the allocator's
+    /// arenas take once the load is on.
+    pub rss_during_kib: Vec<(f64, u64)>,
     /// The first wrong answers and schedule failures: `class status expected body`.
     pub samples: Vec<String>,
     /// Schedule steps that did not get the answer they needed (counted as failures).
@@ -122,6 +126,8 @@ struct Probe {
     class: &'static str,
     token: Arc<str>,
     expect: u16,
+    /// When it was made: the mixed plan drops valid tokens before they expire.
+    made: Instant,
 }
 
 fn probe(class: &'static str, token: String, expect: u16) -> Probe {
@@ -129,6 +135,7 @@ fn probe(class: &'static str, token: String, expect: u16) -> Probe {
         class,
         token: token.into(),
         expect,
+        made: Instant::now(),
     }
 }
 
@@ -213,16 +220,23 @@ impl Rig {
         Ok(())
     }
 
-    /// One request outside the load; a status other than `expect` is a schedule failure.
-    async fn check(&mut self, what: &str, token: &str, expect: u16) -> Result<(), String> {
-        let status = self
-            .control
-            .get(&self.url)
-            .header("Authorization", format!("Bearer {token}"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .map_err(|e| format!("{what}: {e}"))?;
+    /// A request outside the load, sent up to `tries` times until it gets `expect`; never
+    /// getting it is a schedule failure.
+    async fn check(&mut self, what: &str, token: &str, expect: u16, tries: u32) -> Result<(), String> {
+        let mut status = 0;
+        for _ in 0..tries {
+            status = self
+                .control
+                .get(&self.url)
+                .header("Authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .map_err(|e| format!("{what}: {e}"))?;
+            if status == expect {
+                break;
+            }
+        }
         if status != expect {
             self.schedule_failures += 1;
             self.samples
@@ -359,7 +373,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
     }
     // Warm-up: the first valid request loads the JWKS; the counters then start from zero.
     let first = rig.mix.read().map_err(|e| e.to_string())?.valid[0].token.clone();
-    rig.check("warm-up", &first, 200).await?;
+    rig.check("warm-up", &first, 200, 1).await?;
     rig.control(reqwest::Method::DELETE, "counters", None).await?;
     let rss_start_kib = rss_kib();
 
@@ -376,6 +390,18 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
             rig.samples.clone(),
         ));
     }
+    let sampler = {
+        let stop = stop.clone();
+        let every = options.duration / 20;
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(every).await;
+                samples.push(((started.elapsed().as_secs_f64() * 10.0).round() / 10.0, rss_kib()));
+            }
+            samples
+        })
+    };
     let schedule = match options.plan {
         Plan::Mixed => mixed::schedule(&mut rig, options.duration, started).await,
         Plan::Steady => steady::schedule(&mut rig, options.duration, started).await,
@@ -395,6 +421,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
     }
     let seconds = started.elapsed().as_secs_f64();
     let schedule = schedule?;
+    let rss_during_kib = sampler.await.map_err(|e| format!("the RSS sampler: {e}"))?;
 
     let journal = rig.control(reqwest::Method::GET, "log?endpoint=jwks", None).await?;
     let intervals: Vec<(f64, f64)> = journal["entries"]
@@ -432,6 +459,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
         jwks_peak_in_flight: peak_overlap(&intervals),
         rss_start_kib,
         rss_end_kib: rss_kib(),
+        rss_during_kib,
         samples,
         schedule_failures: rig.schedule_failures,
     })

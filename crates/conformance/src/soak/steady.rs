@@ -9,11 +9,15 @@ use serde_json::{json, Value};
 
 use super::{probe, until, Done, Rig};
 
+/// Lifetime of the tokens: a day, so that a long run never sees them expire (this plan never
+/// drops a key from the JWKS but K1).
+const LIFETIME_S: u64 = 86_400;
+
 /// K1's tokens (the provider's signer at start) for two users.
 pub(super) fn prepare(rig: &Rig) -> Result<(), String> {
     let mut valid = Vec::new();
     for user in ["admin", "viewer"] {
-        valid.push(probe("k1", rig.mint(json!({ "user": user }))?, 200));
+        valid.push(probe("k1", rig.mint(json!({ "user": user, "lifetime_s": LIFETIME_S }))?, 200));
     }
     rig.with_mix(|mix| mix.valid = valid)
 }
@@ -49,7 +53,7 @@ pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant
     }
     let mut k2_tokens = Vec::new();
     for user in ["admin", "viewer"] {
-        k2_tokens.push(probe("k2", rig.mint(json!({ "user": user }))?, 200));
+        k2_tokens.push(probe("k2", rig.mint(json!({ "user": user, "lifetime_s": LIFETIME_S }))?, 200));
     }
     rig.with_mix(|mix| mix.valid.extend(k2_tokens))?;
 
