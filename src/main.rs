@@ -267,13 +267,13 @@ async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
     let rest = format!("http://{addr}");
     let state = AppState::start(config, rest.clone()).await.unwrap_or_else(|e| refuse(e));
     let mut grpc = serde_json::Value::Null;
+    let mut grpc_listener = None;
     if let Some(grpc_listen) = &args.grpc_listen {
-        let grpc_listener = tokio::net::TcpListener::bind(grpc_listen)
+        let l = tokio::net::TcpListener::bind(grpc_listen)
             .await
             .with_context(|| format!("listening on {grpc_listen}"))?;
-        let grpc_addr = grpc_listener.local_addr().context("reading the bound gRPC address")?;
-        grpc = serde_json::Value::String(grpc_addr.to_string());
-        tokio::spawn(weaviate_auth_emu::serve_grpc(grpc_listener, state.clone(), shutdown_signal()?));
+        grpc = serde_json::Value::String(l.local_addr().context("reading the bound gRPC address")?.to_string());
+        grpc_listener = Some(l);
     }
     tracing::info!(%addr, grpc = %grpc, "weaviate emulation listening");
     let ready = serde_json::json!({"event": "ready", "rest": rest, "grpc": grpc});
@@ -282,7 +282,39 @@ async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
     {
         println!("{ready}");
     }
-    weaviate_auth_emu::serve(listener, state, shutdown).await.context("serving")?;
+    // R12: both servers stop on the signal, and the process waits for both (bounded, as `idp`).
+    let served = shutdown::serve_with_grace(shutdown, shutdown::GRACE, |stop| async move {
+        let (stopped, fired) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop.await;
+            let _ = stopped.send(true);
+        });
+        let signalled = |mut fired: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = fired.wait_for(|f| *f).await;
+        };
+        let rest = async {
+            weaviate_auth_emu::serve(listener, state.clone(), signalled(fired.clone()))
+                .await
+                .context("serving REST")
+        };
+        let grpc = async {
+            match grpc_listener {
+                Some(l) => weaviate_auth_emu::serve_grpc(l, state.clone(), signalled(fired.clone()))
+                    .await
+                    .context("serving gRPC"),
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(rest, grpc).map(|_| ())
+    })
+    .await;
+    match served {
+        Some(result) => result?,
+        None => tracing::warn!(
+            grace_s = shutdown::GRACE.as_secs(),
+            "requests still open after the grace period; stopping anyway"
+        ),
+    }
     tracing::info!("stopped");
     Ok(())
 }

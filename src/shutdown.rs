@@ -1,4 +1,4 @@
-//! Bounded graceful shutdown for `idp` (P159): finish in-flight requests after the signal, but
+//! Bounded graceful shutdown for `idp` and `weaviate` (P159, R12): finish in-flight requests after the signal, but
 //! never wait longer than a grace period, because a `hang` fault (P147) can hold a connection
 //! open for minutes and a container runtime sends SIGKILL after its own timeout anyway.
 
@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-/// How long `idp` waits for open requests after SIGTERM or Ctrl-C.
+/// How long `idp` and `weaviate` wait for open requests after SIGTERM or Ctrl-C.
 pub const GRACE: Duration = Duration::from_secs(5);
 
 /// The shutdown future handed to the server.

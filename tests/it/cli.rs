@@ -41,7 +41,8 @@ pub async fn client_credentials(http: &reqwest::Client, token_url: &str) -> reqw
         .await
 }
 
-/// A spawned `oidc-harness idp --listen 127.0.0.1:0`. Dropping it kills the child.
+/// A spawned `oidc-harness` server process (`idp --listen 127.0.0.1:0` unless spawned with other
+/// arguments, e.g. `weaviate`). Dropping it kills the child.
 pub struct RunningIdp {
     child: Option<Child>,
     /// The parsed ready line.
@@ -51,8 +52,14 @@ pub struct RunningIdp {
 impl RunningIdp {
     /// Spawns the provider with the built-in config and waits for its ready line on stdout.
     pub fn spawn() -> RunningIdp {
+        RunningIdp::spawn_with(&["idp", "--listen", "127.0.0.1:0"], &[])
+    }
+
+    /// Spawns `oidc-harness ARGS` with `envs` added and waits for its ready line on stdout.
+    pub fn spawn_with(args: &[&str], envs: &[(&str, &str)]) -> RunningIdp {
         let mut child = Command::new(BIN)
-            .args(["idp", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(envs.iter().copied())
             .env_remove("OIDC_HARNESS_CONFIG")
             .env_remove("OIDC_HARNESS_BASE_URL")
             .stdin(Stdio::null())
@@ -71,7 +78,7 @@ impl RunningIdp {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
-                panic!("oidc-harness idp printed no ready line within {READY_DEADLINE:?}");
+                panic!("oidc-harness {args:?} printed no ready line within {READY_DEADLINE:?}");
             }
         };
         let ready: Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("the ready line is not JSON ({e}): {line:?}"));

@@ -134,6 +134,17 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
+/// Serves `state` like [`serve`], but once `shutdown` resolves closes the listener and answers
+/// with `Connection: close` for up to `window` before stopping gracefully (R12, `http_drain`).
+pub async fn serve_draining(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    window: std::time::Duration,
+) -> std::io::Result<()> {
+    http_drain::serve(listener, router(state), shutdown, window).await
+}
+
 async fn ready() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ready"}))
 }

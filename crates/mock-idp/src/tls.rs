@@ -47,8 +47,8 @@ pub const CA_PATH: &str = "/_mock/ca.pem";
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long shutdown waits for in-flight requests (P159: exit within 5 s).
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long shutdown waits for in-flight requests after the drain (P159: exit within 5 s).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Subject of the generated CA; fixed, so a CA rebuilt from a persisted key issues certificates
 /// that chain to the persisted CA certificate.
@@ -355,8 +355,9 @@ fn ca_response(pem: Option<String>) -> Response {
     }
 }
 
-/// Serves `state` over HTTPS on `listener` until `shutdown` resolves, then stops accepting and
-/// lets in-flight requests finish (P153, P159).
+/// Serves `state` over HTTPS on `listener` until `shutdown` resolves, then closes the listener,
+/// drains HTTP/1.1 keep-alive connections for up to `http_drain::DRAIN_WINDOW` (R12) and lets
+/// in-flight requests finish (P153, P159).
 pub async fn serve_tls(
     listener: TcpListener,
     state: AppState,
@@ -365,7 +366,8 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let config = tls.server_config().map_err(std::io::Error::other)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let app = with_ca_route(crate::server::router(state), tls.ca_pem.clone());
+    let drain = http_drain::Drain::new();
+    let app = drain.layer(with_ca_route(crate::server::router(state), tls.ca_pem.clone()));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -380,6 +382,8 @@ pub async fn serve_tls(
             },
             _ = &mut shutdown => break,
         };
+        // Counted from the accept, so a connection still in its handshake holds the drain too.
+        let tcp = drain.track(tcp);
         let acceptor = acceptor.clone();
         let app = app.clone();
         let watcher = graceful.watcher();
@@ -403,6 +407,7 @@ pub async fn serve_tls(
         });
     }
     drop(listener); // new connections are refused from here on
+    drain.drain(http_drain::DRAIN_WINDOW).await;
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("in-flight requests did not finish in time; stopping anyway");
     }

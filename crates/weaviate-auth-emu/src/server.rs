@@ -127,7 +127,9 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
-/// Serves gRPC (HTTP/2 cleartext) for `state` on `listener` until `shutdown` resolves.
+/// Serves gRPC (HTTP/2 cleartext) for `state` on `listener` until `shutdown` resolves. Then it
+/// stops accepting and stops each connection gracefully: HTTP/2 `GOAWAY` names the last call
+/// taken, calls in flight finish, and the client knows that later ones were never seen (R12).
 pub async fn serve_grpc(
     listener: TcpListener,
     state: AppState,
@@ -138,9 +140,10 @@ pub async fn serve_grpc(
         .await
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves.
+/// Serves `state` on `listener` until `shutdown` resolves; then closes the listener, answers with
+/// `Connection: close` for up to `http_drain::DRAIN_WINDOW` and stops gracefully (R12).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    http_drain::serve(listener, router(state), shutdown, http_drain::DRAIN_WINDOW).await
 }
 
 fn add_cors(response: &mut Response, vary: bool) {

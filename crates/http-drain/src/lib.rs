@@ -1,14 +1,24 @@
-//! Draining keep-alive connections before a graceful stop (attacks.md R12).
+//! Draining HTTP/1.1 keep-alive connections before a graceful stop (attacks.md R12), shared by
+//! the mock provider (`idp`, plain and TLS) and the Weaviate emulation's REST server.
 //!
 //! A plain graceful stop closes every idle HTTP/1.1 keep-alive connection at once; a client that
 //! is writing its next request on one of them at that moment sees the connection closed under it.
-//! `serve_draining` avoids that race under load: when the shutdown future resolves it first closes
-//! the listener (new connections are refused) and only then, for up to a bounded window, answers
+//! The drain avoids that race under load: when the shutdown future resolves it first closes the
+//! listener (new connections are refused) and only then, for up to a bounded window, answers
 //! every request with `Connection: close`, so hyper closes each connection cleanly after an answer and
 //! the client knows not to reuse it. The graceful stop follows when every connection has closed or
 //! the window has passed; connections still idle then are closed as before. The order matters:
 //! a client told `Connection: close` while the listener still took connections would reconnect
 //! into its backlog, and closing a listener resets the connections waiting there.
+//!
+//! [`serve`] does all of it for an axum router on a TCP listener. A server with its own accept
+//! loop (the provider's TLS one) uses [`Drain`]: [`Drain::layer`] on its router,
+//! [`Drain::track`] on each accepted connection, and [`Drain::drain`] once its listener is
+//! closed, before its graceful stop. HTTP/2 connections need none of this (a graceful stop sends
+//! `GOAWAY`, which tells the client which requests were taken), so the header is added to
+//! HTTP/1.x answers only.
+//!
+//! A crate of its own because both servers need it and neither should depend on the other.
 
 use std::future::Future;
 use std::io;
@@ -20,42 +30,65 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Version};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
-
-use crate::state::AppState;
 
 /// Longest drain before the graceful stop closes the connections left.
 pub const DRAIN_WINDOW: Duration = Duration::from_secs(1);
 
-/// Whether the listener must close, whether draining has begun, and how many connections are open.
+/// Whether draining has begun, and how many tracked connections are open; cheap to clone.
 #[derive(Clone)]
-struct Drain {
-    closing: watch::Sender<bool>,
+pub struct Drain {
     draining: watch::Sender<bool>,
     open: Arc<AtomicUsize>,
     closed: Arc<Notify>,
 }
 
+impl Default for Drain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Drain {
-    fn new() -> Self {
+    /// Not draining, no connection open.
+    pub fn new() -> Self {
         Self {
-            closing: watch::Sender::new(false),
             draining: watch::Sender::new(false),
             open: Arc::new(AtomicUsize::new(0)),
             closed: Arc::new(Notify::new()),
         }
     }
 
-    fn is_draining(&self) -> bool {
+    /// Whether draining has begun.
+    pub fn is_draining(&self) -> bool {
         *self.draining.borrow()
     }
 
-    /// Resolves when no connection is open.
+    /// `router` with `Connection: close` added to every HTTP/1.x answer once draining has begun.
+    pub fn layer(&self, router: Router) -> Router {
+        router.layer(middleware::from_fn_with_state(self.clone(), connection_close))
+    }
+
+    /// `io`, counted as an open connection until it is dropped.
+    pub fn track<S>(&self, io: S) -> Tracked<S> {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        Tracked { io, drain: self.clone() }
+    }
+
+    /// Begins draining (call it once the listener is closed) and resolves when every tracked
+    /// connection has closed or `window` has passed, whichever comes first.
+    pub async fn drain(&self, window: Duration) {
+        self.draining.send_replace(true);
+        let _ = tokio::time::timeout(window, self.all_closed()).await;
+    }
+
+    /// Resolves when no tracked connection is open.
     async fn all_closed(&self) {
         loop {
             let closed = self.closed.notified();
@@ -67,61 +100,71 @@ impl Drain {
     }
 }
 
-/// Serves `state` like [`crate::serve`], but drains for up to `window` once `shutdown` resolves
-/// (see the module documentation), then stops gracefully.
-pub async fn serve_draining(
+/// Serves `app` on `listener` until `shutdown` resolves, then closes the listener, drains for up
+/// to `window` (see the crate documentation) and stops gracefully.
+pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     window: Duration,
 ) -> io::Result<()> {
     let drain = Drain::new();
     let addr = listener.local_addr()?;
-    let app = crate::router(state).layer(middleware::from_fn_with_state(drain.clone(), connection_close));
+    let app = drain.layer(app);
+    let closing = watch::Sender::new(false);
+    let (closed_tx, mut closed_rx) = watch::channel(false);
     let listener = DrainingListener {
         inner: Some(listener),
         addr,
-        closing: drain.closing.subscribe(),
+        closing: closing.subscribe(),
+        closed: closed_tx,
         drain: drain.clone(),
     };
     let stop = async move {
         shutdown.await;
-        drain.closing.send_replace(true);
-        let mut draining = drain.draining.subscribe();
+        closing.send_replace(true);
         let _ = tokio::time::timeout(window, async {
             // Set by the listener once it is closed.
-            let _ = draining.wait_for(|d| *d).await;
-            drain.all_closed().await;
+            let _ = closed_rx.wait_for(|c| *c).await;
+            drain.drain(window).await;
         })
         .await;
     };
     axum::serve(listener, app).with_graceful_shutdown(stop).await
 }
 
-/// Adds `Connection: close` to every answer once draining has begun.
+/// Adds `Connection: close` to every HTTP/1.x answer once draining has begun.
 async fn connection_close(State(drain): State<Drain>, req: Request, next: Next) -> Response {
+    let http1 = req.version() <= Version::HTTP_11;
     let mut res = next.run(req).await;
-    if drain.is_draining() {
+    if http1 && drain.is_draining() {
         res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     res
 }
 
-/// A TCP listener that closes itself when told to, then starts the drain, and counts the
-/// connections it gave out.
+/// A TCP listener that closes itself when told to, says so, and tracks the connections it gives
+/// out.
 struct DrainingListener {
     inner: Option<TcpListener>,
     addr: SocketAddr,
     closing: watch::Receiver<bool>,
+    closed: watch::Sender<bool>,
     drain: Drain,
 }
 
 impl axum::serve::Listener for DrainingListener {
-    type Io = Counted;
+    type Io = Tracked<tokio::net::TcpStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let Self { inner, closing, drain, .. } = self;
+        let Self {
+            inner,
+            closing,
+            closed,
+            drain,
+            ..
+        } = self;
         loop {
             let Some(listener) = inner.as_ref() else {
                 // Closed: axum stops accepting on the shutdown signal, which follows.
@@ -132,20 +175,11 @@ impl axum::serve::Listener for DrainingListener {
                 _ = closing.wait_for(|c| *c) => None,
             };
             match accepted {
-                Some(Ok((stream, addr))) => {
-                    drain.open.fetch_add(1, Ordering::AcqRel);
-                    return (
-                        Counted {
-                            stream,
-                            drain: drain.clone(),
-                        },
-                        addr,
-                    );
-                }
+                Some(Ok((stream, addr))) => return (drain.track(stream), addr),
                 Some(Err(e)) => accept_failed(e).await,
                 None => {
                     *inner = None;
-                    drain.draining.send_replace(true);
+                    closed.send_replace(true);
                 }
             }
         }
@@ -166,54 +200,54 @@ async fn accept_failed(e: io::Error) {
     }
 }
 
-/// An accepted connection, counted until it is dropped.
-struct Counted {
-    stream: TcpStream,
+/// A connection counted by a [`Drain`] until it is dropped.
+pub struct Tracked<S> {
+    io: S,
     drain: Drain,
 }
 
-impl Drop for Counted {
+impl<S> Drop for Tracked<S> {
     fn drop(&mut self) {
         self.drain.open.fetch_sub(1, Ordering::AcqRel);
         self.drain.closed.notify_waiters();
     }
 }
 
-impl AsyncRead for Counted {
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for Counted {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.io.is_write_vectored()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use axum::routing::get;
 
-    async fn discovery(http: &reqwest::Client, base: &str) -> reqwest::Result<reqwest::Response> {
-        http.get(format!("{base}/default/.well-known/openid-configuration")).send().await
+    async fn hello(http: &reqwest::Client, base: &str) -> reqwest::Result<reqwest::Response> {
+        http.get(format!("{base}/hello")).send().await
     }
 
     #[tokio::test]
@@ -221,18 +255,18 @@ mod tests {
         // Arrange: one keep-alive connection that stays open, so the drain lasts its window.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let state = AppState::new(&Config::builtin(), &base).expect("the built-in provider");
+        let app = Router::new().route("/hello", get(|| async { "hello" }));
         let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_draining(
+        let server = tokio::spawn(serve(
             listener,
-            state,
+            app,
             async move {
                 let _ = signalled.await;
             },
             Duration::from_secs(30),
         ));
         let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("a client");
-        let before = discovery(&http, &base).await.expect("an answer before the signal");
+        let before = hello(&http, &base).await.expect("an answer before the signal");
         assert_eq!(before.status(), 200);
         assert!(before.headers().get(header::CONNECTION).is_none());
         let _ = before.bytes().await;
@@ -242,7 +276,7 @@ mod tests {
         // Draining begins once the listener is closed; until then answers may still keep alive.
         let mut drained = None;
         for _ in 0..1000 {
-            let r = discovery(&http, &base).await.expect("an answer on the open connection");
+            let r = hello(&http, &base).await.expect("an answer on the open connection");
             if r.headers().get(header::CONNECTION).is_some_and(|v| v == "close") {
                 drained = Some(r.status());
                 break;
@@ -253,12 +287,31 @@ mod tests {
 
         // Assert
         assert_eq!(drained, Some(reqwest::StatusCode::OK), "no answer said Connection: close");
-        let after = discovery(&http, &base).await.expect_err("the listener is closed");
+        let after = hello(&http, &base).await.expect_err("the listener is closed");
         assert!(after.is_connect(), "a new connection was not refused: {after:?}");
         let stopped = tokio::time::timeout(Duration::from_secs(10), server).await;
         assert!(
             matches!(stopped, Ok(Ok(Ok(())))),
             "the server did not stop once its connections closed: {stopped:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn r12_drain_returns_once_every_tracked_connection_has_closed() {
+        // Arrange: two tracked connections, one closed before the drain and one during it.
+        let drain = Drain::new();
+        let (a, b) = (drain.track(()), drain.track(()));
+        drop(a);
+        assert!(!drain.is_draining());
+        let closer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(b);
+        });
+        // Act: a window far longer than the close takes.
+        let drained = tokio::time::timeout(Duration::from_secs(10), drain.drain(Duration::from_secs(30))).await;
+        // Assert
+        assert!(drained.is_ok(), "the drain waited past the last close");
+        assert!(drain.is_draining());
+        closer.await.expect("the closer ran");
     }
 }
