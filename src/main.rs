@@ -308,6 +308,12 @@ async fn run_weaviate(args: WeaviateArgs) -> anyhow::Result<()> {
         tokio::try_join!(rest, grpc).map(|_| ())
     })
     .await;
+    stopped(served)
+}
+
+/// Ends a server command after `shutdown::serve_with_grace`: the server's own result, or a warning
+/// when requests were still open after the grace period.
+fn stopped(served: Option<anyhow::Result<()>>) -> anyhow::Result<()> {
     match served {
         Some(result) => result?,
         None => tracing::warn!(
@@ -374,15 +380,7 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         }
     })
     .await;
-    match served {
-        Some(result) => result?,
-        None => tracing::warn!(
-            grace_s = shutdown::GRACE.as_secs(),
-            "requests still open after the grace period; stopping anyway"
-        ),
-    }
-    tracing::info!("stopped");
-    Ok(())
+    stopped(served)
 }
 
 async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
