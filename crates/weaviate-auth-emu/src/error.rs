@@ -1,16 +1,20 @@
-//! `Error`, and the one place where failures become Weaviate's HTTP answers (spec 2.1, 7.1).
+//! `Error`, and the one place where failures become Weaviate's answers: HTTP status and body in
+//! `IntoResponse` (spec 2.1, 7.1), gRPC code and message in `From<Error> for tonic::Status`.
 //!
-//! Three shapes exist on the wire, all recorded from v1.38.11:
+//! Each variant names what went wrong; its text is its `Display` and its status is chosen only in
+//! `Error::status`. Three HTTP shapes exist on the wire, all recorded from v1.38.11:
 //! * the generic error writer of go-openapi: `{"code":<n>,"message":"<text>"}`, no trailing newline,
-//!   `<`, `>`, `&` escaped as `\u003c`, `\u003e`, `\u0026` (authentication failures, 404/405 of the router);
+//!   `<`, `>`, `&` escaped as `\u003c`, `\u003e`, `\u0026` (authentication failures, 404/405 of the
+//!   router, body binding errors);
 //! * handler errors: `{"error":[{"message":"<text>"}]}` plus a newline, no HTML escaping (403, 409, 422);
 //! * empty bodies with no Content-Type (own-info as anonymous, unknown DB user, 409 of (de)activate).
 //!
-//! The `match` has no catch-all arm, so every new variant gets its answer on purpose.
+//! No `match` here has a catch-all arm, so every new variant gets its answer on purpose.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tonic::Code;
 
 /// A `Result` with this crate's `Error`.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -19,13 +23,15 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    // ---- authentication (built in `authentication/`) ------------------------------------------
     /// The anonymous gate (spec 2.1 step 3): 401, `text/plain`, Weaviate's oddly spaced body; holds the method list.
     #[error("anonymous access not enabled. Please authenticate through one of the available methods: [{0}]")]
     AnonymousNotEnabled(String),
     /// A failed credential check (spec 3): 401 in the generic writer's shape.
     #[error("{0}")]
     Unauthorized(String),
-    /// Any other failure of the generic writer's shape with its own status (OIDC claim 500s, 400, 415).
+    /// A failure of the OIDC verifier with its own status (the 500s of a bad username or groups
+    /// claim), in the generic writer's shape. Handlers never build it.
     #[error("{message}")]
     Coded {
         /// HTTP status and `code` field.
@@ -33,17 +39,16 @@ pub enum Error {
         /// The `message` field.
         message: String,
     },
-    /// An authorization denial (spec 4): 403 `{"error":[{"message":…}]}`.
-    #[error("{0}")]
-    Forbidden(String),
     /// 401 with an empty body (own-info as anonymous, spec 3.3).
     #[error("not authenticated")]
     EmptyUnauthorized,
-    /// The router found no route (spec 2.1 step 2): holds the escaped path.
+
+    // ---- router and request body ---------------------------------------------------------------
+    /// The router found no route (spec 2.1 step 2): holds the path as sent.
     #[error("path {0} was not found")]
     RouteNotFound(String),
     /// The route exists but not for this method (spec 2.1 step 2).
-    #[error("method {method} is not allowed")]
+    #[error("method {method} is not allowed, but [{}] are", allowed.join(","))]
     MethodNotAllowed {
         /// The request method.
         method: String,
@@ -53,45 +58,167 @@ pub enum Error {
     /// A known operation that the router refuses (well-known live/ready with a query string): 501.
     #[error("operation {0} has not yet been implemented")]
     NotImplemented(&'static str),
-    /// 400 with a handler error body (`you can not delete built-in role <r>`, `unknown groupType: <t>`).
+    /// Spec 2.2: a body in a media type other than JSON or YAML (415); holds the media type.
+    #[error("unsupported media type {0:?}, only [application/json application/yaml] are allowed")]
+    UnsupportedMediaType(String),
+    /// A body above `server::MAX_BODY_BYTES` (413).
+    #[error("request body too large")]
+    BodyTooLarge,
+    /// go-openapi's binding error (400): the body is not JSON or a field has the wrong type;
+    /// holds the reason after `because`.
+    #[error("parsing body body from \"\" failed, because {0}")]
+    InvalidBody(String),
+
+    // ---- authorization -------------------------------------------------------------------------
+    /// An authorization denial (spec 4): 403 with the authorizer's text.
     #[error("{0}")]
-    BadRequest(String),
-    /// 404 with an empty body (unknown DB user, openid-configuration with OIDC off).
+    Forbidden(String),
+    /// Recorded on v1.38.11: a class-filtered `GET /v1/objects` wraps its denial.
+    #[error("msg:{0} code:403 err:{0}")]
+    ClassFilterDenied(String),
+    /// Recorded on v1.38.11: GraphQL checks `read_collections` on `*` first, with this prefix.
+    #[error("due to GraphQL introspection, this role must have the permission to `read_collections` on `*` (all) collections: {0}")]
+    IntrospectionDenied(String),
+    /// Recorded on v1.38.11: creating or reading a role prefixes its denial with this text.
+    #[error("can only create roles with less or equal permissions as the current user: {0}")]
+    RoleDenied(String),
+    /// Spec 6.3: importing a static key under RBAC is for root users only (403).
+    #[error("only root users can import static api keys")]
+    ImportNeedsRoot,
+    /// `root` and `read-only` are assigned by the environment only (403); holds `assigning` or
+    /// `revoking` and the role.
+    #[error("{verb}: modifying '{role}' role or changing its assignments is not allowed")]
+    EnvOnlyRole {
+        /// `assigning` or `revoking`.
+        verb: &'static str,
+        /// The role named in the request.
+        role: String,
+    },
+
+    // ---- missing things (404) ------------------------------------------------------------------
+    /// 404 with an empty body (unknown DB user, class, object or role; openid-configuration with OIDC off).
     #[error("not found")]
     EmptyNotFound,
-    /// 404 with a handler error body (e.g. `static user <id> does not exist`).
-    #[error("{0}")]
-    NotFound(String),
-    /// 409 with an empty body ((de)activating a user already in that state).
-    #[error("conflict")]
-    EmptyConflict,
-    /// 409 with a handler error body (`user '<id>' already exists`).
-    #[error("{0}")]
-    Conflict(String),
-    /// 422 with a handler error body (bad user id, DB users off, root/static/own user).
-    #[error("{0}")]
-    Unprocessable(String),
-    /// 500 with a handler error body; the detail was logged where it happened.
-    #[error("{0}")]
-    Internal(String),
+    /// Spec 6.3: importing a static key whose user has none.
+    #[error("static user {0} does not exist")]
+    StaticUserMissing(String),
+    /// An assignment names a role that does not exist.
+    #[error("one or more of the roles requested doesn't exist")]
+    RolesMissing,
+
+    // ---- conflicts (409) -----------------------------------------------------------------------
+    /// A DB user or an imported static user of that name exists.
+    #[error("user '{0}' already exists")]
+    UserExists(String),
+    /// A role of that name exists.
+    #[error("role with name {0} already exists")]
+    RoleExists(String),
+    /// 409 with an empty body: (de)activating a user already in that state.
+    #[error("user already in that state")]
+    UserStateUnchanged,
+
+    // ---- bad requests (400) --------------------------------------------------------------------
+    /// Deleting a built-in role.
+    #[error("you can not delete built-in role {0}")]
+    BuiltInRole(String),
+    /// An assignment with no roles.
+    #[error("roles can not be empty")]
+    NoRoles,
+    /// A group assignment whose `groupType` is not `oidc` (empty when missing).
+    #[error("unknown groupType: {0}")]
+    UnknownGroupType(String),
+
+    // ---- unprocessable (422) -------------------------------------------------------------------
+    /// Spec 6.2: a user id that is not a valid user name.
+    #[error("'{0}' is not a valid user name")]
+    InvalidUserName(String),
+    /// Spec 6.2: a user id over 128 characters.
+    #[error("'{0}' is not a valid user name. Name should not be longer than 128 characters")]
+    UserNameTooLong(String),
+    /// `AUTHENTICATION_DB_USERS_ENABLED` is off.
+    #[error("db user management is not enabled")]
+    DbUsersDisabled,
+    /// Spec 6.3: deactivating or deleting the caller's own user.
+    #[error("cannot {action} its own user \"{user}\"")]
+    OwnUser {
+        /// `deactivate` or `delete`.
+        action: &'static str,
+        /// The caller.
+        user: String,
+    },
+    /// Spec 6.3: changing a root user.
+    #[error("cannot {action} root user")]
+    RootUser {
+        /// `activate`, `deactivate` or `delete`.
+        action: &'static str,
+    },
+    /// Spec 6.3: changing a static user that was not imported.
+    #[error("user '{0}' is static user")]
+    StaticUser(String),
+    /// Spec 6.3: creating a DB user named like a root user.
+    #[error("cannot create db user with root user name")]
+    RootUserName,
+    /// A class without a name.
+    #[error("'{0}' is not a valid class name")]
+    InvalidClassName(String),
+    /// A class of that name (in any case) exists; recorded on v1.38.11 with `"allowed":null`.
+    #[error("class name {0} already exists")]
+    ClassExists(String),
+    /// An object without a class.
+    #[error("invalid object: the given class is empty")]
+    ObjectClassEmpty,
+    /// An object with that id exists in the class.
+    #[error("id '{0}' already exists")]
+    ObjectExists(String),
+
+    // ---- gRPC bodies ---------------------------------------------------------------------------
+    /// A search or aggregation names a class the schema lacks (gRPC `UNKNOWN`).
+    #[error("could not find class {0} in schema")]
+    ClassNotInSchema(String),
+    /// Recorded on v1.38.11: `Aggregate` prefixes its parameter failures (denial or missing class).
+    #[error("parse params: {0}")]
+    ParseParams(Box<Error>),
+    /// `TenantsGet`: no tenants to list; holds the reason after `could not get tenants: ` (gRPC `UNKNOWN`).
+    #[error("get tenants: failed to execute query: could not get tenants: could not get tenants: {0}")]
+    NoTenants(String),
+    /// A gRPC method this emulation authenticates but does not serve (gRPC `UNIMPLEMENTED`).
+    #[error("{0} is not emulated yet")]
+    NotEmulated(&'static str),
 }
 
 impl Error {
     /// The HTTP status of this failure.
     pub fn status(&self) -> StatusCode {
-        let code = match self {
-            Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized => 401,
-            Error::Coded { status, .. } => *status,
-            Error::Forbidden(_) => 403,
-            Error::BadRequest(_) => 400,
-            Error::RouteNotFound(_) | Error::EmptyNotFound | Error::NotFound(_) => 404,
-            Error::MethodNotAllowed { .. } => 405,
-            Error::NotImplemented(_) => 501,
-            Error::EmptyConflict | Error::Conflict(_) => 409,
-            Error::Unprocessable(_) => 422,
-            Error::Internal(_) => 500,
-        };
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        match self {
+            Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized => StatusCode::UNAUTHORIZED,
+            Error::Coded { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Error::RouteNotFound(_) | Error::EmptyNotFound | Error::StaticUserMissing(_) | Error::RolesMissing => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::NotImplemented(_) | Error::NotEmulated(_) => StatusCode::NOT_IMPLEMENTED,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::InvalidBody(_) | Error::BuiltInRole(_) | Error::NoRoles | Error::UnknownGroupType(_) => StatusCode::BAD_REQUEST,
+            Error::Forbidden(_)
+            | Error::ClassFilterDenied(_)
+            | Error::IntrospectionDenied(_)
+            | Error::RoleDenied(_)
+            | Error::ImportNeedsRoot
+            | Error::EnvOnlyRole { .. } => StatusCode::FORBIDDEN,
+            Error::UserExists(_) | Error::RoleExists(_) | Error::UserStateUnchanged => StatusCode::CONFLICT,
+            Error::InvalidUserName(_)
+            | Error::UserNameTooLong(_)
+            | Error::DbUsersDisabled
+            | Error::OwnUser { .. }
+            | Error::RootUser { .. }
+            | Error::StaticUser(_)
+            | Error::RootUserName
+            | Error::InvalidClassName(_)
+            | Error::ClassExists(_)
+            | Error::ObjectClassEmpty
+            | Error::ObjectExists(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::ClassNotInSchema(_) | Error::NoTenants(_) => StatusCode::NOT_FOUND,
+            Error::ParseParams(inner) => inner.status(),
+        }
     }
 }
 
@@ -141,44 +268,118 @@ fn empty(status: StatusCode) -> Response {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let code = status.as_u16();
+        let message = self.to_string();
         match self {
-            Error::AnonymousNotEnabled(methods) => {
+            Error::AnonymousNotEnabled(_) => {
                 // Weaviate writes this by hand, with a space after "message": and before the final brace,
                 // and sets no Content-Type; Go's server sniffs text/plain.
-                let body = format!(
-                    "{{\"code\":401,\"message\": \"anonymous access not enabled. Please authenticate through one of the available methods: [{methods}]\" }}"
-                );
+                let body = format!("{{\"code\":401,\"message\": \"{message}\" }}");
                 with_body(status, "text/plain; charset=utf-8", body)
             }
-            Error::Unauthorized(message) | Error::Coded { message, .. } => {
-                with_body(status, "application/json", coded_body(code, &message))
-            }
-            Error::RouteNotFound(path) => with_body(status, "application/json", coded_body(code, &format!("path {path} was not found"))),
-            Error::MethodNotAllowed { method, allowed } => {
-                let list = allowed.join(",");
-                let body = coded_body(code, &format!("method {method} is not allowed, but [{list}] are"));
-                let mut response = with_body(status, "application/json", body);
-                if let Ok(value) = HeaderValue::from_str(&list) {
+            Error::Unauthorized(_)
+            | Error::Coded { .. }
+            | Error::RouteNotFound(_)
+            | Error::UnsupportedMediaType(_)
+            | Error::BodyTooLarge
+            | Error::InvalidBody(_) => with_body(status, "application/json", coded_body(status.as_u16(), &message)),
+            Error::MethodNotAllowed { allowed, .. } => {
+                let mut response = with_body(status, "application/json", coded_body(status.as_u16(), &message));
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(",")) {
                     response.headers_mut().insert(header::ALLOW, value);
                 }
                 response
             }
-            Error::NotImplemented(operation) => {
-                let body = format!(
-                    "{}\n",
-                    serde_json::Value::String(format!("operation {operation} has not yet been implemented"))
-                );
+            Error::NotImplemented(_) | Error::NotEmulated(_) => {
+                with_body(status, "application/json", format!("{}\n", serde_json::Value::String(message)))
+            }
+            Error::ClassExists(_) => {
+                // Recorded on v1.38.11: this 422 carries an extra `"allowed":null`.
+                let body = format!("{}\n", serde_json::json!({"allowed": null, "error": [{"message": message}]}));
                 with_body(status, "application/json", body)
             }
-            Error::Forbidden(message)
-            | Error::BadRequest(message)
-            | Error::NotFound(message)
-            | Error::Conflict(message)
-            | Error::Unprocessable(message)
-            | Error::Internal(message) => with_body(status, "application/json", error_list_body(&message)),
-            Error::EmptyUnauthorized | Error::EmptyNotFound | Error::EmptyConflict => empty(status),
+            Error::Forbidden(_)
+            | Error::ClassFilterDenied(_)
+            | Error::IntrospectionDenied(_)
+            | Error::RoleDenied(_)
+            | Error::ImportNeedsRoot
+            | Error::EnvOnlyRole { .. }
+            | Error::StaticUserMissing(_)
+            | Error::RolesMissing
+            | Error::UserExists(_)
+            | Error::RoleExists(_)
+            | Error::BuiltInRole(_)
+            | Error::NoRoles
+            | Error::UnknownGroupType(_)
+            | Error::InvalidUserName(_)
+            | Error::UserNameTooLong(_)
+            | Error::DbUsersDisabled
+            | Error::OwnUser { .. }
+            | Error::RootUser { .. }
+            | Error::StaticUser(_)
+            | Error::RootUserName
+            | Error::InvalidClassName(_)
+            | Error::ObjectClassEmpty
+            | Error::ObjectExists(_)
+            | Error::ClassNotInSchema(_)
+            | Error::ParseParams(_)
+            | Error::NoTenants(_) => with_body(status, "application/json", error_list_body(&message)),
+            Error::EmptyUnauthorized | Error::EmptyNotFound | Error::UserStateUnchanged => empty(status),
         }
+    }
+}
+
+/// The gRPC code of a failure inside a call (authentication failures are mapped by
+/// `grpc::authenticate`, whose code depends on whether the call streams).
+fn grpc_code(e: &Error) -> Code {
+    match e {
+        Error::Forbidden(_)
+        | Error::ClassFilterDenied(_)
+        | Error::IntrospectionDenied(_)
+        | Error::RoleDenied(_)
+        | Error::ImportNeedsRoot
+        | Error::EnvOnlyRole { .. } => Code::PermissionDenied,
+        Error::NotEmulated(_) => Code::Unimplemented,
+        Error::ParseParams(inner) => grpc_code(inner),
+        // Weaviate's gRPC handlers return plain Go errors for everything else, which grpc-go
+        // sends as UNKNOWN.
+        Error::AnonymousNotEnabled(_)
+        | Error::Unauthorized(_)
+        | Error::Coded { .. }
+        | Error::EmptyUnauthorized
+        | Error::RouteNotFound(_)
+        | Error::MethodNotAllowed { .. }
+        | Error::NotImplemented(_)
+        | Error::UnsupportedMediaType(_)
+        | Error::BodyTooLarge
+        | Error::InvalidBody(_)
+        | Error::EmptyNotFound
+        | Error::StaticUserMissing(_)
+        | Error::RolesMissing
+        | Error::UserExists(_)
+        | Error::RoleExists(_)
+        | Error::UserStateUnchanged
+        | Error::BuiltInRole(_)
+        | Error::NoRoles
+        | Error::UnknownGroupType(_)
+        | Error::InvalidUserName(_)
+        | Error::UserNameTooLong(_)
+        | Error::DbUsersDisabled
+        | Error::OwnUser { .. }
+        | Error::RootUser { .. }
+        | Error::StaticUser(_)
+        | Error::RootUserName
+        | Error::InvalidClassName(_)
+        | Error::ClassExists(_)
+        | Error::ObjectClassEmpty
+        | Error::ObjectExists(_)
+        | Error::ClassNotInSchema(_)
+        | Error::NoTenants(_) => Code::Unknown,
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(e: Error) -> tonic::Status {
+        tonic::Status::new(grpc_code(&e), e.to_string())
     }
 }
 
@@ -197,5 +398,33 @@ mod tests {
     #[test]
     fn s4_1_handler_errors_are_a_list_with_a_newline() {
         assert_eq!(error_list_body("'<x>' bad"), "{\"error\":[{\"message\":\"'<x>' bad\"}]}\n");
+    }
+
+    #[test]
+    fn s2_1_the_405_names_the_allowed_methods_in_body_and_header() {
+        let response = Error::MethodNotAllowed {
+            method: "PUT".into(),
+            allowed: vec!["GET", "POST"],
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()),
+            Some("GET,POST")
+        );
+    }
+
+    #[test]
+    fn s7_2_grpc_denials_are_permission_denied_and_the_rest_unknown() {
+        let denied = tonic::Status::from(Error::Forbidden("no".into()));
+        assert_eq!((denied.code(), denied.message()), (Code::PermissionDenied, "no"));
+        let wrapped = tonic::Status::from(Error::ParseParams(Box::new(Error::Forbidden("no".into()))));
+        assert_eq!((wrapped.code(), wrapped.message()), (Code::PermissionDenied, "parse params: no"));
+        let missing = tonic::Status::from(Error::ParseParams(Box::new(Error::ClassNotInSchema("A".into()))));
+        assert_eq!(
+            (missing.code(), missing.message()),
+            (Code::Unknown, "parse params: could not find class A in schema")
+        );
+        assert_eq!(tonic::Status::from(Error::NotEmulated("BatchDelete")).code(), Code::Unimplemented);
     }
 }

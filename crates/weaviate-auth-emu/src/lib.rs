@@ -8,7 +8,7 @@
 //! * the request pipeline: outer layer (`/`, live, ready, `OPTIONS`, CORS), router 404/405 before
 //!   auth, anonymous gate, bearer extraction (header, `access_token` query or form), API-key or
 //!   OIDC choice by the malformed-JWT rule (`authentication/`);
-//! * static API keys and database users with `v200` keys (`db_users.rs`);
+//! * static API keys and database users with `v200` keys (`db_users/`);
 //! * the admin list and a minimal RBAC with built-in roles (`authorization/`);
 //! * enough REST surface for clients to connect and for read versus write to be real: meta,
 //!   well-known, schema, objects, GraphQL (empty results), own-info, DB users, `/v1/authz`.
@@ -41,7 +41,7 @@
 //! `/v1/authz` acts as an empty role store; a duplicate class's 422 body has `"allowed":null`.
 //!
 //! Known gaps:
-//! * gRPC is minimal (`grpc.rs`): health, authentication of every `weaviate.v1.Weaviate` call, and
+//! * gRPC is minimal (`grpc/`): health, authentication of every `weaviate.v1.Weaviate` call, and
 //!   `Search`/`Aggregate`/`TenantsGet`/`BatchObjects`. `BatchObjects` stores objects with their
 //!   properties but does not check their types against the class (v1.38.11 answers a per-object
 //!   `invalid text property 'title' on class 'Book': not a string, but float64`); `Search`
@@ -59,7 +59,7 @@
 //! * Schema and objects are a small in-memory store: class definitions are not completed with
 //!   Weaviate's defaults, there are no vectors, GraphQL returns `{"data":{}}`, and RBAC does not
 //!   check the "less or equal permissions" rule when creating roles.
-//! * Endpoints not listed in `rest.rs` (backups, tenants, batch, aliases, …) are 404s.
+//! * Endpoints not in the route table of `rest/mod.rs` (backups, tenants, batch, aliases, …) are 404s.
 //! * HEAD answers carry `Content-Length: 0` (hyper adds it); v1.38.11 sends none.
 //! * A malformed JSON body gets go-openapi's 400 shape, but the reason after `because` is serde's
 //!   wording, not Go's (`invalid character 'b' looking for beginning of object key string`).
@@ -71,8 +71,10 @@ pub mod config;
 pub mod db_users;
 pub mod error;
 pub mod grpc;
+pub mod objects;
 pub mod principal;
 pub mod rest;
+pub mod schema;
 pub mod server;
 pub mod store;
 

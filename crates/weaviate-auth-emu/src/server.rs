@@ -203,10 +203,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
 async fn pipeline(state: &AppState, req: Request, path: &str, query: Option<String>) -> Result<Response, Error> {
     let matched = rest::route(req.method().as_str(), path)?;
     let (parts, body) = req.into_parts();
-    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| Error::Coded {
-        status: 413,
-        message: "request body too large".into(),
-    })?;
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| Error::BodyTooLarge)?;
     let token = authentication::extract_bearer(&parts.method, &parts.headers, query.as_deref(), &body);
     if !authentication::skips_gate(path, query.as_deref()) {
         authentication::gate(state.config(), token.is_some())?;
@@ -217,14 +214,7 @@ async fn pipeline(state: &AppState, req: Request, path: &str, query: Option<Stri
     };
     tracing::debug!(op = ?matched.op, user = principal.as_ref().map(|p| p.username.as_str()), "authenticated");
     rest::check_media_type(matched.op, &parts.headers, &body)?;
-    let ctx = rest::Ctx {
-        state,
-        principal,
-        params: matched.params,
-        query,
-        body,
-    };
-    rest::handle(matched.op, ctx).await
+    rest::handle(matched.op, rest::Ctx::new(state, principal, matched.params, query, body)).await
 }
 
 /// Builds an `EmbeddedWeaviate` from Weaviate environment variables.

@@ -115,9 +115,12 @@ impl Resource {
     }
 }
 
-/// The authorizer of spec 4.1.
+/// The authorizer of spec 4.1: which one is private; callers ask through its methods.
 #[derive(Debug)]
-pub enum Authorizer {
+pub struct Authorizer(Kind);
+
+#[derive(Debug)]
+enum Kind {
     /// RBAC (spec 4.3).
     Rbac(Rbac),
     /// The admin list (spec 4.2).
@@ -129,21 +132,21 @@ pub enum Authorizer {
 impl Authorizer {
     /// Spec 4.1: RBAC if on, else the admin list if on, else allow-all.
     pub fn from_config(config: &Config) -> Self {
-        if config.rbac.enabled {
-            Authorizer::Rbac(Rbac::new(config))
+        Authorizer(if config.rbac.enabled {
+            Kind::Rbac(Rbac::new(config))
         } else if config.admin_list.enabled {
-            Authorizer::AdminList(AdminList::new(&config.admin_list))
+            Kind::AdminList(AdminList::new(&config.admin_list))
         } else {
-            Authorizer::AllowAll
-        }
+            Kind::AllowAll
+        })
     }
 
     /// Allows or denies `verb` on `resource`; a denial is Weaviate's 403 text.
     pub fn authorize(&self, principal: Option<&Principal>, verb: Verb, resource: &Resource) -> Result<(), Error> {
-        match self {
-            Authorizer::Rbac(rbac) => rbac.authorize(principal, &resource.action(verb), resource),
-            Authorizer::AdminList(list) => list.authorize(principal, verb, std::slice::from_ref(resource)),
-            Authorizer::AllowAll => Ok(()),
+        match &self.0 {
+            Kind::Rbac(rbac) => rbac.authorize(principal, &resource.action(verb), resource),
+            Kind::AdminList(list) => list.authorize(principal, verb, std::slice::from_ref(resource)),
+            Kind::AllowAll => Ok(()),
         }
     }
 
@@ -154,9 +157,65 @@ impl Authorizer {
 
     /// RBAC, if that is the authorizer.
     pub fn rbac(&self) -> Option<&Rbac> {
-        match self {
-            Authorizer::Rbac(rbac) => Some(rbac),
-            _ => None,
+        match &self.0 {
+            Kind::Rbac(rbac) => Some(rbac),
+            Kind::AdminList(_) | Kind::AllowAll => None,
         }
+    }
+
+    /// The admin list, if that is the authorizer.
+    pub fn admin_list(&self) -> Option<&AdminList> {
+        match &self.0 {
+            Kind::AdminList(list) => Some(list),
+            Kind::Rbac(_) | Kind::AllowAll => None,
+        }
+    }
+
+    /// `principal` as this authorizer sees it.
+    pub fn caller<'a>(&'a self, principal: Option<&'a Principal>) -> Caller<'a> {
+        Caller {
+            authorizer: self,
+            principal,
+        }
+    }
+}
+
+/// A caller (anonymous is `None`) together with the authorizer that decides for it: what the
+/// plain functions behind the handlers take to check permissions in Weaviate's order.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    authorizer: &'a Authorizer,
+    principal: Option<&'a Principal>,
+}
+
+impl<'a> Caller<'a> {
+    /// Who calls; `None` is anonymous.
+    pub fn principal(&self) -> Option<&'a Principal> {
+        self.principal
+    }
+
+    /// The authorizer.
+    pub fn authorizer(&self) -> &'a Authorizer {
+        self.authorizer
+    }
+
+    /// Allows or denies `verb` on `resource` for this caller.
+    pub fn authorize(&self, verb: Verb, resource: Resource) -> Result<(), Error> {
+        self.authorizer.authorize(self.principal, verb, &resource)
+    }
+
+    /// Whether this caller may `verb` `resource` (for filtering lists).
+    pub fn allows(&self, verb: Verb, resource: &Resource) -> bool {
+        self.authorizer.allows(self.principal, verb, resource)
+    }
+
+    /// RBAC, if that is the authorizer.
+    pub fn rbac(&self) -> Option<&'a Rbac> {
+        self.authorizer.rbac()
+    }
+
+    /// Whether the caller holds RBAC's `root` (there is no root with the admin list or allow-all).
+    pub fn is_root(&self) -> bool {
+        self.rbac().is_some_and(|r| r.is_root(self.principal))
     }
 }

@@ -113,22 +113,24 @@ pub enum RoleError {
     Exists(String),
     /// 400 `you can not delete built-in role <n>`.
     BuiltIn(String),
-    /// 403: `root` and `read-only` are assigned by the environment only; holds the full text.
-    EnvOnly(String),
+    /// 403: `root` and `read-only` are assigned by the environment only.
+    EnvOnly {
+        /// `assigning` or `revoking`.
+        verb: &'static str,
+        /// The role.
+        role: String,
+    },
     /// 404 `one or more of the roles requested doesn't exist`.
     Missing,
-    /// 404, empty body: unknown role.
-    Unknown,
 }
 
 impl From<RoleError> for Error {
     fn from(e: RoleError) -> Error {
         match e {
-            RoleError::Exists(name) => Error::Conflict(format!("role with name {name} already exists")),
-            RoleError::BuiltIn(message) => Error::BadRequest(message),
-            RoleError::EnvOnly(message) => Error::Forbidden(message),
-            RoleError::Missing => Error::NotFound("one or more of the roles requested doesn't exist".into()),
-            RoleError::Unknown => Error::EmptyNotFound,
+            RoleError::Exists(name) => Error::RoleExists(name),
+            RoleError::BuiltIn(name) => Error::BuiltInRole(name),
+            RoleError::EnvOnly { verb, role } => Error::EnvOnlyRole { verb, role },
+            RoleError::Missing => Error::RolesMissing,
         }
     }
 }
@@ -252,7 +254,7 @@ impl Rbac {
     /// Deletes a role and its assignments.
     pub fn delete_role(&self, name: &str) -> Result<(), RoleError> {
         if BUILT_IN.contains(&name) {
-            return Err(RoleError::BuiltIn(format!("you can not delete built-in role {name}")));
+            return Err(RoleError::BuiltIn(name.to_owned()));
         }
         let mut guard = self.lock();
         let state = &mut *guard;
@@ -268,10 +270,10 @@ impl Rbac {
     pub fn assign(&self, kind: Option<UserKind>, subject: &str, roles: &[String], assign: bool) -> Result<(), RoleError> {
         if let Some(r) = roles.iter().find(|r| ENV_ONLY.contains(&r.as_str())) {
             // Recorded on v1.38.11.
-            let verb = if assign { "assigning" } else { "revoking" };
-            return Err(RoleError::EnvOnly(format!(
-                "{verb}: modifying '{r}' role or changing its assignments is not allowed"
-            )));
+            return Err(RoleError::EnvOnly {
+                verb: if assign { "assigning" } else { "revoking" },
+                role: r.clone(),
+            });
         }
         let mut state = self.lock();
         if roles.iter().any(|r| !state.roles.contains_key(r)) {

@@ -1,6 +1,6 @@
-//! Database users (spec 6): `v200` keys, create, import, rotate, (de)activate, delete, and the key
-//! check used by `authentication::api_key`. Who may call these, and in which order the
-//! handler checks run, is `rest.rs`'s business; this module only keeps the records.
+//! Database users (spec 6): the records (create, import, rotate, (de)activate, delete) and the key
+//! check used by `authentication::api_key`. The keys themselves are in `key.rs`; who may do what,
+//! and in which order the checks run, in `rules.rs` (`UserAdmin`), which the REST handlers call.
 //!
 //! Storage differs from Weaviate on purpose: Weaviate keeps an argon2id hash of the secret and caches a
 //! cheaper digest after the first check; the emulation keeps only a SHA-256 digest of the secret
@@ -11,16 +11,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use crate::authentication::api_key::digest;
 
-/// Spec 6.1: the version marker at the end of a key's plain text.
-pub const KEY_VERSION: &str = "v200";
+pub mod key;
+pub mod rules;
+
+pub use key::{decode_key, ApiKey, DecodedKey, KEY_VERSION};
+pub use rules::UserAdmin;
 
 /// The zero date Weaviate prints for unset timestamps.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00.000Z";
@@ -41,68 +41,6 @@ pub fn format_time(t: Option<OffsetDateTime>) -> String {
         t.second(),
         t.millisecond()
     )
-}
-
-/// Spec 6.2: `Err` holds the 422 message for a bad user id.
-pub fn validate_user_id(id: &str) -> Result<(), String> {
-    if id.chars().count() > 128 {
-        return Err(format!(
-            "'{id}' is not a valid user name. Name should not be longer than 128 characters"
-        ));
-    }
-    let mut chars = id.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '@' | '.'));
-    if first_ok && rest_ok {
-        Ok(())
-    } else {
-        Err(format!("'{id}' is not a valid user name"))
-    }
-}
-
-/// A decoded DB-user key (spec 6.1): identifier (16 chars) and secret (44 chars).
-#[derive(PartialEq, Eq)]
-pub struct DecodedKey {
-    /// The 16-character identifier.
-    pub identifier: String,
-    /// The 44-character secret.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for DecodedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecodedKey")
-            .field("identifier", &self.identifier)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
-
-/// Spec 6.1 decoding: standard base64, three `_` parts, `v200`, lengths 16 and 44; else `None`.
-pub fn decode_key(token: &str) -> Option<DecodedKey> {
-    let plain = STANDARD.decode(token).ok()?;
-    let plain = String::from_utf8(plain).ok()?;
-    let parts: Vec<&str> = plain.split('_').collect();
-    match parts.as_slice() {
-        [identifier, secret, version] if *version == KEY_VERSION && identifier.len() == 16 && secret.len() == 44 => Some(DecodedKey {
-            identifier: (*identifier).to_owned(),
-            secret: (*secret).to_owned(),
-        }),
-        _ => None,
-    }
-}
-
-/// Spec 6.1 generation: a fresh identifier, secret and the 88-character key given to the user.
-fn generate() -> (String, String, String) {
-    let mut rng = rand::thread_rng();
-    let mut id = [0u8; 12];
-    let mut secret = [0u8; 32];
-    rng.fill_bytes(&mut id);
-    rng.fill_bytes(&mut secret);
-    let identifier = STANDARD.encode(id);
-    let secret = STANDARD.encode(secret);
-    let key = STANDARD.encode(format!("{identifier}_{secret}_{KEY_VERSION}"));
-    (identifier, secret, key)
 }
 
 /// The outcome of checking a token against DB users (spec 3.1 step 1).
@@ -160,6 +98,18 @@ pub enum StateError {
 struct Inner {
     users: BTreeMap<String, Record>,
     by_identifier: HashMap<String, String>,
+}
+
+impl Inner {
+    /// A new key whose identifier no user has: draws again on a collision (spec 6.1).
+    fn draw_key(&self) -> key::NewKey {
+        loop {
+            let drawn = key::generate();
+            if !self.by_identifier.contains_key(&drawn.identifier) {
+                return drawn;
+            }
+        }
+    }
 }
 
 /// The database users of one server.
@@ -232,15 +182,9 @@ impl DbUsers {
     }
 
     /// Creates `id` with a fresh key and returns the key (the caller checked that `id` is free).
-    pub fn create(&self, id: &str) -> String {
+    pub fn create(&self, id: &str) -> ApiKey {
         let mut inner = self.lock();
-        let (identifier, secret, key) = loop {
-            let drawn = generate();
-            // Identifiers are unique: draw again on a collision (spec 6.1).
-            if !inner.by_identifier.contains_key(&drawn.0) {
-                break drawn;
-            }
-        };
+        let key::NewKey { identifier, secret, key } = inner.draw_key();
         inner.by_identifier.insert(identifier.clone(), id.to_owned());
         inner.users.insert(
             id.to_owned(),
@@ -249,7 +193,7 @@ impl DbUsers {
                 secret_digest: digest(&secret),
                 import_digest: None,
                 import_rotated: false,
-                first_letters: key.chars().take(3).collect(),
+                first_letters: key.first_letters(),
                 active: true,
                 revoked: false,
                 created_at: OffsetDateTime::now_utc(),
@@ -259,8 +203,9 @@ impl DbUsers {
         key
     }
 
-    /// Imports a static key as user `id` (`key_digest` is the key's SHA-256, `first_letters` its first three characters).
-    pub fn import(&self, id: &str, key_digest: [u8; 32], first_letters: String, created_at: Option<OffsetDateTime>) {
+    /// Imports the static `key` as user `id` (only its digest and first three characters are kept).
+    pub fn import(&self, id: &str, key: &ApiKey, created_at: Option<OffsetDateTime>) {
+        let (key_digest, first_letters) = (digest(key.expose()), key.first_letters());
         self.lock().users.insert(
             id.to_owned(),
             Record {
@@ -278,25 +223,20 @@ impl DbUsers {
     }
 
     /// Gives `id` a new key; the old one stops working at once and revocation is cleared.
-    pub fn rotate(&self, id: &str) -> Option<String> {
+    pub fn rotate(&self, id: &str) -> Option<ApiKey> {
         let mut inner = self.lock();
         let old = inner.users.get(id)?.identifier.clone();
         if let Some(old) = old {
             inner.by_identifier.remove(&old);
         }
-        let (identifier, secret, key) = loop {
-            let drawn = generate();
-            if !inner.by_identifier.contains_key(&drawn.0) {
-                break drawn;
-            }
-        };
+        let key::NewKey { identifier, secret, key } = inner.draw_key();
         inner.by_identifier.insert(identifier.clone(), id.to_owned());
         let record = inner.users.get_mut(id)?;
         record.identifier = Some(identifier);
         record.secret_digest = digest(&secret);
         record.import_rotated = record.import_digest.is_some();
         record.revoked = false;
-        record.first_letters = key.chars().take(3).collect();
+        record.first_letters = key.first_letters();
         Some(key)
     }
 
@@ -361,42 +301,6 @@ fn state_check(id: &str, record: &mut Record, now: OffsetDateTime) -> DbCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn s6_1_generated_keys_have_the_v200_shape() {
-        let (identifier, secret, key) = generate();
-        assert_eq!((identifier.len(), secret.len(), key.len()), (16, 44, 88));
-        assert!(secret.ends_with('='));
-        assert!(!key.ends_with('='));
-        let decoded = decode_key(&key).expect("a generated key decodes");
-        assert_eq!(decoded.identifier, identifier);
-        assert_eq!(decoded.secret, secret);
-    }
-
-    #[test]
-    fn s6_1_other_texts_are_not_db_keys() {
-        assert!(decode_key("plain-static-key").is_none());
-        assert!(decode_key(&STANDARD.encode("a_b_v200")).is_none());
-        let id = "A".repeat(16);
-        let secret = "B".repeat(44);
-        assert!(decode_key(&STANDARD.encode(format!("{id}_{secret}_v200"))).is_some());
-        assert!(decode_key(&STANDARD.encode(format!("{id}_{secret}_v201"))).is_none());
-        assert!(decode_key(&STANDARD.encode(format!("{id}_{secret}_v200_x"))).is_none());
-    }
-
-    #[test]
-    fn s6_2_user_ids() {
-        assert!(validate_user_id("alice@example.com").is_ok());
-        assert_eq!(validate_user_id("1bad"), Err("'1bad' is not a valid user name".into()));
-        let long = format!("a{}", "b".repeat(128));
-        assert_eq!(
-            validate_user_id(&long),
-            Err(format!(
-                "'{long}' is not a valid user name. Name should not be longer than 128 characters"
-            ))
-        );
-        assert!(validate_user_id(&format!("a{}", "b".repeat(127))).is_ok());
-    }
 
     #[test]
     fn s6_3_timestamps_have_milliseconds() {
