@@ -103,16 +103,22 @@ struct ConformanceArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Where the scenarios' Weaviate runs: the in-process emulation, the real weaviate-server
-    /// (WEAVIATE_BIN, else PATH, else $HOME/go/bin), the official image through Docker, or a
-    /// running Weaviate (--url, --env-file). A target that cannot run here is a skip with its
-    /// reason.
-    #[arg(long, default_value = "embedded", value_parser = ["embedded", "weaviate-binary", "docker", "external"])]
+    /// Where the scenarios' Weaviate runs: embedded (the in-process emulation), weaviate-binary
+    /// (the real weaviate-server: WEAVIATE_BIN, else PATH, else $HOME/go/bin),
+    /// weaviate-binary@vX.Y.Z (that release, built once with `go install` into
+    /// $OIDC_HARNESS_WEAVIATE_CACHE or the user's cache folder), docker (the official image), or
+    /// external (a running Weaviate: --url, --env-file). A target that cannot run here is a
+    /// skip with its reason.
+    #[arg(long, default_value = "embedded")]
     target: String,
-    /// Play every scenario on two targets and print each one whose answers differ; non-zero
-    /// exit on any difference or failure.
-    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "target",
-          value_parser = ["embedded", "weaviate-binary", "docker", "external"])]
+    /// weaviate-binary: the Weaviate release to run, e.g. v1.30.17 (same as
+    /// --target weaviate-binary@v1.30.17). Default: the pinned version.
+    #[arg(long, value_name = "vX.Y.Z", conflicts_with = "compare")]
+    weaviate_version: Option<String>,
+    /// Play every scenario on two targets (both at once) and print each one whose answers
+    /// differ; non-zero exit on any difference or failure. Each target as for --target, e.g.
+    /// `--compare weaviate-binary@v1.30.17 weaviate-binary@v1.38.11`.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "target")]
     compare: Option<Vec<String>>,
     /// external: the running Weaviate's REST URL.
     #[arg(long)]
@@ -135,6 +141,10 @@ struct ConformanceArgs {
     /// Also write the report as JUnit XML to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// weaviate-binary: start a server for every scenario, instead of playing the scenarios of
+    /// one environment one after the other on one server (the rule is in the README).
+    #[arg(long, conflicts_with = "compare")]
+    fresh_servers: bool,
 }
 
 /// How a report is printed.
@@ -394,6 +404,8 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     let scenarios = load_scenarios(args.scenarios.as_deref())?;
     if let Some(pair) = &args.compare {
         let (a, b) = (target_of(&pair[0], &args)?, target_of(&pair[1], &args)?);
+        prepare(&a)?;
+        prepare(&b)?;
         let comparison = conformance::compare::compare(&scenarios, &a, &b, |run| eprintln!("{}", run.row().progress_line())).await;
         #[allow(clippy::print_stdout)]
         {
@@ -404,8 +416,18 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let target = target_of(&args.target, &args)?;
-    let runs = conformance::run_all(&scenarios, target, |run| eprintln!("{}", run.row().progress_line())).await;
+    let target = match &args.weaviate_version {
+        Some(v) if args.target == "weaviate-binary" => target_of(&format!("weaviate-binary@{v}"), &args)?,
+        Some(_) => anyhow::bail!("--weaviate-version goes with --target weaviate-binary, not {}", args.target),
+        None => target_of(&args.target, &args)?,
+    };
+    prepare(&target)?;
+    let servers = if args.fresh_servers {
+        conformance::schedule::Servers::Fresh
+    } else {
+        conformance::schedule::Servers::Shared
+    };
+    let runs = conformance::schedule::run_all_with(&scenarios, target, servers, |run| eprintln!("{}", run.row().progress_line())).await;
     report.rows.extend(runs.iter().map(|r| r.row()));
     if let Some(path) = &args.junit {
         std::fs::write(path, report.junit("oidc-harness conformance")).with_context(|| format!("writing {}", path.display()))?;
@@ -425,10 +447,19 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The target called `name`; `external` takes --url, --grpc, --env-file and --idp-listen.
+/// Builds what a target needs before the run (a Weaviate release not in the cache yet), with
+/// Go's progress on stderr.
+fn prepare(target: &conformance::Target) -> anyhow::Result<()> {
+    target
+        .prepare(|line| eprintln!("{}: {line}", target.name()))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", target.name()))
+}
+
+/// The target called `name` (`weaviate-binary@vX.Y.Z` too); `external` takes --url, --grpc,
+/// --env-file and --idp-listen.
 fn target_of(name: &str, args: &ConformanceArgs) -> anyhow::Result<conformance::Target> {
     if name != "external" {
-        return conformance::Target::parse(name).with_context(|| format!("unknown target {name}"));
+        return conformance::Target::from_spec(name).map_err(|e| anyhow::anyhow!(e));
     }
     let url = args.url.clone().context("--target external needs --url")?;
     let path = args

@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::report::Outcome;
-use crate::runner::{run, Exchange, ScenarioRun};
+use crate::runner::{Exchange, ScenarioRun};
 use crate::scenario::Scenario;
 use crate::target::Target;
 
@@ -39,7 +39,8 @@ pub struct Pair {
 impl Pair {
     /// True when both sides ran, and their outcomes or transcripts differ.
     pub fn differs(&self) -> bool {
-        let skipped = matches!(self.a.outcome, Outcome::Skip(_)) || matches!(self.b.outcome, Outcome::Skip(_));
+        let not_played = |o: &Outcome| matches!(o, Outcome::Skip(_) | Outcome::NotApplicable(_));
+        let skipped = not_played(&self.a.outcome) || not_played(&self.b.outcome);
         !skipped && (!self.diffs.is_empty() || self.a.outcome.label() != self.b.outcome.label())
     }
 
@@ -93,7 +94,8 @@ impl Comparison {
         let mut out = String::new();
         let (mut differ, mut failed, mut skipped) = (0, 0, 0);
         for p in &self.pairs {
-            let (an, bn) = (p.a.target.name(), p.b.target.name());
+            let names = (p.a.target.name(), p.b.target.name());
+            let (an, bn) = (names.0.as_ref(), names.1.as_ref());
             for (name, o) in [(an, &p.a.outcome), (bn, &p.b.outcome)] {
                 match o {
                     Outcome::Skip(why) => {
@@ -104,6 +106,7 @@ impl Comparison {
                         failed += 1;
                         out.push_str(&format!("fail    {} @ {name}: {why}\n", p.a.scenario));
                     }
+                    Outcome::NotApplicable(why) => out.push_str(&format!("n/a     {} @ {name}: {why}\n", p.a.scenario)),
                     _ => {}
                 }
             }
@@ -138,16 +141,14 @@ impl Comparison {
     }
 }
 
-/// Plays each scenario on `a` then on `b`, calling `on_run` after each run.
-pub async fn compare(scenarios: &[Scenario], a: &Target, b: &Target, mut on_run: impl FnMut(&ScenarioRun)) -> Comparison {
+/// Plays every scenario on `a` and on `b` at the same time ([`crate::schedule::run_both`]),
+/// calling `on_run` after each run.
+pub async fn compare(scenarios: &[Scenario], a: &Target, b: &Target, on_run: impl FnMut(&ScenarioRun)) -> Comparison {
     let mut pairs = Vec::new();
-    for s in scenarios {
-        let ra = run(s, a.clone()).await;
-        on_run(&ra);
-        let rb = run(s, b.clone()).await;
-        on_run(&rb);
+    let (runs_a, runs_b) = crate::schedule::run_both(scenarios, a, b, crate::schedule::Servers::Shared, on_run).await;
+    for (ra, rb) in runs_a.into_iter().zip(runs_b) {
         let diffs = match (&ra.outcome, &rb.outcome) {
-            (Outcome::Skip(_), _) | (_, Outcome::Skip(_)) => Vec::new(),
+            (Outcome::Skip(_) | Outcome::NotApplicable(_), _) | (_, Outcome::Skip(_) | Outcome::NotApplicable(_)) => Vec::new(),
             _ => diff(&ra.transcript, &rb.transcript),
         };
         pairs.push(Pair { a: ra, b: rb, diffs });

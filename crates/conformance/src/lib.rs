@@ -42,6 +42,7 @@ pub mod provider;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod schedule;
 pub mod self_check;
 pub mod soak;
 pub mod step;

@@ -87,6 +87,31 @@ impl Provider {
         Ok(p)
     }
 
+    /// Puts the provider back to its configured state between two scenarios that share it
+    /// (keys, clock, faults, journal, issued tokens and accounts, P127). A local provider keeps
+    /// the scenario's users and clients, which are part of its configuration; a remote one is
+    /// given them again.
+    pub async fn reset(&self, http: &reqwest::Client, setup: &IdpSetup) -> Result<(), String> {
+        match self {
+            Provider::Local(idp) => {
+                idp.reset();
+                Ok(())
+            }
+            Provider::Remote(_) => {
+                self.control(http, "/_mock/reset", &serde_json::json!({})).await?;
+                for u in &setup.users {
+                    let body = serde_json::to_value(u).map_err(|e| format!("user {}: {e}", u.username))?;
+                    self.control(http, "/_mock/users", &body).await?;
+                }
+                for c in &setup.clients {
+                    let body = serde_json::to_value(c).map_err(|e| format!("client {}: {e}", c.client_id))?;
+                    self.control(http, "/_mock/clients", &body).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The issuer as Weaviate and the tokens see it: what `{issuer}` stands for.
     pub fn issuer_url(&self) -> String {
         match self {

@@ -14,15 +14,19 @@ pub enum Outcome {
     Fail(String),
     /// The check could not run; the reason says why. Never counted as a pass.
     Skip(String),
+    /// The scenario does not apply to this Weaviate version (its `weaviate_versions`); the
+    /// reason names both. Counted apart: neither a pass, a failure nor a skip.
+    NotApplicable(String),
 }
 
 impl Outcome {
-    /// `pass`, `fail` or `skip`.
+    /// `pass`, `fail`, `skip` or `n/a`.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail(_) => "fail",
             Outcome::Skip(_) => "skip",
+            Outcome::NotApplicable(_) => "n/a",
         }
     }
 
@@ -30,7 +34,7 @@ impl Outcome {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Pass => None,
-            Outcome::Fail(r) | Outcome::Skip(r) => Some(r),
+            Outcome::Fail(r) | Outcome::Skip(r) | Outcome::NotApplicable(r) => Some(r),
         }
     }
 }
@@ -105,6 +109,10 @@ impl Report {
                 r.outcome.reason().unwrap_or("")
             ));
         }
+        let not_applicable = self.count("n/a");
+        if not_applicable > 0 {
+            out.push_str(&format!("\n{not_applicable} not applicable to this Weaviate version"));
+        }
         out.push_str(&format!(
             "\n{} passed, {} failed, {} skipped\n",
             self.count("pass"),
@@ -133,20 +141,22 @@ impl Report {
             "passed": self.count("pass"),
             "failed": self.count("fail"),
             "skipped": self.count("skip"),
+            "not_applicable": self.count("n/a"),
         })
     }
 }
 
 impl Report {
     /// The same content as JUnit XML: one `testsuite` named `suite`, a `testcase` per row;
-    /// failures carry their reason, skips are `skipped`.
+    /// failures carry their reason, skips are `skipped`, and so are rows that do not apply
+    /// (JUnit has no other word), with a message that starts `not applicable: `.
     pub fn junit(&self, suite: &str) -> String {
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
             xml(suite),
             self.rows.len(),
             self.count("fail"),
-            self.count("skip")
+            self.count("skip") + self.count("n/a")
         );
         for r in &self.rows {
             let time = r.duration.as_secs_f64();
@@ -155,6 +165,10 @@ impl Report {
                 Outcome::Pass => out.push_str("/>\n"),
                 Outcome::Fail(why) => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
                 Outcome::Skip(why) => out.push_str(&format!(">\n    <skipped message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                Outcome::NotApplicable(why) => out.push_str(&format!(
+                    ">\n    <skipped message=\"not applicable: {}\"/>\n  </testcase>\n",
+                    xml(why)
+                )),
             }
         }
         out.push_str("</testsuite>\n");
@@ -217,6 +231,32 @@ mod tests {
         assert!(x.contains(r#"<failure message="no token"/>"#), "{x}");
         assert!(x.contains(r#"<skipped message="no check"/>"#), "{x}");
         assert!(Report::default().junit("a<b").contains("a&lt;b"));
+    }
+
+    #[test]
+    fn rows_that_do_not_apply_are_counted_apart_and_neither_pass_fail_nor_skip() {
+        let mut r = report();
+        r.rows.push(Row {
+            check: "s14 @ weaviate-binary@v1.29.8".into(),
+            outcome: Outcome::NotApplicable("needs Weaviate >=1.30, this is 1.29.8".into()),
+            duration: Duration::ZERO,
+        });
+        r.rows.remove(1);
+        assert!(r.passed());
+        let table = r.table();
+        assert!(table.contains("s14 @ weaviate-binary@v1.29.8  n/a"), "{table}");
+        assert!(
+            table.contains("\n1 not applicable to this Weaviate version\n1 passed, 0 failed, 1 skipped\n"),
+            "{table}"
+        );
+        let j = r.json();
+        assert_eq!(
+            (j["passed"].clone(), j["skipped"].clone(), j["not_applicable"].clone()),
+            (1.into(), 1.into(), 1.into())
+        );
+        assert!(r
+            .junit("s")
+            .contains(r#"<skipped message="not applicable: needs Weaviate &gt;=1.30, this is 1.29.8"/>"#));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -62,61 +61,69 @@ impl ScenarioRun {
     }
 }
 
-/// Plays `scenario` on `target`.
+/// Plays `scenario` on `target`, with a provider and a Weaviate of its own.
 pub async fn run(scenario: &Scenario, target: Target) -> ScenarioRun {
     let started = Instant::now();
-    let mut failures = Vec::new();
-    let mut transcript = Vec::new();
-    let outcome = match play(scenario, &target, &mut transcript, &mut failures).await {
-        Err(skip) => Outcome::Skip(skip),
-        Ok(()) if failures.is_empty() => Outcome::Pass,
-        Ok(()) => Outcome::Fail(failures.join("; ")),
-    };
-    ScenarioRun {
-        scenario: scenario.name.clone(),
-        target,
-        outcome,
-        transcript,
-        duration: started.elapsed(),
+    if let Some(why) = target.not_applicable(scenario) {
+        return ScenarioRun {
+            scenario: scenario.name.clone(),
+            target,
+            outcome: Outcome::NotApplicable(why),
+            transcript: Vec::new(),
+            duration: started.elapsed(),
+        };
+    }
+    let mut rec = Record::default();
+    let result = play(scenario, &target, &mut rec).await;
+    rec.finish(scenario, target, result, started)
+}
+
+// Scheduling (which scenarios share a server, how many at once) lives in `crate::schedule`.
+pub use crate::schedule::{at_once, run_all};
+
+/// What a scenario recorded while it played: its transcript and its failed expectations.
+#[derive(Debug, Default)]
+pub(crate) struct Record {
+    transcript: Vec<Exchange>,
+    failures: Vec<String>,
+}
+
+impl Record {
+    /// The run: `result` is `Err(reason)` when the scenario could not be played (a skip).
+    pub(crate) fn finish(self, scenario: &Scenario, target: Target, result: Result<(), String>, started: Instant) -> ScenarioRun {
+        let outcome = match result {
+            Err(skip) => Outcome::Skip(skip),
+            Ok(()) if self.failures.is_empty() => Outcome::Pass,
+            Ok(()) => Outcome::Fail(self.failures.join("; ")),
+        };
+        ScenarioRun {
+            scenario: scenario.name.clone(),
+            target,
+            outcome,
+            transcript: self.transcript,
+            duration: started.elapsed(),
+        }
     }
 }
 
-/// How many scenarios a target plays at once. Each embedded scenario has its own provider and
-/// emulation, and the slow ones (a browser, the client libraries) mostly wait on other
-/// processes. A real `weaviate-server` spends most of its 5-10 s start waiting on its own Raft
-/// timers (about 0.4 s of CPU), and each has its own ports and data folder. A Docker or an
-/// external server is played one scenario at a time (an external one is shared).
-pub fn at_once(target: &Target) -> usize {
-    match target {
-        Target::Embedded => 4,
-        Target::WeaviateBinary => 3,
-        Target::Docker | Target::External(_) => 1,
-    }
-}
-
-/// Plays every scenario, calling `on_run` as each ends, and returns the runs in the scenarios'
-/// order; [`at_once`] says how many run together, so `on_run` may see them out of order.
-pub async fn run_all(scenarios: &[Scenario], target: Target, mut on_run: impl FnMut(&ScenarioRun)) -> Vec<ScenarioRun> {
-    let mut runs = Vec::new();
-    let mut played = futures::stream::iter(scenarios.iter().enumerate())
-        .map(|(i, s)| {
-            let target = target.clone();
-            async move { (i, run(s, target).await) }
-        })
-        .buffer_unordered(at_once(&target));
-    while let Some((i, r)) = played.next().await {
-        on_run(&r);
-        runs.push((i, r));
-    }
-    runs.sort_by_key(|(i, _)| *i);
-    runs.into_iter().map(|(_, r)| r).collect()
-}
-
-async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, failures: &mut Vec<String>) -> Result<(), String> {
+async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), String> {
     if let Some(why) = target.cannot_play(s) {
         return Err(why);
     }
     let idp = target.provider(s).await?;
+    let env = s.env_for(&idp.issuer_url());
+    match target.start(&env, &idp).await {
+        Err(StartError::Unavailable(why)) => Err(why),
+        Err(StartError::Refused(msg)) => {
+            refused(s, &idp, &msg, rec);
+            Ok(())
+        }
+        Ok(weaviate) => play_on(s, &idp, &weaviate, rec).await,
+    }
+}
+
+/// The normalizer of a scenario on this provider: issuer and provider URLs become names.
+fn normalizer(idp: &Provider) -> Normalizer {
     let issuer = idp.issuer_url();
     let mut norm = Normalizer::default();
     norm.add(issuer.clone(), "{issuer}");
@@ -124,28 +131,32 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
     // The A23 preset `issuer-scheme` swaps http for https; its port must not reach a snapshot.
     norm.add(issuer.replacen("http://", "https://", 1), "{issuer_https}");
     norm.add(idp.base_url(), "{idp}");
-    let env = s.env_for(&issuer);
+    norm
+}
 
-    let weaviate = match target.start(&env, &idp).await {
-        Err(StartError::Unavailable(why)) => return Err(why),
-        Err(StartError::Refused(msg)) => {
-            transcript.push(Exchange {
-                step: 0,
-                request: "startup".into(),
-                bearer: None,
-                status: 0,
-                body: Value::String(norm.text(&msg)),
-            });
-            // The expected message may name the provider as `{issuer}`, as the transcript does.
-            match &s.expect_startup_error {
-                Some(m) if *m == msg || *m == norm.text(&msg) => {}
-                Some(m) => failures.push(format!("startup error: expected {m:?}, got {msg:?}")),
-                None => failures.push(format!("startup refused: {msg}")),
-            }
-            return Ok(());
-        }
-        Ok(w) => w,
-    };
+/// Records a start that Weaviate refused with `msg` and checks it against the scenario.
+pub(crate) fn refused(s: &Scenario, idp: &Provider, msg: &str, rec: &mut Record) {
+    let norm = normalizer(idp);
+    rec.transcript.push(Exchange {
+        step: 0,
+        request: "startup".into(),
+        bearer: None,
+        status: 0,
+        body: Value::String(norm.text(msg)),
+    });
+    // The expected message may name the provider as `{issuer}`, as the transcript does.
+    match &s.expect_startup_error {
+        Some(m) if m == msg || *m == norm.text(msg) => {}
+        Some(m) => rec.failures.push(format!("startup error: expected {m:?}, got {msg:?}")),
+        None => rec.failures.push(format!("startup refused: {msg}")),
+    }
+}
+
+/// Plays the steps of `s` on a running Weaviate started with its environment and `idp`, fresh
+/// or used by scenarios before it ([`crate::schedule`]).
+pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, rec: &mut Record) -> Result<(), String> {
+    let Record { transcript, failures } = rec;
+    let mut norm = normalizer(idp);
     if let Some(m) = &s.expect_startup_error {
         failures.push(format!("started, but the startup error {m:?} was expected"));
         return Ok(());
@@ -166,15 +177,15 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
         let n = i + 1;
         if step.kind == Kind::Client && played_ahead.is_empty() {
             let run: Vec<&Step> = s.steps[i..].iter().take_while(|x| x.kind == Kind::Client).collect();
-            played_ahead.extend(crate::client::steps(&weaviate, &run, &creds).await);
+            played_ahead.extend(crate::client::steps(weaviate, &run, &creds).await);
         }
         let result = match step.kind {
-            Kind::Http => http_step(&http, &weaviate, step, &creds).await.map_err(StepError::Fail),
-            Kind::Grpc => crate::grpc::step(&weaviate, step, &creds).await.map_err(StepError::Fail),
-            Kind::Token => token_step(&http, &idp, step, &creds).await.map_err(StepError::Fail),
-            Kind::Idp => idp_step(&http, &idp, step).await.map_err(StepError::Fail),
+            Kind::Http => http_step(&http, weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Grpc => crate::grpc::step(weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Token => token_step(&http, idp, step, &creds).await.map_err(StepError::Fail),
+            Kind::Idp => idp_step(&http, idp, step).await.map_err(StepError::Fail),
             #[cfg(feature = "browser")]
-            Kind::Browser => crate::browser::step(&http, &idp, step).await,
+            Kind::Browser => crate::browser::step(&http, idp, step).await,
             #[cfg(not(feature = "browser"))]
             Kind::Browser => Err(StepError::Skip(
                 "this build of conformance has no `browser` feature (fantoccini)".to_owned(),

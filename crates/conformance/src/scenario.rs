@@ -1,11 +1,16 @@
 //! `Scenario`: one conformance case read from TOML (Weaviate env, provider setup, steps).
+//!
+//! [`Scenario::sharing`] says whether a scenario may play on a real Weaviate that other
+//! scenarios of the same environment used before it (the rule is written there); the
+//! scheduler ([`crate::schedule`]) groups scenarios by [`Scenario::server_key`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::Value;
 
-use crate::step::Step;
+use crate::step::{Kind, Step};
 
 /// One scenario file, `fixtures/scenarios/sNN-<slug>.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +32,15 @@ pub struct Scenario {
     /// When set, Weaviate must refuse to start with exactly this logged message.
     #[serde(default)]
     pub expect_startup_error: Option<String>,
+    /// The Weaviate versions the scenario applies to, as a semver requirement (`">=1.30"`);
+    /// on a target of another version it is reported as not applicable. Every version when
+    /// absent.
+    #[serde(default)]
+    pub weaviate_versions: Option<semver::VersionReq>,
+    /// Why this scenario needs a Weaviate that no other scenario used before, when what its
+    /// steps do does not show it ([`Scenario::sharing`] derives the rest).
+    #[serde(default)]
+    pub fresh_server: Option<String>,
     /// The steps, played in order.
     #[serde(default, rename = "step")]
     pub steps: Vec<Step>,
@@ -56,6 +70,30 @@ pub struct IdpSetup {
     pub clients: Vec<mock_idp::ClientConfig>,
 }
 
+/// Whether a scenario can play on a Weaviate (and provider) that other scenarios of the same
+/// environment used before it. Derived from what its steps do ([`Scenario::sharing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sharing {
+    /// Reads only: leaves nothing behind in Weaviate.
+    Reads,
+    /// Writes Weaviate data (classes, objects): shares a server when the scheduler can delete
+    /// what it wrote afterwards.
+    WritesData,
+    /// Needs a server that nothing else used, for this reason.
+    Own(String),
+}
+
+/// The provider controls whose effect ends with the provider's reset and that Weaviate cannot
+/// observe beyond the tokens (the provider's clock).
+const RESETTABLE_CONTROLS: [&str; 1] = ["/_mock/clock"];
+
+/// REST paths under which a write only changes data (classes, objects, tenants), which deleting
+/// every class undoes.
+const DATA_PATHS: [&str; 4] = ["/v1/schema", "/v1/objects", "/v1/batch", "/v1/graphql"];
+
+/// gRPC methods that change nothing.
+const GRPC_READS: [&str; 5] = ["Search", "Aggregate", "TenantsGet", "health.Check", "health.Watch"];
+
 /// A scenario that could not be read.
 #[derive(Debug)]
 pub struct LoadError(pub String);
@@ -80,6 +118,71 @@ impl Scenario {
         }
         s.name = name.to_owned();
         Ok(s)
+    }
+
+    /// Whether this scenario can play on a server others used before it, decided by what it
+    /// does:
+    ///
+    /// - `fresh_server` (declared) or an expected startup refusal: its own server;
+    /// - an `idp` step other than the provider's clock (faults, key rotation, JWKS counters,
+    ///   the journal): its own server, since a used Weaviate has the keys cached and fetches
+    ///   them at other moments than a fresh one;
+    /// - a REST write outside classes and objects (database users, roles, backups...): its own
+    ///   server, since the reset deletes classes only;
+    /// - a REST write to classes or objects, a gRPC call that is not a read, or a `client`
+    ///   step (the official clients create collections): [`Sharing::WritesData`];
+    /// - otherwise [`Sharing::Reads`].
+    pub fn sharing(&self) -> Sharing {
+        if let Some(why) = &self.fresh_server {
+            return Sharing::Own(format!("declared: {why}"));
+        }
+        if self.expect_startup_error.is_some() {
+            return Sharing::Own("expects Weaviate to refuse to start".into());
+        }
+        let mut writes = false;
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            let path = step.path.as_deref().unwrap_or("");
+            match step.kind {
+                Kind::Idp if !RESETTABLE_CONTROLS.iter().any(|c| path.starts_with(c)) => {
+                    return Sharing::Own(format!(
+                        "step {n} drives the provider ({path}), which a used server's JWKS cache would see"
+                    ));
+                }
+                Kind::Http if !matches!(step.method.as_deref().unwrap_or("GET"), "GET" | "HEAD" | "OPTIONS") => {
+                    if !DATA_PATHS.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+                        return Sharing::Own(format!("step {n} changes {path}, which the reset does not undo"));
+                    }
+                    writes = true;
+                }
+                Kind::Grpc if !GRPC_READS.contains(&step.method.as_deref().unwrap_or("")) => writes = true,
+                Kind::Client => writes = true,
+                Kind::Idp | Kind::Http | Kind::Grpc | Kind::Token | Kind::Browser => {}
+            }
+        }
+        if writes {
+            Sharing::WritesData
+        } else {
+            Sharing::Reads
+        }
+    }
+
+    /// Scenarios with the same key can play on one Weaviate and one provider: the same
+    /// environment (before `{issuer}` is replaced) and the same provider setup.
+    pub fn server_key(&self) -> String {
+        let users: Vec<Value> = self
+            .idp
+            .users
+            .iter()
+            .map(|u| serde_json::to_value(u).unwrap_or(Value::Null))
+            .collect();
+        let clients: Vec<Value> = self
+            .idp
+            .clients
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
+            .collect();
+        serde_json::json!({ "env": self.weaviate.env, "users": users, "clients": clients }).to_string()
     }
 
     /// The env with `{issuer}` replaced.

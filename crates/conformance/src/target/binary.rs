@@ -1,4 +1,5 @@
-//! The weaviate-binary target: a real `weaviate-server` child process per scenario.
+//! The weaviate-binary target: a real `weaviate-server` child process (one per batch of
+//! scenarios, [`crate::schedule`]).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -146,8 +147,8 @@ pub fn server_command(bin: &std::path::Path, data_dir: &std::path::Path, p: Serv
     cmd
 }
 
-pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
-    let bin = find_weaviate_binary().map_err(StartError::Unavailable)?;
+/// Starts `bin` with the appendix environment and `env`, and waits until it answers ready.
+pub(super) async fn start(bin: &Path, env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
     let unavailable = |what: &str, e: std::io::Error| StartError::Unavailable(format!("{what}: {e}"));
     let (pairs, singles) = free_ports(2, 2).map_err(|e| unavailable("picking ports", e))?;
     let (gossip, raft, rest, grpc) = (pairs[0], pairs[1], singles[0], singles[1]);
@@ -156,7 +157,7 @@ pub(super) async fn start(env: &BTreeMap<String, String>) -> Result<WeaviateProc
     let log_path = dir.join("log");
     let log = std::fs::File::create(&log_path).map_err(|e| unavailable("log file", e))?;
     let log2 = log.try_clone().map_err(|e| unavailable("log file", e))?;
-    let mut cmd = server_command(&bin, &dir.join("data"), ServerPorts { rest, grpc, gossip, raft });
+    let mut cmd = server_command(bin, &dir.join("data"), ServerPorts { rest, grpc, gossip, raft });
     cmd.envs(env).stdin(Stdio::null()).stdout(log).stderr(log2);
     let child = cmd.spawn().map_err(|e| unavailable(&format!("spawning {}", bin.display()), e))?;
     let mut proc = WeaviateProcess {

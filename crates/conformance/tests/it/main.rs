@@ -3,5 +3,7 @@
 mod doctor;
 mod scenarios;
 mod self_check;
+mod sharing;
 mod soak;
 mod targets;
+mod versions;

@@ -1,7 +1,6 @@
 //! Every scenario of fixtures/scenarios on the embedded target (one snapshot per file), and on
 //! the real weaviate-server when it is installed.
 
-use futures::StreamExt;
 use std::path::Path;
 
 use conformance::report::Outcome;
@@ -76,29 +75,21 @@ fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
     }
     let rt = runtime();
     let scenarios = load_dir(&scenarios_dir()).expect("scenarios load");
-    // Act: as `conformance --target weaviate-binary` does, a few servers at once.
-    let played = rt.block_on(
-        futures::stream::iter(&scenarios)
-            .map(|s| async move {
-                let real = run(s, Target::WeaviateBinary).await;
-                eprintln!("{}", real.row().progress_line());
-                let emu = match real.outcome {
-                    Outcome::Skip(_) => None,
-                    _ => Some(run(s, Target::Embedded).await),
-                };
-                (s, real, emu)
-            })
-            .buffer_unordered(conformance::runner::at_once(&Target::WeaviateBinary))
-            .collect::<Vec<_>>(),
-    );
+    // Act: as `conformance --compare weaviate-binary embedded` does: both targets at once, the
+    // scenarios of one environment on one server.
+    let (real, emu) = rt.block_on(conformance::schedule::run_both(
+        &scenarios,
+        &Target::WeaviateBinary,
+        &Target::Embedded,
+        conformance::schedule::Servers::Shared,
+        |r| eprintln!("{}", r.row().progress_line()),
+    ));
     let mut diffs = Vec::new();
-    for (s, real, emu) in played {
-        let Some(emu) = emu else {
-            if let Outcome::Skip(why) = &real.outcome {
-                println!("skipped: {}: {why}", s.name);
-            }
+    for ((s, real), emu) in scenarios.iter().zip(real).zip(emu) {
+        if let Outcome::Skip(why) = &real.outcome {
+            println!("skipped: {}: {why}", s.name);
             continue;
-        };
+        }
         // Transcript differences are fidelity gaps to look at, not failures: print them.
         for (r, e) in real.transcript.iter().zip(&emu.transcript) {
             if r.status != e.status || r.body != e.body {
