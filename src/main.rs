@@ -394,6 +394,19 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
 }
 
 async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
+    // The targets first: a bad name or version, or a release that cannot be built, ends the run
+    // before anything is played.
+    let targets = match &args.compare {
+        Some(pair) => vec![target_of(&pair[0], &args)?, target_of(&pair[1], &args)?],
+        None => vec![match &args.weaviate_version {
+            Some(v) if args.target == "weaviate-binary" => target_of(&format!("weaviate-binary@{v}"), &args)?,
+            Some(_) => anyhow::bail!("--weaviate-version goes with --target weaviate-binary, not {}", args.target),
+            None => target_of(&args.target, &args)?,
+        }],
+    };
+    for t in &targets {
+        prepare(t)?;
+    }
     let idp = mock_idp::MockIdp::start().await;
     tracing::info!(issuer = %idp.issuer_url(), "self-check of the embedded provider");
     let report = conformance::self_check_with(&idp.discovery_url(), &conformance::Credentials::default(), |row| {
@@ -402,11 +415,8 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     .await;
     let mut report = report;
     let scenarios = load_scenarios(args.scenarios.as_deref())?;
-    if let Some(pair) = &args.compare {
-        let (a, b) = (target_of(&pair[0], &args)?, target_of(&pair[1], &args)?);
-        prepare(&a)?;
-        prepare(&b)?;
-        let comparison = conformance::compare::compare(&scenarios, &a, &b, |run| eprintln!("{}", run.row().progress_line())).await;
+    if let [a, b] = &targets[..] {
+        let comparison = conformance::compare::compare(&scenarios, a, b, |run| eprintln!("{}", run.row().progress_line())).await;
         #[allow(clippy::print_stdout)]
         {
             print!("{}", comparison.text());
@@ -416,12 +426,7 @@ async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let target = match &args.weaviate_version {
-        Some(v) if args.target == "weaviate-binary" => target_of(&format!("weaviate-binary@{v}"), &args)?,
-        Some(_) => anyhow::bail!("--weaviate-version goes with --target weaviate-binary, not {}", args.target),
-        None => target_of(&args.target, &args)?,
-    };
-    prepare(&target)?;
+    let target = targets.into_iter().next().context("one target")?;
     let servers = if args.fresh_servers {
         conformance::schedule::Servers::Fresh
     } else {

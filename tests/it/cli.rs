@@ -286,6 +286,40 @@ fn p26_conformance_prints_progress_on_stderr_the_report_on_stdout_and_exits_by_i
 }
 
 #[test]
+fn conformance_refuses_a_bad_target_or_version_by_name_before_playing_anything() {
+    for (args, says) in [
+        (
+            vec!["--target", "embedded@v1.29.8"],
+            "target \"embedded@v1.29.8\": only weaviate-binary takes a version",
+        ),
+        (
+            vec!["--target", "weaviate-binary", "--weaviate-version", "1.30"],
+            "Weaviate version \"1.30\": ",
+        ),
+        (
+            vec!["--target", "embedded", "--weaviate-version", "v1.30.17"],
+            "--weaviate-version goes with --target weaviate-binary, not embedded",
+        ),
+        (vec!["--compare", "embedded", "weaviate"], "unknown target \"weaviate\""),
+    ] {
+        // Act
+        let out = Command::new(BIN)
+            .arg("conformance")
+            .args(&args)
+            .env("RUST_LOG", "off")
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        // Assert: a non-zero exit naming the input, and no check was played.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.lines().any(|l| l.starts_with("pass ")), "{args:?} played checks:\n{stderr}");
+    }
+}
+
+#[test]
 fn r10_weaviate_with_its_provider_unreachable_exits_1_naming_the_cause_within_10_s() {
     // Arrange: OIDC on, the issuer on a loopback port where nothing listens.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");

@@ -32,11 +32,10 @@ pub struct Scenario {
     /// When set, Weaviate must refuse to start with exactly this logged message.
     #[serde(default)]
     pub expect_startup_error: Option<String>,
-    /// The Weaviate versions the scenario applies to, as a semver requirement (`">=1.30"`);
-    /// on a target of another version it is reported as not applicable. Every version when
-    /// absent.
+    /// The Weaviate versions the scenario applies to ([`Versions`]); on a target of another
+    /// version it is reported as not applicable. Every version when absent.
     #[serde(default)]
-    pub weaviate_versions: Option<semver::VersionReq>,
+    pub weaviate_versions: Option<Versions>,
     /// Why this scenario needs a Weaviate that no other scenario used before, when what its
     /// steps do does not show it ([`Scenario::sharing`] derives the rest).
     #[serde(default)]
@@ -68,6 +67,42 @@ pub struct IdpSetup {
     /// Extra clients.
     #[serde(default, rename = "client")]
     pub clients: Vec<mock_idp::ClientConfig>,
+}
+
+/// The Weaviate versions a scenario applies to: one requirement in the `semver` crate's syntax
+/// (`">=1.34"`), or a list of which any may match, for a change that was back-ported to older
+/// minor lines (`["~1.31.12", ">=1.32.5"]`: from 1.31.12 within 1.31, and from 1.32.5 on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions(Vec<semver::VersionReq>);
+
+impl Versions {
+    /// True when any requirement matches `v`.
+    pub fn matches(&self, v: &semver::Version) -> bool {
+        self.0.iter().any(|r| r.matches(v))
+    }
+}
+
+impl std::fmt::Display for Versions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+impl<'de> Deserialize<'de> for Versions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "a semver requirement such as \">=1.30\", or a list of them")]
+        enum Form {
+            One(semver::VersionReq),
+            Any(Vec<semver::VersionReq>),
+        }
+        match Form::deserialize(d)? {
+            Form::One(r) => Ok(Versions(vec![r])),
+            Form::Any(rs) if rs.is_empty() => Err(serde::de::Error::custom("an empty list matches no version")),
+            Form::Any(rs) => Ok(Versions(rs)),
+        }
+    }
 }
 
 /// Whether a scenario can play on a Weaviate (and provider) that other scenarios of the same
@@ -218,4 +253,33 @@ include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));
 /// The scenarios compiled into the binary (fixtures/scenarios at build time).
 pub fn builtin() -> Result<Vec<Scenario>, LoadError> {
     BUILTIN.iter().map(|(name, text)| Scenario::parse(name, text)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(line: &str) -> Result<Option<Versions>, LoadError> {
+        Scenario::parse("s99-x", &format!("id = \"s99\"\ntitle = \"t\"\n{line}\n")).map(|s| s.weaviate_versions)
+    }
+
+    #[test]
+    fn weaviate_versions_take_one_requirement_or_alternatives_and_refuse_what_matches_nothing() {
+        let v = |s: &str| semver::Version::parse(s).expect("a version");
+        let one = versions("weaviate_versions = \">=1.34\"").expect("parses").expect("set");
+        assert!(one.matches(&v("1.38.11")) && !one.matches(&v("1.33.9")));
+        let any = versions("weaviate_versions = [\"~1.31.12\", \">=1.32.5\"]")
+            .expect("parses")
+            .expect("set");
+        assert!(any.matches(&v("1.31.12")) && any.matches(&v("1.32.5")) && any.matches(&v("1.38.11")));
+        assert!(!any.matches(&v("1.31.11")) && !any.matches(&v("1.32.4")) && !any.matches(&v("1.30.17")));
+        assert_eq!(any.to_string(), "~1.31.12 or >=1.32.5");
+        assert_eq!(versions("").expect("parses"), None);
+        let empty = versions("weaviate_versions = []").expect_err("matches nothing").to_string();
+        assert!(empty.contains("an empty list matches no version"), "{empty}");
+        let bad = versions("weaviate_versions = \"newer than 1.30\"")
+            .expect_err("not semver")
+            .to_string();
+        assert!(bad.contains("s99-x") && bad.contains("weaviate_versions"), "{bad}");
+    }
 }

@@ -14,7 +14,7 @@
 //! When that reset fails, the next scenario gets a fresh server. A writer whose environment
 //! names no admin the harness can act as plays last on its batch, or alone.
 //!
-//! The transcripts are the same as on fresh servers: `tests/it/targets.rs` plays the shared
+//! The transcripts are the same as on fresh servers: `tests/it/sharing.rs` plays the shared
 //! batches both ways and compares them.
 
 use std::cell::RefCell;

@@ -94,15 +94,22 @@ fn free_ports(pairs: usize, singles: usize) -> std::io::Result<(Vec<u16>, Vec<u1
     Ok((pair_ports, single))
 }
 
-/// The first `error` or `fatal` log line's `msg`: what Weaviate logs when it refuses to start.
+/// What Weaviate logs when it refuses to start: the first `error` or `fatal` line's `msg`, followed
+/// by its `error` field when it has one. Releases before v1.38.8 log the cause in that field
+/// (`"msg":"apikey client could not start up","error":"invalid apikey config: ..."`); later
+/// ones format it into `msg` (`"msg":"apikey client could not start up: invalid apikey config:
+/// ..."`), so both read the same here.
 pub(super) fn refusal(log: &str) -> Option<String> {
     log.lines().find_map(|l| {
         let v: serde_json::Value = serde_json::from_str(l).ok()?;
         let level = v.get("level")?.as_str()?;
-        if level == "error" || level == "fatal" {
-            v.get("msg")?.as_str().map(str::to_owned)
-        } else {
-            None
+        if level != "error" && level != "fatal" {
+            return None;
+        }
+        let msg = v.get("msg")?.as_str()?;
+        match v.get("error").and_then(serde_json::Value::as_str) {
+            Some(cause) if !msg.ends_with(cause) => Some(format!("{msg}: {cause}")),
+            _ => Some(msg.to_owned()),
         }
     })
 }
@@ -148,7 +155,41 @@ pub fn server_command(bin: &std::path::Path, data_dir: &std::path::Path, p: Serv
 }
 
 /// Starts `bin` with the appendix environment and `env`, and waits until it answers ready.
+///
+/// The ports are the OS's free ones at the moment they are picked; another process may take one
+/// before the server binds it, and the server then exits, with `bind: address already in use` in
+/// its error line or without an error line (its listener failed before its logger was up). Such a
+/// start is tried again with new ports, twice at most; no scenario expects either.
 pub(super) async fn start(bin: &Path, env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
+    let mut attempt = 1;
+    loop {
+        match start_once(bin, env).await {
+            Err(Exited(_)) if attempt < 3 => attempt += 1,
+            Err(Exited(why)) => return Err(StartError::Unavailable(format!("{why} ({attempt} attempts)"))),
+            Ok(started) => return started,
+        }
+    }
+}
+
+/// A server that exited without saying why (see [`start`]).
+struct Exited(String);
+
+async fn start_once(bin: &Path, env: &BTreeMap<String, String>) -> Result<Result<WeaviateProcess, StartError>, Exited> {
+    let started = start_attempt(bin, env).await;
+    match started {
+        Err(StartError::Unavailable(why)) if why.starts_with(EXITED) => Err(Exited(why)),
+        Err(StartError::Refused(why)) if why.contains(PORT_TAKEN) => Err(Exited(why)),
+        other => Ok(other),
+    }
+}
+
+/// How an attempt whose server exited without an error line begins its reason.
+const EXITED: &str = "weaviate-server exited";
+
+/// What Go says when a port was taken between our pick and the server's bind.
+const PORT_TAKEN: &str = "bind: address already in use";
+
+async fn start_attempt(bin: &Path, env: &BTreeMap<String, String>) -> Result<WeaviateProcess, StartError> {
     let unavailable = |what: &str, e: std::io::Error| StartError::Unavailable(format!("{what}: {e}"));
     let (pairs, singles) = free_ports(2, 2).map_err(|e| unavailable("picking ports", e))?;
     let (gossip, raft, rest, grpc) = (pairs[0], pairs[1], singles[0], singles[1]);
@@ -177,7 +218,10 @@ pub(super) async fn start(bin: &Path, env: &BTreeMap<String, String>) -> Result<
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
             return Err(match refusal(&text) {
                 Some(m) => StartError::Refused(m),
-                None => StartError::Unavailable(format!("weaviate-server exited ({status}) without an error line")),
+                None => StartError::Unavailable(format!(
+                    "{EXITED} ({status}) without an error line; its last line: {}",
+                    text.lines().last().unwrap_or("(none)")
+                )),
             });
         }
         if let Ok(r) = http.get(&ready).send().await {
@@ -200,10 +244,53 @@ pub(super) async fn start(bin: &Path, env: &BTreeMap<String, String>) -> Result<
 mod tests {
     use super::*;
 
+    /// A stand-in server that counts its starts in `$COUNT_FILE`, logs `line` and exits 1.
+    fn failing_server(dir: &Path, line: &str) -> PathBuf {
+        let bin = dir.join("weaviate-server");
+        std::fs::write(&bin, format!("#!/bin/sh\necho x >> \"$COUNT_FILE\"\necho '{line}'\nexit 1\n")).expect("writes the stand-in");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        bin
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_before_the_server_binds_it_is_retried_and_a_refusal_is_not() {
+        // Arrange
+        let dir = std::env::temp_dir().join(format!("oidc-harness-binary-{}-{}", std::process::id(), rand::random::<u32>()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let count = dir.join("count");
+        let env: BTreeMap<String, String> = [("COUNT_FILE".to_owned(), count.display().to_string())].into();
+        let taken = failing_server(
+            &dir,
+            r#"{"level":"fatal","msg":"memberlist not created: listen tcp 127.0.0.1:41497: bind: address already in use"}"#,
+        );
+        // Act
+        let clash = start(&taken, &env).await.map(|_| ());
+        let clash_starts = std::fs::read_to_string(&count).unwrap_or_default().lines().count();
+        std::fs::remove_file(&count).expect("resets the count");
+        let refusing = failing_server(&dir, r#"{"level":"fatal","msg":"apikey client could not start up","error":"no"}"#);
+        let refused = start(&refusing, &env).await.map(|_| ());
+        let refused_starts = std::fs::read_to_string(&count).unwrap_or_default().lines().count();
+        // Assert
+        assert!(
+            matches!(&clash, Err(StartError::Unavailable(m)) if m.ends_with("(3 attempts)")),
+            "{clash:?}"
+        );
+        assert_eq!(clash_starts, 3);
+        assert_eq!(refused, Err(StartError::Refused("apikey client could not start up: no".into())));
+        assert_eq!(refused_starts, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn the_refusal_is_the_first_error_or_fatal_line() {
         let log = "{\"level\":\"info\",\"msg\":\"x\"}\nnot json\n{\"action\":\"startup\",\"level\":\"error\",\"msg\":\"could not load config: y\"}\n";
         assert_eq!(refusal(log).as_deref(), Some("could not load config: y"));
         assert_eq!(refusal("{\"level\":\"info\",\"msg\":\"x\"}"), None);
+        let before_1_38_8 = "{\"action\":\"api_keys_init\",\"error\":\"invalid apikey config: keys cannot have length 0\",\"level\":\"fatal\",\"msg\":\"apikey client could not start up\"}";
+        assert_eq!(
+            refusal(before_1_38_8).as_deref(),
+            Some("apikey client could not start up: invalid apikey config: keys cannot have length 0")
+        );
     }
 }
