@@ -58,10 +58,10 @@
 //! * Multipart form bodies are not searched for `access_token`; urlencoded ones are.
 //! * DB-user secrets are kept as SHA-256 digests, not argon2id hashes (same behaviour, cheaper).
 //! * The `Allow` header and 405 text list methods in a fixed order; v1.38.11 uses a random one.
-//! * Schema and objects are a small in-memory store: a new class gets v1.38.11's defaults
-//!   (`schema.rs`) but auto-schema adds no properties for what objects carry, there are no
-//!   vectors, GraphQL returns `{"data":{}}`, and RBAC does not check the "less or equal
-//!   permissions" rule when creating roles.
+//! * Schema and objects are a small in-memory store: a new class gets v1.38.11's defaults and
+//!   auto-schema its typed properties (`schema.rs`; listed by name, where v1.38.11's order
+//!   varies), there are no vectors, GraphQL returns `{"data":{}}`, and RBAC does not check the
+//!   "less or equal permissions" rule when creating roles, nor auto-schema's collection permissions.
 //! * Endpoints not in the route table of `rest/mod.rs` (backups, tenants, batch, aliases, …) are 404s.
 //! * HEAD answers carry `Content-Length: 0` (hyper adds it); v1.38.11 sends none.
 //! * A malformed JSON body gets go-openapi's 400 shape, but the reason after `because` is serde's

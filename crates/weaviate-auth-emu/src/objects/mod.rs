@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::authorization::{Caller, Resource, Verb};
 use crate::error::Error;
-use crate::schema::{auto_class, canonical, class_name};
+use crate::schema::{auto_schema, canonical, class_name};
 use crate::store::{Store, StoreError};
 use property_types::Transport;
 
@@ -87,7 +87,10 @@ impl<'a> Objects<'a> {
         let properties = body.get("properties").cloned().unwrap_or(json!({}));
         self.check_types(&class, &properties, Transport::Rest)
             .map_err(Error::InvalidObject)?;
-        self.store.ensure_class(&class, || auto_class(&class));
+        if self.store.object(&class, &id).is_some() {
+            return Err(Error::ObjectExists(id));
+        }
+        auto_schema(self.store, &class, &properties);
         self.store.put_object(&class, &id, properties, true).map_err(|e| match e {
             StoreError::Exists | StoreError::Missing => Error::ObjectExists(id),
         })
@@ -119,6 +122,7 @@ impl<'a> Objects<'a> {
         let properties = body.get("properties").cloned().unwrap_or(json!({}));
         self.check_types(&class, &properties, Transport::Rest)
             .map_err(Error::InvalidObject)?;
+        auto_schema(self.store, &class, &properties);
         self.store
             .put_object(&class, id, properties, false)
             .map_err(|_| Error::EmptyNotFound)
@@ -145,6 +149,7 @@ impl<'a> Objects<'a> {
         }
         self.check_types(&class, &properties, Transport::Rest)
             .map_err(Error::InvalidMerge)?;
+        auto_schema(self.store, &class, &properties);
         self.store
             .put_object(&class, id, properties, false)
             .map_err(|_| Error::EmptyNotFound)?;
@@ -184,7 +189,7 @@ impl<'a> Objects<'a> {
         self.caller.authorize(Verb::Update, Resource::Data(class.clone()))?;
         self.check_types(&class, &properties, Transport::Grpc)
             .map_err(Error::InvalidProperty)?;
-        self.store.ensure_class(&class, || auto_class(&class));
+        auto_schema(self.store, &class, &properties);
         if self.store.put_object(&class, id, properties.clone(), false).is_err() {
             self.store
                 .put_object(&class, id, properties, true)
