@@ -158,7 +158,7 @@ pub enum Error {
     /// Spec 6.3: creating a DB user named like a root user.
     #[error("cannot create db user with root user name")]
     RootUserName,
-    /// A class without a name.
+    /// A class name that is empty or breaks Weaviate's rule; recorded on v1.38.11 with `"allowed":null`.
     #[error("'{0}' is not a valid class name")]
     InvalidClassName(String),
     /// A class of that name (in any case) exists; recorded on v1.38.11 with `"allowed":null`.
@@ -170,6 +170,21 @@ pub enum Error {
     /// An object with that id exists in the class.
     #[error("id '{0}' already exists")]
     ObjectExists(String),
+    /// A REST object whose property values do not fit the class; holds `objects::property_types`'s text.
+    #[error("invalid object: {0}")]
+    InvalidObject(String),
+    /// A `PUT` whose body names another id than the path (or none).
+    #[error("invalid update: field 'id' is immutable")]
+    ObjectIdImmutable,
+    /// A `PATCH` of an object whose property values do not fit the class (422, wrapped).
+    #[error("msg:bad request code:400 err:{0}")]
+    InvalidMerge(String),
+    /// A `PATCH` of an object without a body: 400 with an empty body (recorded on v1.38.11).
+    #[error("no body")]
+    MergeBodyMissing,
+    /// go-openapi's check of a required body (422 in the generic writer's shape, code 602).
+    #[error("body in body is required")]
+    BodyRequired,
 
     // ---- gRPC bodies ---------------------------------------------------------------------------
     /// A search or aggregation names a class the schema lacks (gRPC `UNKNOWN`).
@@ -184,6 +199,24 @@ pub enum Error {
     /// A gRPC method this emulation authenticates but does not serve (gRPC `UNIMPLEMENTED`).
     #[error("{0} is not emulated yet")]
     NotEmulated(&'static str),
+    /// A batched object whose property values do not fit the class (a per-object gRPC error).
+    #[error("{0}")]
+    InvalidProperty(String),
+    /// A batched object whose uuid has not one of Go's accepted lengths.
+    #[error("invalid UUID length: {0}")]
+    InvalidUuidLength(usize),
+    /// A batched object whose uuid has the length but not the form of one.
+    #[error("invalid UUID format")]
+    InvalidUuidFormat,
+    /// `BatchStream`: the client closed its side before sending anything.
+    #[error("initial stream message receive: EOF")]
+    StreamNeverStarted,
+    /// `BatchStream`: the first message is not `start`.
+    #[error("first message must be a start message")]
+    StreamNotStarted,
+    /// `BatchStream`: a second `start`, or an empty message, after the first.
+    #[error("invalid batch send request: data field is nil")]
+    StreamDataMissing,
 }
 
 impl Error {
@@ -215,8 +248,17 @@ impl Error {
             | Error::InvalidClassName(_)
             | Error::ClassExists(_)
             | Error::ObjectClassEmpty
-            | Error::ObjectExists(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Error::ObjectExists(_)
+            | Error::InvalidObject(_)
+            | Error::InvalidMerge(_)
+            | Error::ObjectIdImmutable
+            | Error::BodyRequired
+            | Error::InvalidProperty(_)
+            | Error::InvalidUuidLength(_)
+            | Error::InvalidUuidFormat => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::MergeBodyMissing => StatusCode::BAD_REQUEST,
             Error::ClassNotInSchema(_) | Error::NoTenants(_) => StatusCode::NOT_FOUND,
+            Error::StreamNeverStarted | Error::StreamNotStarted | Error::StreamDataMissing => StatusCode::BAD_REQUEST,
             Error::ParseParams(inner) => inner.status(),
         }
     }
@@ -292,7 +334,8 @@ impl IntoResponse for Error {
             Error::NotImplemented(_) | Error::NotEmulated(_) => {
                 with_body(status, "application/json", format!("{}\n", serde_json::Value::String(message)))
             }
-            Error::ClassExists(_) => {
+            Error::BodyRequired => with_body(status, "application/json", format!("{{\"code\":602,\"message\":\"{message}\"}}")),
+            Error::ClassExists(_) | Error::InvalidClassName(_) => {
                 // Recorded on v1.38.11: this 422 carries an extra `"allowed":null`.
                 let body = format!("{}\n", serde_json::json!({"allowed": null, "error": [{"message": message}]}));
                 with_body(status, "application/json", body)
@@ -317,13 +360,21 @@ impl IntoResponse for Error {
             | Error::RootUser { .. }
             | Error::StaticUser(_)
             | Error::RootUserName
-            | Error::InvalidClassName(_)
             | Error::ObjectClassEmpty
             | Error::ObjectExists(_)
+            | Error::InvalidObject(_)
+            | Error::InvalidMerge(_)
+            | Error::ObjectIdImmutable
+            | Error::InvalidProperty(_)
+            | Error::InvalidUuidLength(_)
+            | Error::InvalidUuidFormat
+            | Error::StreamNeverStarted
+            | Error::StreamNotStarted
+            | Error::StreamDataMissing
             | Error::ClassNotInSchema(_)
             | Error::ParseParams(_)
             | Error::NoTenants(_) => with_body(status, "application/json", error_list_body(&message)),
-            Error::EmptyUnauthorized | Error::EmptyNotFound | Error::UserStateUnchanged => empty(status),
+            Error::EmptyUnauthorized | Error::EmptyNotFound | Error::UserStateUnchanged | Error::MergeBodyMissing => empty(status),
         }
     }
 }
@@ -372,6 +423,17 @@ fn grpc_code(e: &Error) -> Code {
         | Error::ClassExists(_)
         | Error::ObjectClassEmpty
         | Error::ObjectExists(_)
+        | Error::InvalidObject(_)
+        | Error::InvalidMerge(_)
+        | Error::MergeBodyMissing
+        | Error::ObjectIdImmutable
+        | Error::BodyRequired
+        | Error::InvalidProperty(_)
+        | Error::InvalidUuidLength(_)
+        | Error::InvalidUuidFormat
+        | Error::StreamNeverStarted
+        | Error::StreamNotStarted
+        | Error::StreamDataMissing
         | Error::ClassNotInSchema(_)
         | Error::NoTenants(_) => Code::Unknown,
     }

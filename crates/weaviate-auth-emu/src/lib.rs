@@ -38,15 +38,17 @@
 //! with less or equal permissions as the current user: `; group denials print `[]` as resource;
 //! `root`/`read-only` assignments are 403s; static users never show `apiKeyFirstLetters`; root
 //! callers get DB users before static users; `includeLastUsedTime=1` counts as true; without RBAC,
-//! `/v1/authz` acts as an empty role store; a duplicate class's 422 body has `"allowed":null`.
+//! `/v1/authz` acts as an empty role store; a duplicate class's 422 body has `"allowed":null`;
+//! class names get an upper-case first letter; single-object REST operations name the object in
+//! their denials; `BatchStream` reports the last `n - e` objects of a batch as successes.
 //!
 //! Known gaps:
 //! * gRPC is minimal (`grpc/`): health, authentication of every `weaviate.v1.Weaviate` call, and
-//!   `Search`/`Aggregate`/`TenantsGet`/`BatchObjects`. `BatchObjects` stores objects with their
-//!   properties but does not check their types against the class (v1.38.11 answers a per-object
-//!   `invalid text property 'title' on class 'Book': not a string, but float64`); `Search`
-//!   returns objects with every property of the class (null where absent), ignoring filters and
-//!   queries (limit and offset are kept); `Aggregate` counts objects and nothing else. The
+//!   `Search`/`Aggregate`/`TenantsGet`/`BatchObjects`/`BatchStream`. Batches check property
+//!   values against the class (`objects/property_types.rs`: scalars, objects, and arrays but for the
+//!   elements of date and uuid arrays) but keep no references;
+//!   `Search` returns objects with every property of the class (null where absent), ignoring
+//!   filters and queries (limit and offset are kept); `Aggregate` counts objects and nothing else. The
 //!   generated tonic client (`grpc::proto`, no transport code) is what the conformance suite's
 //!   `grpc` steps and `doctor` call with.
 //! * OIDC (`authentication/oidc.rs`) rejects what its crypto library cannot check although the
@@ -56,9 +58,10 @@
 //! * Multipart form bodies are not searched for `access_token`; urlencoded ones are.
 //! * DB-user secrets are kept as SHA-256 digests, not argon2id hashes (same behaviour, cheaper).
 //! * The `Allow` header and 405 text list methods in a fixed order; v1.38.11 uses a random one.
-//! * Schema and objects are a small in-memory store: class definitions are not completed with
-//!   Weaviate's defaults, there are no vectors, GraphQL returns `{"data":{}}`, and RBAC does not
-//!   check the "less or equal permissions" rule when creating roles.
+//! * Schema and objects are a small in-memory store: a new class gets v1.38.11's defaults and
+//!   auto-schema its typed properties (`schema.rs`; listed by name, where v1.38.11's order
+//!   varies), there are no vectors, GraphQL returns `{"data":{}}`, and RBAC does not check the
+//!   "less or equal permissions" rule when creating roles, nor auto-schema's collection permissions.
 //! * Endpoints not in the route table of `rest/mod.rs` (backups, tenants, batch, aliases, …) are 404s.
 //! * HEAD answers carry `Content-Length: 0` (hyper adds it); v1.38.11 sends none.
 //! * A malformed JSON body gets go-openapi's 400 shape, but the reason after `because` is serde's

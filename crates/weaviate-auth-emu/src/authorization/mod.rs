@@ -55,6 +55,13 @@ pub enum Resource {
     Collections(String),
     /// A collection's objects: `data/collections/<C>/shards/*/objects/*`.
     Data(String),
+    /// One object (recorded on v1.38.11 for its REST operations): `data/collections/<C>/shards/*/objects/<id>`.
+    Object {
+        /// The collection.
+        collection: String,
+        /// The object's id.
+        id: String,
+    },
     /// A user: `users/<id>`.
     Users(String),
     /// A role: `roles/<name>`.
@@ -73,6 +80,7 @@ impl Resource {
         match self {
             Resource::Collections(c) => format!("schema/collections/{c}/shards/#"),
             Resource::Data(c) => format!("data/collections/{c}/shards/*/objects/*"),
+            Resource::Object { collection, id } => format!("data/collections/{collection}/shards/*/objects/{id}"),
             Resource::Users(u) => format!("users/{u}"),
             Resource::Roles(r) => format!("roles/{r}"),
             Resource::Groups(g) => format!("groups/{g}"),
@@ -85,7 +93,7 @@ impl Resource {
     pub fn domain(&self) -> &'static str {
         match self {
             Resource::Collections(_) => "collections",
-            Resource::Data(_) => "data",
+            Resource::Data(_) | Resource::Object { .. } => "data",
             Resource::Users(_) => "users",
             Resource::Roles(_) => "roles",
             Resource::Groups(_) => "groups",
@@ -99,6 +107,8 @@ impl Resource {
         match self {
             Resource::Collections(c) => format!("[[Domain: collections, Collection: {c}]]"),
             Resource::Data(c) => format!("[[Domain: data, Collection: {c}, Tenant: *, Object: *]]"),
+            // UNCONFIRMED: the object form is inferred from the collection form.
+            Resource::Object { collection, id } => format!("[[Domain: data, Collection: {collection}, Tenant: *, Object: {id}]]"),
             Resource::Users(u) => format!("[[Domain: users, User: {u}]]"),
             Resource::Roles(r) => format!("[[Domain: roles, Role: {r}]]"),
             // Recorded on v1.38.11: group denials print an empty list.

@@ -92,6 +92,7 @@ fn grants(permission: &Value, action: &str, resource: &Resource) -> bool {
     match resource {
         Resource::Collections(c) => glob(&field("collections", "collection"), c),
         Resource::Data(c) => glob(&field("data", "collection"), c),
+        Resource::Object { collection, id } => glob(&field("data", "collection"), collection) && glob(&field("data", "object"), id),
         Resource::Users(u) => glob(&field("users", "users"), u),
         Resource::Roles(r) => glob(&field("roles", "role"), r),
         Resource::Groups(g) => glob(&field("groups", "group"), g),

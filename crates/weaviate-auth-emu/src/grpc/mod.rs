@@ -1,12 +1,13 @@
 //! gRPC (spec 5.2) with tonic, from the `.proto` files in `proto/`: health `Check`/`List`/`Watch`
 //! (`health.rs`) and, on `weaviate.v1.Weaviate` (`service.rs`), `Search`, `Aggregate`,
-//! `TenantsGet` and `BatchObjects` over the same in-memory store as REST; the other methods
-//! authenticate, then answer `UNIMPLEMENTED`. Credentials go through the same
+//! `TenantsGet`, `BatchObjects` and `BatchStream` (`batch_stream.rs`) over the same in-memory
+//! store as REST; `BatchReferences` and `BatchDelete` authenticate, then answer `UNIMPLEMENTED`. Credentials go through the same
 //! `AppState::authenticate` as REST; only the mapping to gRPC statuses differs: unary calls answer
 //! `UNKNOWN` with `extract auth: <message>`, streaming calls `UNAUTHENTICATED` with the bare message
 //! (recorded from v1.38.11). Failures inside a call become statuses through `From<Error> for Status`
 //! in `error.rs`.
 
+mod batch_stream;
 mod health;
 mod service;
 mod values;

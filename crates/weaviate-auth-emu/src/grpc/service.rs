@@ -1,19 +1,20 @@
-//! `weaviate.v1.Weaviate`: `Search`, `Aggregate`, `TenantsGet` and `BatchObjects` over the store
-//! REST uses; `BatchReferences`, `BatchDelete` and `BatchStream` authenticate, then answer
-//! `UNIMPLEMENTED`. Every failure inside a call is an `Error`, mapped to a status in `error.rs`.
+//! `weaviate.v1.Weaviate`: `Search`, `Aggregate`, `TenantsGet`, `BatchObjects` and `BatchStream`
+//! (`batch_stream.rs`) over the store REST uses; `BatchReferences` and `BatchDelete`
+//! authenticate, then answer `UNIMPLEMENTED`. Every failure inside a call is an `Error`, mapped to a status in `error.rs`.
 
 use std::time::Instant;
 
 use tonic::Status;
 
+use super::batch_stream::{self, Replies};
+use super::principal_of;
 use super::proto::weaviate::batch_objects_reply::BatchError;
 use super::proto::weaviate::weaviate_server::Weaviate;
 use super::proto::weaviate::{
-    aggregate_reply, AggregateReply, AggregateRequest, BatchObjectsReply, BatchObjectsRequest, Empty, SearchReply, SearchRequest,
-    TenantsGetReply, TenantsGetRequest,
+    aggregate_reply, AggregateReply, AggregateRequest, BatchObjectsReply, BatchObjectsRequest, BatchStreamRequest, Empty, SearchReply,
+    SearchRequest, TenantsGetReply, TenantsGetRequest,
 };
 use super::values::{batch_properties, search_result};
-use super::{principal_of, ResponseStream};
 use crate::authorization::{Resource, Verb};
 use crate::error::Error;
 use crate::objects::Objects;
@@ -156,14 +157,15 @@ impl Weaviate for WeaviateService {
         }))
     }
 
-    type BatchStreamStream = ResponseStream<Empty>;
+    type BatchStreamStream = Replies;
 
-    /// Streaming: credentials first; the stream itself is not emulated.
+    /// Streaming: credentials first, then the stream of `batch_stream.rs`.
     async fn batch_stream(
         &self,
-        request: tonic::Request<tonic::Streaming<Empty>>,
+        request: tonic::Request<tonic::Streaming<BatchStreamRequest>>,
     ) -> Result<tonic::Response<Self::BatchStreamStream>, Status> {
-        principal_of(&self.state, &request, true).await?;
-        Err(Error::NotEmulated("BatchStream").into())
+        let principal = principal_of(&self.state, &request, true).await?;
+        let replies = batch_stream::serve(self.state.clone(), principal, request.into_inner()).await?;
+        Ok(tonic::Response::new(replies))
     }
 }

@@ -28,9 +28,15 @@ pub fn head(ctx: &Ctx<'_>) -> Result<Reply, Error> {
     Ok(Reply::NoContent)
 }
 
-/// `PUT` and `PATCH /v1/objects/{class}/{id}`.
-pub fn update(ctx: &Ctx<'_>) -> Result<Reply, Error> {
-    ctx.objects().update(ctx.param(0), ctx.param(1), ctx.json()).map(Reply::Json)
+/// `PUT /v1/objects/{class}/{id}`.
+pub fn replace(ctx: &Ctx<'_>) -> Result<Reply, Error> {
+    ctx.objects().replace(ctx.param(0), ctx.param(1), ctx.json()).map(Reply::Json)
+}
+
+/// `PATCH /v1/objects/{class}/{id}`: 204 when merged.
+pub fn merge(ctx: &Ctx<'_>) -> Result<Reply, Error> {
+    ctx.objects().merge(ctx.param(0), ctx.param(1), ctx.json())?;
+    Ok(Reply::NoContent)
 }
 
 /// `DELETE /v1/objects/{class}/{id}`.

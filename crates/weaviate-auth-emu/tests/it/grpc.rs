@@ -395,3 +395,122 @@ async fn s5_2_aggregate_on_a_missing_collection_is_unknown_after_the_permission_
     let nobody = call(&env, "/weaviate.v1.Weaviate/Aggregate", &count, Some("Bearer other-key")).await;
     assert_eq!(nobody.code, 7, "{}", nobody.message);
 }
+
+/// A streaming call that sends `messages` and closes its side: the status and every reply message.
+async fn call_stream(env: &Env, method: &str, messages: &[Vec<u8>], authorization: &str) -> (u32, String, Vec<Vec<u8>>) {
+    let stream = tokio::net::TcpStream::connect(env.weaviate.grpc_addr())
+        .await
+        .expect("the gRPC port accepts connections");
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .expect("an HTTP/2 handshake");
+    tokio::spawn(conn);
+    let mut frames = Vec::new();
+    for message in messages {
+        frames.push(0u8);
+        frames.extend_from_slice(&u32::try_from(message.len()).expect("a small message").to_be_bytes());
+        frames.extend_from_slice(message);
+    }
+    let req = hyper::Request::post(format!("http://{}{method}", env.weaviate.grpc_addr()))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", authorization)
+        .body(Full::new(Bytes::from(frames)))
+        .expect("a valid request");
+    let resp = sender.send_request(req).await.expect("a gRPC answer");
+    let headers = resp.headers().clone();
+    let collected = resp.into_body().collect().await.expect("a readable body");
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let field = |name: &str| {
+        trailers
+            .get(name)
+            .or_else(|| headers.get(name))
+            .map(|v| v.to_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    let body = collected.to_bytes().to_vec();
+    let mut replies = Vec::new();
+    let mut rest = body.as_slice();
+    while rest.len() >= 5 {
+        let len = usize::try_from(u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]])).expect("a length");
+        replies.push(rest[5..5 + len].to_vec());
+        rest = &rest[5 + len..];
+    }
+    (
+        field("grpc-status").parse().expect("a numeric status"),
+        decode_message(&field("grpc-message")),
+        replies,
+    )
+}
+
+fn stream_message(message: pb::batch_stream_request::Message) -> Vec<u8> {
+    pb::BatchStreamRequest { message: Some(message) }.encode_to_vec()
+}
+
+fn stream_data(objects: &[(&str, &str)]) -> Vec<u8> {
+    let batch = pb::BatchObjectsRequest::decode(batch(objects).as_slice()).expect("a batch");
+    stream_message(pb::batch_stream_request::Message::Data(pb::batch_stream_request::Data {
+        objects: Some(pb::batch_stream_request::data::Objects { values: batch.objects }),
+        references: None,
+    }))
+}
+
+#[tokio::test]
+async fn s5_2_batch_stream_acks_then_reports_each_batch_as_v1_38_11_does() {
+    // Compared with v1.38.11 (raw grpcio calls): started, then acks and results per data message;
+    // a value that does not fit is an error, and the last n - e uuids are listed as successes.
+    let env = Env::start(&admin_list()).await;
+    env.send(
+        "POST",
+        "/v1/schema",
+        Some("admin-key"),
+        Some(json!({"class": "Book", "properties": [{"name": "title", "dataType": ["int"]}]})),
+    )
+    .await;
+    let (a, b) = ("00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000a2");
+    let start = stream_message(pb::batch_stream_request::Message::Start(pb::batch_stream_request::Start {}));
+    let stop = stream_message(pb::batch_stream_request::Message::Stop(pb::batch_stream_request::Stop {}));
+    let messages = [start.clone(), stream_data(&[(a, "Article"), (b, "Book")]), stop];
+    let (code, _, replies) = call_stream(&env, "/weaviate.v1.Weaviate/BatchStream", &messages, "Bearer admin-key").await;
+    assert_eq!(code, 0);
+    let replies: Vec<pb::batch_stream_reply::Message> = replies
+        .iter()
+        .filter_map(|r| pb::BatchStreamReply::decode(r.as_slice()).expect("a reply").message)
+        .collect();
+    use pb::batch_stream_reply::{results, Message};
+    let [Message::Started(_), Message::Acks(acks), Message::Results(results)] = replies.as_slice() else {
+        panic!("started, acks, results: {replies:?}");
+    };
+    assert_eq!(acks.uuids, vec![a.to_owned(), b.to_owned()]);
+    let error = format!("invalid integer property 'title' on class 'Book': requires an integer, the given value is '{b}'");
+    assert_eq!(
+        results.errors,
+        vec![results::Error {
+            error,
+            detail: Some(results::error::Detail::Uuid(b.to_owned()))
+        }]
+    );
+    assert_eq!(
+        results.successes,
+        vec![results::Success {
+            detail: Some(results::success::Detail::Uuid(b.to_owned()))
+        }],
+        "v1.38.11 lists the last n - e uuids"
+    );
+    let stored = call(&env, "/weaviate.v1.Weaviate/Search", &search_all("Article"), Some("Bearer ro-key")).await;
+    assert_eq!(titles(&stored), vec![(a.to_owned(), a.to_owned())]);
+    // A read-only caller gets one denial per object; a stream that does not start is refused.
+    let messages = [start, stream_data(&[(a, "Article")])];
+    let (_, _, replies) = call_stream(&env, "/weaviate.v1.Weaviate/BatchStream", &messages, "Bearer ro-key").await;
+    let last = pb::BatchStreamReply::decode(replies.last().expect("a reply").as_slice()).expect("a reply");
+    let Some(Message::Results(denied)) = last.message else {
+        panic!("results: {last:?}");
+    };
+    assert!(denied.errors[0]
+        .error
+        .contains("has insufficient permissions to U [data/collections/Article"));
+    let (code, message, _) = call_stream(&env, "/weaviate.v1.Weaviate/BatchStream", &[stream_data(&[])], "Bearer admin-key").await;
+    assert_eq!((code, message.as_str()), (2, "first message must be a start message"));
+    let (code, message, _) = call_stream(&env, "/weaviate.v1.Weaviate/BatchStream", &[], "Bearer admin-key").await;
+    assert_eq!((code, message.as_str()), (2, "initial stream message receive: EOF"));
+}
