@@ -156,7 +156,13 @@ mod tests {
 
     #[test]
     fn p125_odd_spellings_of_server_routes_are_guarded_and_public_routes_are_not() {
-        for p in ["/_mock/issuers", "//_mock/issuers", "/_mock//issuers", "/_x/_mock/clock", "/_mock/ready/"] {
+        for p in [
+            "/_mock/issuers",
+            "//_mock/issuers",
+            "/_mock//issuers",
+            "/_x/_mock/clock",
+            "/_mock/ready/",
+        ] {
             assert!(is_server_control(p), "{p}");
         }
         for p in ["/_mock/ready", "/_mock/ca.pem", "/.well-known/openid-configuration", "/_mockery"] {

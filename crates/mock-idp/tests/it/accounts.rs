@@ -315,10 +315,7 @@ async fn probe(env: &Env, form: &[(&str, &str)], basic: Option<(&str, &str)>) ->
     }
     let resp = req.send().await.expect("token endpoint answers");
     let status = resp.status().as_u16();
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let challenge = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
     let body = resp.json().await.unwrap_or(serde_json::Value::Null);
     ((status, challenge, body), digests() - before)
 }
@@ -329,9 +326,8 @@ async fn p53_p58_unknown_client_ids_and_users_answer_and_cost_like_wrong_secrets
     for persona in personas {
         // Arrange
         let env = Env::with(MockIdp::builder().configure(|t| t.persona = persona).start().await);
-        let cc = |id: &'static str, secret: &'static str| {
-            [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]
-        };
+        let cc =
+            |id: &'static str, secret: &'static str| [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
         let cc_basic = [("grant_type", "client_credentials")];
         let no_secret = |id: &'static str| [("grant_type", "client_credentials"), ("client_id", id)];
         // Act: the same mistake with a registered and an unregistered client id.

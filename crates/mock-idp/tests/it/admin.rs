@@ -64,7 +64,12 @@ async fn kids(idp: &MockIdp, tenant: &str) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -123,7 +128,12 @@ async fn p125_an_issuer_deleted_and_recreated_does_not_come_back_open() {
     // Assert: no token is configured on any tenant now, and still nothing is open.
     let (status, body) = send(Method::POST, &ctl(&idp, "default", "mint"), None, Some(json!({}))).await;
     assert_eq!(status, 403, "{body}");
-    assert_eq!(send(Method::POST, &ctl(&idp, "default", "mint"), Some(TENANT), Some(json!({}))).await.0, 403);
+    assert_eq!(
+        send(Method::POST, &ctl(&idp, "default", "mint"), Some(TENANT), Some(json!({})))
+            .await
+            .0,
+        403
+    );
     assert_eq!(send(Method::GET, &issuers_url(&idp), None, None).await.0, 403);
 }
 
@@ -148,7 +158,11 @@ async fn p125_the_server_token_opens_server_wide_routes_and_a_recreated_issuer_n
         "client": [{"client_id": "weaviate", "public": true}],
     });
     for token in [None, Some(TENANT), Some(OTHER)] {
-        assert_eq!(send(Method::POST, &issuers_url(&idp), token, Some(body.clone())).await.0, 401, "{token:?}");
+        assert_eq!(
+            send(Method::POST, &issuers_url(&idp), token, Some(body.clone())).await.0,
+            401,
+            "{token:?}"
+        );
     }
     let (status, created) = send(Method::POST, &issuers_url(&idp), Some(SERVER), Some(body)).await;
     assert_eq!(status, 201, "{created}");
@@ -184,7 +198,11 @@ async fn p125_every_control_route_is_guarded_read_only_ones_too_but_ready() {
     let routes: Vec<(Method, String, Option<Value>)> = vec![
         (Method::POST, ctl(&idp, "default", "mint"), Some(json!({}))),
         (Method::POST, ctl(&idp, "default", "keys/rotate"), Some(json!({"alg": "RS256"}))),
-        (Method::POST, ctl(&idp, "default", "users"), Some(json!({"username": "eve", "password": "pw"}))),
+        (
+            Method::POST,
+            ctl(&idp, "default", "users"),
+            Some(json!({"username": "eve", "password": "pw"})),
+        ),
         (
             Method::POST,
             ctl(&idp, "default", "clients"),
@@ -215,7 +233,10 @@ async fn p125_every_control_route_is_guarded_read_only_ones_too_but_ready() {
         assert!((200..300).contains(&status), "{method} {url} with the token: {status} {answer}");
     }
     // Readiness stays open for health checks; the protocol endpoints are not affected.
-    assert_eq!(send(Method::GET, &format!("{}/_mock/ready", idp.base_url()), None, None).await.0, 200);
+    assert_eq!(
+        send(Method::GET, &format!("{}/_mock/ready", idp.base_url()), None, None).await.0,
+        200
+    );
     assert_eq!(reqwest::get(idp.discovery_url()).await.unwrap().status(), 200);
 }
 
@@ -225,7 +246,12 @@ async fn p125_odd_spellings_of_a_server_route_do_not_get_past_the_guard() {
     let idp = start(config(None, Some(TENANT))).await;
     let base = idp.base_url();
     // Act
-    for path in ["//_mock/issuers/default", "/_mock//issuers/default", "/%5Fmock/issuers/default", "/_mock/issuers/default/"] {
+    for path in [
+        "//_mock/issuers/default",
+        "/_mock//issuers/default",
+        "/%5Fmock/issuers/default",
+        "/_mock/issuers/default/",
+    ] {
         let (status, body) = send(Method::DELETE, &format!("{base}{path}"), None, None).await;
         // Assert: refused or not found, never done.
         assert!(matches!(status, 401 | 403 | 404), "{path}: {status} {body}");
@@ -238,7 +264,10 @@ async fn p125_without_any_token_the_in_process_provider_stays_open() {
     // Arrange: the builder's defaults, as every other test uses them.
     let idp = MockIdp::start().await;
     // Act + Assert
-    assert_eq!(send(Method::POST, &ctl(&idp, "default", "mint"), None, Some(json!({}))).await.0, 200);
+    assert_eq!(
+        send(Method::POST, &ctl(&idp, "default", "mint"), None, Some(json!({}))).await.0,
+        200
+    );
     assert_eq!(send(Method::GET, &issuers_url(&idp), None, None).await.0, 200);
     // A tenant created with a token of its own is guarded by it, the rest stays open.
     idp.create_issuer(TenantConfig {
@@ -269,7 +298,10 @@ async fn p125_an_empty_or_spaced_admin_token_is_refused_at_start_naming_the_fiel
     // Debug never shows a token.
     let c = config(Some(SERVER), Some(TENANT));
     let shown = format!("{c:?}");
-    assert!(!shown.contains(SERVER) && !shown.contains(TENANT) && !shown.contains(OTHER), "{shown}");
+    assert!(
+        !shown.contains(SERVER) && !shown.contains(TENANT) && !shown.contains(OTHER),
+        "{shown}"
+    );
 }
 
 #[test]
