@@ -456,7 +456,9 @@ fn p125_idp_beyond_loopback_starts_with_a_token_from_each_source_or_with_the_ope
     let token_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("p125-admin-token");
     std::fs::write(&token_file, "from-a-file\n").expect("writing the token file");
     let token_file = token_file.display().to_string();
-    let sources: [(&str, &[&str], &[(&str, &str)], &str); 3] = [
+    /// A test name, the extra flags, the extra variables, and the token they configure.
+    type Source<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let sources: [Source; 3] = [
         ("token-env", &[], &[("OIDC_HARNESS_ADMIN_TOKEN", "from-env")], "from-env"),
         ("token-flag", &["--admin-token", "from-flag"], &[], "from-flag"),
         ("token-file", &["--admin-token-file", &token_file], &[], "from-a-file"),
