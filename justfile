@@ -59,7 +59,8 @@ lint:
 build-image:
     docker build -f docker/Dockerfile -t oidc-harness .
 
-# Bring up a pinned real Weaviate next to the provider (needs a Docker engine).
+# Bring up a pinned real Weaviate next to the provider (needs a Docker engine and an
+# OIDC_HARNESS_ADMIN_TOKEN of your choice in the environment; see docker/compose.yml).
 compose-up:
     docker compose -f docker/compose.yml up
 

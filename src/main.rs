@@ -27,6 +27,8 @@ enum Command {
     /// config file, then the built-in default (fixtures/configs/default.toml). Once it accepts
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
     /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
+    /// It refuses to listen beyond loopback while its _mock/ test controls are open (no admin
+    /// token), unless --insecure-open-controls says so.
     Idp(IdpArgs),
     /// Serve the Weaviate auth emulation, configured by Weaviate's own environment variables.
     ///
@@ -161,9 +163,34 @@ struct IdpArgs {
     /// TOML configuration file; the built-in default when absent.
     #[arg(long, env = "OIDC_HARNESS_CONFIG")]
     config: Option<PathBuf>,
-    /// Address to listen on; port 0 picks a free port. Default: the file's server.listen, else 127.0.0.1:8080.
+    /// Address to listen on; port 0 picks a free port. Default: the file's server.listen, else
+    /// 127.0.0.1:8080. Beyond loopback the provider refuses to start while its _mock/ test
+    /// controls are open: set an admin token, or see --insecure-open-controls.
     #[arg(long, env = "OIDC_HARNESS_LISTEN")]
     listen: Option<String>,
+    /// Admin token of the _mock/ test controls (replaces the file's server.admin_token). With any
+    /// admin token configured, every _mock/ route but /_mock/ready and /_mock/ca.pem needs
+    /// `Authorization: Bearer <token>`. A flag's value shows in the process list: prefer the
+    /// environment variable or --admin-token-file.
+    #[arg(
+        long,
+        env = "OIDC_HARNESS_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "admin_token_file"
+    )]
+    admin_token: Option<String>,
+    /// Read the admin token from this file (its first line), e.g. a Docker or Kubernetes secret.
+    #[arg(long, env = "OIDC_HARNESS_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Start even though the provider listens beyond loopback with no admin token, leaving its
+    /// _mock/ test controls open to anyone who can reach the port. They can then mint tokens
+    /// that every relying party trusting these issuers accepts, replace, hide or delete signing
+    /// keys, delete an issuer and create it again under the same URL with new keys, add users
+    /// and clients, arm faults that break discovery and the JWKS, move the clock, reset tenants,
+    /// export private keys where export_keys is on, and read the journal of who logged in.
+    /// Only for a throw-away provider on a network you alone use.
+    #[arg(long, env = "OIDC_HARNESS_INSECURE_OPEN_CONTROLS")]
+    insecure_open_controls: bool,
     /// Base URL of every issuer (e.g. http://idp:8080 behind Docker). Default: http://{bound address}.
     #[arg(long, env = "OIDC_HARNESS_BASE_URL")]
     base_url: Option<String>,
@@ -203,6 +230,20 @@ fn parse_tls_fault(s: &str) -> Result<mock_idp::tls::TlsFault, String> {
 }
 
 impl IdpArgs {
+    /// The admin token from --admin-token (or its variable) or the first line of --admin-token-file.
+    fn admin_token(&self) -> anyhow::Result<Option<mock_idp::AdminToken>> {
+        if let Some(t) = &self.admin_token {
+            return Ok(Some(t.as_str().into()));
+        }
+        let Some(path) = &self.admin_token_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the admin token file {}", path.display()))?;
+        let token = text.lines().next().unwrap_or("").trim();
+        anyhow::ensure!(!token.is_empty(), "the admin token file {} is empty", path.display());
+        Ok(Some(token.into()))
+    }
+
     /// The TLS options the flags ask for; `None` for plain HTTP.
     fn tls_options(&self, port: u16) -> Option<mock_idp::tls::TlsOptions> {
         let own = match (&self.tls_cert, &self.tls_key) {
@@ -343,6 +384,9 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     if let Some(base) = args.base_url.clone() {
         config.server.base_url = Some(base);
     }
+    if let Some(token) = args.admin_token()? {
+        config.server.admin_token = Some(token);
+    }
     config.validate().map_err(|(field, reason)| anyhow::anyhow!("{field}: {reason}"))?;
     let listen = args
         .listen
@@ -353,8 +397,15 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    if let Some(warning) = mock_idp::server::exposure_warning(addr, &config) {
-        tracing::warn!("{warning}");
+    if let Some(exposure) = mock_idp::admin::open_exposure(addr, &config) {
+        if !args.insecure_open_controls {
+            anyhow::bail!(
+                "refusing to start: {exposure}. Set an admin token (OIDC_HARNESS_ADMIN_TOKEN, --admin-token-file or \
+                 server.admin_token), listen on loopback, turn the controls off (server.control = false), or pass \
+                 --insecure-open-controls if an open test provider is what you want"
+            );
+        }
+        tracing::warn!("{exposure} (--insecure-open-controls)");
     }
     let tls_options = args.tls_options(addr.port());
     let tls = tls_options

@@ -357,3 +357,244 @@ fn r10_weaviate_with_its_provider_unreachable_exits_1_naming_the_cause_within_10
         "{stderr}"
     );
 }
+
+/// How `oidc-harness idp` ended up: running (its ready line came) or exited (with its stderr).
+pub enum Outcome {
+    Running(RunningIdp),
+    Exited(ExitStatus, String),
+}
+
+/// Spawns `oidc-harness ARGS` with `envs` (and none of the provider's variables from this
+/// process), and waits for its ready line or its exit. Stderr goes to a file named after `name`.
+pub fn start_or_exit(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Outcome {
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.stderr"));
+    let stderr = std::fs::File::create(&log).expect("creating the stderr file");
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "OIDC_HARNESS_CONFIG",
+        "OIDC_HARNESS_LISTEN",
+        "OIDC_HARNESS_BASE_URL",
+        "OIDC_HARNESS_ADMIN_TOKEN",
+        "OIDC_HARNESS_ADMIN_TOKEN_FILE",
+        "OIDC_HARNESS_INSECURE_OPEN_CONTROLS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not spawn {BIN}: {e}"));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let Ok(line) = rx.recv_timeout(READY_DEADLINE) else {
+        let _ = child.kill();
+        panic!("{args:?}: neither a ready line nor an exit within {READY_DEADLINE:?}");
+    };
+    if line.trim().is_empty() {
+        // End of stdout without a line: the process is exiting.
+        let status = child.wait().expect("waiting for the child");
+        return Outcome::Exited(status, std::fs::read_to_string(&log).unwrap_or_default());
+    }
+    let ready: Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("the ready line is not JSON ({e}): {line:?}"));
+    Outcome::Running(RunningIdp { child: Some(child), ready })
+}
+
+/// Asserts that `idp ARGS` refused to start because its open controls would be exposed.
+pub fn assert_refused(name: &str, args: &[&str], envs: &[(&str, &str)]) {
+    match start_or_exit(name, args, envs) {
+        Outcome::Running(idp) => panic!("{name}: {args:?} {envs:?} started: {}", idp.ready),
+        Outcome::Exited(status, stderr) => {
+            assert!(!status.success(), "{name}: exit status {status:?}");
+            for part in [
+                "refusing to start",
+                "beyond loopback",
+                "mint tokens",
+                "--insecure-open-controls",
+                "OIDC_HARNESS_ADMIN_TOKEN",
+            ] {
+                assert!(stderr.contains(part), "{name}: stderr lacks {part:?}:\n{stderr}");
+            }
+        }
+    }
+}
+
+/// Asserts that `idp ARGS` started, and returns it with `http://127.0.0.1:PORT/default`.
+pub fn assert_started(name: &str, args: &[&str], envs: &[(&str, &str)]) -> (RunningIdp, String) {
+    match start_or_exit(name, args, envs) {
+        Outcome::Exited(status, stderr) => panic!("{name}: {args:?} {envs:?} exited with {status:?}:\n{stderr}"),
+        Outcome::Running(idp) => {
+            let listen: std::net::SocketAddr = idp.ready["listen"].as_str().expect("listen").parse().expect("an address");
+            let issuer = format!("http://127.0.0.1:{}/default", listen.port());
+            (idp, issuer)
+        }
+    }
+}
+
+/// A config file's tenant `default` with a user and a client, so that `_mock/mint` has someone to mint for.
+const MINTABLE_TENANT: &str = "[[tenant]]\nname = \"default\"\n\n[[tenant.user]]\nusername = \"u\"\npassword = \"p\"\n\n\
+                               [[tenant.client]]\nclient_id = \"c\"\npublic = true\n";
+
+/// POSTs `{}` to `{issuer}/_mock/mint` with an optional bearer token; the status.
+pub fn mint_status(issuer: &str, token: Option<&str>) -> u16 {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    rt.block_on(async {
+        let mut req = reqwest::Client::new()
+            .post(format!("{issuer}/_mock/mint"))
+            .json(&serde_json::json!({}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("the provider answers").status().as_u16()
+    })
+}
+
+#[test]
+fn p125_idp_refuses_to_listen_beyond_loopback_with_open_controls_by_every_route_to_the_address() {
+    // --listen, its environment variable, and the config file's server.listen.
+    assert_refused("refuse-flag", &["idp", "--listen", "0.0.0.0:0"], &[]);
+    assert_refused("refuse-env", &["idp"], &[("OIDC_HARNESS_LISTEN", "0.0.0.0:0")]);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("p125-wide.toml");
+    std::fs::write(&path, format!("[server]\nlisten = \"0.0.0.0:0\"\n\n{MINTABLE_TENANT}")).expect("writing a config file");
+    let path = path.display().to_string();
+    assert_refused("refuse-file", &["idp", "--config", &path], &[]);
+    assert_refused("refuse-file-env", &["idp"], &[("OIDC_HARNESS_CONFIG", &path)]);
+    // The same file with a token, or --listen on loopback, starts.
+    let (_idp, issuer) = assert_started(
+        "file-with-token",
+        &["idp", "--config", &path],
+        &[("OIDC_HARNESS_ADMIN_TOKEN", "file-admin")],
+    );
+    assert_eq!(mint_status(&issuer, None), 401);
+    assert_eq!(mint_status(&issuer, Some("file-admin")), 200);
+    let (_idp, issuer) = assert_started("file-on-loopback", &["idp", "--config", &path, "--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(
+        mint_status(&issuer, None),
+        200,
+        "on loopback without a token the controls stay open"
+    );
+}
+
+#[test]
+fn p125_idp_beyond_loopback_starts_with_a_token_from_each_source_or_with_the_open_flag() {
+    // Arrange: a token file as a Docker secret would be (first line, newline-terminated).
+    let token_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("p125-admin-token");
+    std::fs::write(&token_file, "from-a-file\n").expect("writing the token file");
+    let token_file = token_file.display().to_string();
+    /// A test name, the extra flags, the extra variables, and the token they configure.
+    type Source<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let sources: [Source; 3] = [
+        ("token-env", &[], &[("OIDC_HARNESS_ADMIN_TOKEN", "from-env")], "from-env"),
+        ("token-flag", &["--admin-token", "from-flag"], &[], "from-flag"),
+        ("token-file", &["--admin-token-file", &token_file], &[], "from-a-file"),
+    ];
+    for (name, extra, envs, token) in sources {
+        let args: Vec<&str> = ["idp", "--listen", "0.0.0.0:0"]
+            .iter()
+            .copied()
+            .chain(extra.iter().copied())
+            .collect();
+        // Act
+        let (_idp, issuer) = assert_started(name, &args, envs);
+        // Assert: guarded, and open to the token.
+        assert_eq!(mint_status(&issuer, None), 401, "{name}");
+        assert_eq!(mint_status(&issuer, Some("wrong")), 401, "{name}");
+        assert_eq!(mint_status(&issuer, Some(token)), 200, "{name}");
+    }
+    // A tenant's token alone also closes the controls, so it may listen beyond loopback.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("p125-tenant-token.toml");
+    std::fs::write(
+        &path,
+        MINTABLE_TENANT.replace("[[tenant]]\n", "[[tenant]]\nadmin_token = \"tenant-admin\"\n"),
+    )
+    .expect("writing a config file");
+    let (_idp, issuer) = assert_started(
+        "tenant-token",
+        &["idp", "--listen", "0.0.0.0:0", "--config", &path.display().to_string()],
+        &[],
+    );
+    assert_eq!(mint_status(&issuer, None), 401);
+    assert_eq!(mint_status(&issuer, Some("tenant-admin")), 200);
+    // The explicit flag (or its variable) starts an open provider, with a warning.
+    for (name, args, envs) in [
+        (
+            "open-flag",
+            &["idp", "--listen", "0.0.0.0:0", "--insecure-open-controls"][..],
+            &[][..],
+        ),
+        (
+            "open-env",
+            &["idp", "--listen", "0.0.0.0:0"][..],
+            &[("OIDC_HARNESS_INSECURE_OPEN_CONTROLS", "true")][..],
+        ),
+    ] {
+        let (idp, issuer) = assert_started(name, args, envs);
+        assert_eq!(mint_status(&issuer, None), 200, "{name}: the controls are open");
+        drop(idp);
+        let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.stderr"));
+        let stderr = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(
+            stderr.contains("WARN") && stderr.contains("--insecure-open-controls"),
+            "{name}:\n{stderr}"
+        );
+    }
+    // An empty token file is refused by name.
+    let empty = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("p125-empty-token");
+    std::fs::write(&empty, "\n").expect("writing the empty token file");
+    match start_or_exit(
+        "token-file-empty",
+        &["idp", "--admin-token-file", &empty.display().to_string()],
+        &[],
+    ) {
+        Outcome::Running(idp) => panic!("started with an empty token file: {}", idp.ready),
+        Outcome::Exited(status, stderr) => {
+            assert!(!status.success());
+            assert!(stderr.contains("admin token file") && stderr.contains("empty"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn p125_ipv6_loopback_counts_as_loopback_and_the_ipv6_wildcard_does_not() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: this host has no IPv6 loopback"
+        );
+        println!("skipped: no IPv6 loopback on this host");
+        return;
+    }
+    let (_idp, _) = assert_started("v6-loopback", &["idp", "--listen", "[::1]:0"], &[]);
+    assert_refused("v6-wildcard", &["idp", "--listen", "[::]:0"], &[]);
+}
+
+#[test]
+fn p125_idp_help_says_what_the_open_flag_exposes() {
+    let out = Command::new(BIN).args(["idp", "--help"]).output().expect("the binary runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "--insecure-open-controls",
+        "mint tokens",
+        "signing",
+        "keys",
+        "delete an issuer",
+        "users",
+        "faults",
+        "clock",
+        "journal",
+        "--admin-token",
+        "--admin-token-file",
+    ] {
+        assert!(help.contains(part), "idp --help lacks {part:?}:\n{help}");
+    }
+}

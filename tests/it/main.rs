@@ -4,6 +4,7 @@
 mod authlib;
 mod cli;
 mod clients;
+mod docker;
 mod load_shutdown;
 mod load_token;
 mod logs;

@@ -3,8 +3,14 @@
 //! Only SHA-256 digests of passwords and secrets are kept (P40). Checks compare digests in
 //! constant time and look at every configured secret, so neither timing nor the position of a
 //! match tells anything. The plain values never reach a log: `Secret` prints `[redacted]`.
+//!
+//! Checks go through `Accounts` only ([`Accounts::password_matches`],
+//! [`Accounts::client_secret_matches`]): each computes exactly one digest whether or not the
+//! name exists, so an unknown user or client costs what a wrong password or secret costs (P58).
+//! [`Accounts::digest_count`] counts that work, so tests prove it rather than time it.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -92,11 +98,6 @@ impl User {
     pub fn username(&self) -> &str {
         &self.config.username
     }
-
-    /// Constant-time password check (P40).
-    pub fn password_matches(&self, password: &str) -> bool {
-        digest(&self.config.username, password).ct_eq(&self.password_digest).into()
-    }
 }
 
 /// The subject of a user without a configured `sub`: stable per tenant and username (P42).
@@ -143,16 +144,6 @@ impl Client {
         self.config.public
     }
 
-    /// Constant-time check against every configured secret (P40).
-    pub fn secret_matches(&self, secret: &str) -> bool {
-        let d = digest(&self.config.client_id, secret);
-        let mut ok = subtle::Choice::from(0u8);
-        for s in &self.secret_digests {
-            ok |= s.ct_eq(&d);
-        }
-        ok.into()
-    }
-
     /// Whether the client may use `method` at the token endpoint (P50).
     pub fn allows_method(&self, method: AuthMethod) -> bool {
         match (self.config.public, self.config.auth_method, method) {
@@ -175,6 +166,21 @@ impl Client {
     }
 }
 
+/// Credential digests computed by checks (not by loading); a clone starts from the same count.
+#[derive(Debug, Default)]
+struct DigestCount(AtomicU64);
+
+impl Clone for DigestCount {
+    fn clone(&self) -> Self {
+        DigestCount(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// What an unknown name's digest is compared with, so that its check does the same work as a
+/// known one's. No input digests to all zeros (that would be a SHA-256 preimage), and the
+/// result is discarded anyway.
+const NO_DIGEST: [u8; 32] = [0; 32];
+
 /// The users and clients of one tenant.
 #[derive(Debug, Clone, Default)]
 pub struct Accounts {
@@ -182,6 +188,7 @@ pub struct Accounts {
     pub users: BTreeMap<String, User>,
     /// Clients by id.
     pub clients: BTreeMap<String, Client>,
+    digests: DigestCount,
 }
 
 impl Accounts {
@@ -190,7 +197,42 @@ impl Accounts {
         Accounts {
             users: users.iter().map(|u| (u.username.clone(), User::new(tenant, u.clone()))).collect(),
             clients: clients.iter().map(|c| (c.client_id.clone(), Client::new(c.clone()))).collect(),
+            digests: DigestCount::default(),
         }
+    }
+
+    /// The one digest of a check, counted.
+    fn check_digest(&self, name: &str, value: &str) -> [u8; 32] {
+        self.digests.0.fetch_add(1, Ordering::Relaxed);
+        digest(name, value)
+    }
+
+    /// How many credential digests checks have computed since these accounts were loaded: the
+    /// same for an unknown name as for a wrong password or secret (P58).
+    pub fn digest_count(&self) -> u64 {
+        self.digests.0.load(Ordering::Relaxed)
+    }
+
+    /// Constant-time password check (P40). One digest whether or not `username` exists, and the
+    /// same comparison, so an unknown user costs what a wrong password costs (P58).
+    pub fn password_matches(&self, username: &str, password: &str) -> bool {
+        let given = self.check_digest(username, password);
+        let user = self.users.get(username);
+        let same: bool = given.ct_eq(user.map_or(&NO_DIGEST, |u| &u.password_digest)).into();
+        same && user.is_some()
+    }
+
+    /// Constant-time check against every secret of `client_id` (P40); one digest whether or not
+    /// the client exists, so an unknown client costs what a wrong secret costs.
+    pub fn client_secret_matches(&self, client_id: &str, secret: &str) -> bool {
+        let given = self.check_digest(client_id, secret);
+        let client = self.clients.get(client_id);
+        let stored = client.map_or(std::slice::from_ref(&NO_DIGEST), |c| c.secret_digests.as_slice());
+        let mut ok = subtle::Choice::from(0u8);
+        for s in stored {
+            ok |= s.ct_eq(&given);
+        }
+        bool::from(ok) && client.is_some()
     }
 
     /// Clears a user's lockout and re-arms its configured `fail_next` (P150). False when there
@@ -224,32 +266,55 @@ impl Accounts {
 mod tests {
     use super::*;
 
+    fn alice() -> UserConfig {
+        UserConfig {
+            username: "alice".into(),
+            password: "pw".into(),
+            ..Default::default()
+        }
+    }
+
+    fn rotating_client() -> ClientConfig {
+        ClientConfig {
+            client_id: "c".into(),
+            secrets: vec!["old".into(), "new".into()],
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn p40_passwords_are_kept_as_digests_and_checked() {
-        let u = User::new(
-            "t",
-            UserConfig {
-                username: "alice".into(),
-                password: "pw".into(),
-                ..Default::default()
-            },
-        );
+        let a = Accounts::new("t", &[alice()], &[]);
+        let u = &a.users["alice"];
         assert!(u.config.password.is_empty());
-        assert!(u.password_matches("pw"));
-        assert!(!u.password_matches("pw "));
+        assert!(a.password_matches("alice", "pw"));
+        assert!(!a.password_matches("alice", "pw "));
+        assert!(!a.password_matches("bob", "pw"));
         assert!(!format!("{u:?}").contains("pw\""));
     }
 
     #[test]
     fn p40_every_secret_of_a_rotating_client_works() {
-        let c = Client::new(ClientConfig {
-            client_id: "c".into(),
-            secrets: vec!["old".into(), "new".into()],
-            ..Default::default()
-        });
-        assert!(c.secret_matches("old"));
-        assert!(c.secret_matches("new"));
-        assert!(!c.secret_matches("other"));
+        let a = Accounts::new("t", &[], &[rotating_client()]);
+        assert!(a.client_secret_matches("c", "old"));
+        assert!(a.client_secret_matches("c", "new"));
+        assert!(!a.client_secret_matches("c", "other"));
+        assert!(!a.client_secret_matches("d", "old"));
+    }
+
+    #[test]
+    fn p58_an_unknown_name_costs_one_digest_like_a_wrong_secret() {
+        let a = Accounts::new("t", &[alice()], &[rotating_client()]);
+        assert_eq!(a.digest_count(), 0, "loading is not counted");
+        let cost = |check: &dyn Fn() -> bool| {
+            let before = a.digest_count();
+            assert!(!check());
+            a.digest_count() - before
+        };
+        assert_eq!(cost(&|| a.password_matches("alice", "wrong")), 1);
+        assert_eq!(cost(&|| a.password_matches("nobody", "wrong")), 1);
+        assert_eq!(cost(&|| a.client_secret_matches("c", "wrong")), 1);
+        assert_eq!(cost(&|| a.client_secret_matches("nobody", "wrong")), 1);
     }
 
     #[test]

@@ -47,9 +47,52 @@ pub struct ServerConfig {
     /// Serve the `_mock/` test controls (P125); `false` turns them all off (404), except `/_mock/ready`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<bool>,
-    /// Bearer token every `_mock/` route requires when set (P125), except `/_mock/ready`.
+    /// Bearer token of the `_mock/` routes (P125); the only one that opens the server-wide ones.
+    /// Any admin token, here or on a tenant, closes every `_mock/` route but `/_mock/ready` and
+    /// `/_mock/ca.pem` to requests without one (`admin.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<AdminToken>,
+}
+
+/// An admin token of the `_mock/` controls (P125): a secret, so `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// The token, for the comparison in `admin::check`; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Non-empty, and only characters an `Authorization` header carries after `Bearer `.
+    fn validate(&self) -> Result<(), String> {
+        if self.0.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if !self.0.chars().all(|c| c.is_ascii_graphic()) {
+            return Err("must be printable ASCII without spaces (it travels in an Authorization header)".into());
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for AdminToken {
+    fn from(s: String) -> AdminToken {
+        AdminToken(s)
+    }
+}
+
+impl From<&str> for AdminToken {
+    fn from(s: &str) -> AdminToken {
+        AdminToken(s.to_owned())
+    }
 }
 
 /// One issuer with its own keys, users, clients and token settings.
@@ -151,9 +194,10 @@ pub struct TenantConfig {
     /// Allow private key export through `_mock/keys/{kid}/export` (P37). Off by default.
     #[serde(default)]
     pub export_keys: bool,
-    /// Bearer token this tenant's `_mock/` routes accept, besides the server's (P125).
+    /// Bearer token this tenant's `_mock/` routes accept, besides the server's (P125); it never
+    /// opens the server-wide routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<AdminToken>,
 }
 
 /// Token lifetimes in seconds (P119).
@@ -622,6 +666,9 @@ impl Config {
         if let Some(base) = &self.server.base_url {
             check_url(base).map_err(|r| ("server.base_url".to_owned(), r))?;
         }
+        if let Some(token) = &self.server.admin_token {
+            token.validate().map_err(|r| ("server.admin_token".to_owned(), r))?;
+        }
         let mut names = std::collections::HashSet::new();
         for (i, t) in self.tenants.iter().enumerate() {
             let at = |f: &str| format!("tenant[{i}].{f}");
@@ -652,6 +699,9 @@ impl TenantConfig {
                     self.name
                 ),
             ));
+        }
+        if let Some(token) = &self.admin_token {
+            token.validate().map_err(|r| ("admin_token".to_owned(), r))?;
         }
         if let Some(issuer) = &self.issuer {
             check_url(issuer).map_err(|r| ("issuer".to_owned(), r))?; // P1

@@ -21,9 +21,10 @@
 //! | `POST {base}/_mock/reset` | back to the configured state |
 //! | `GET/POST /_mock/issuers`, `DELETE /_mock/issuers/{name}` | tenants at runtime |
 //!
-//! With `server.admin_token` (or a tenant's `admin_token`) set, every `_mock/` route except
-//! `/_mock/ready` needs `Authorization: Bearer <token>`; with `server.control = false` they all
-//! answer 404. The check runs in the layer (`faults::layer`), before any handler.
+//! Who may call them is decided in `admin.rs` (P125): once any admin token is configured, every
+//! route but `/_mock/ready` and `/_mock/ca.pem` needs `Authorization: Bearer <token>`, and the
+//! server-wide ones only take the server's token; with `server.control = false` they all answer
+//! 404. The check runs in the layer (`faults::layer`), before any handler.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -40,20 +41,18 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::accounts::{Accounts, Client, User};
 use crate::clock::ClockMode;
@@ -97,53 +96,6 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/_mock/clients/{id}", delete(remove_client))
         .route("/{tenant}/_mock/reset", post(reset))
         .merge(crate::debugger::routes())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Guard (P125)
-
-/// Checks the admin switch and token for a `_mock/` request; `tenant` is `None` for the
-/// server-wide routes, which only the server's token opens.
-pub fn check_admin(state: &AppState, tenant: Option<&Tenant>, headers: &HeaderMap, path: &str) -> Result<()> {
-    let server = state.server_config();
-    if server.control == Some(false) {
-        return Err(Error::NotFound(path.to_owned()));
-    }
-    let expected: Vec<&str> = server
-        .admin_token
-        .iter()
-        .chain(tenant.and_then(|t| t.config.admin_token.as_ref()))
-        .map(String::as_str)
-        .collect();
-    if expected.is_empty() {
-        return Ok(());
-    }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
-    match given {
-        None => Err(Error::ControlUnauthorized(
-            "this route needs Authorization: Bearer <admin token> (P125)".into(),
-        )),
-        Some(g) if expected.iter().any(|e| bool::from(e.as_bytes().ct_eq(g.as_bytes()))) => Ok(()),
-        Some(_) => Err(Error::ControlUnauthorized("the admin token is wrong".into())),
-    }
-}
-
-/// A warning for the CLI to log when the controls are reachable beyond loopback without a
-/// server admin token (P125); `None` when the setup is safe.
-pub fn exposure_warning(addr: SocketAddr, config: &Config) -> Option<String> {
-    if addr.ip().is_loopback() || config.server.control == Some(false) || config.server.admin_token.is_some() {
-        return None;
-    }
-    Some(format!(
-        "listening on {addr}, beyond loopback, with the _mock/ test controls open and no admin token: anyone who can \
-         reach this port can mint tokens, rotate keys, add users and read the journal; set server.admin_token, or \
-         server.control = false"
-    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@
 //! and the API cannot disagree. Every value from the tenant or the request goes through
 //! `escape`, because users, claims and paths are test data and may well be `<script>`.
 //!
-//! The page is a `_mock/` route, so `faults::layer` applies the admin switch and token to it
-//! before the handler runs (P125): with an admin token set, a browser needs a proxy that adds
+//! The page is a `_mock/` route, so `faults::layer` applies the rule of `admin.rs` to it before
+//! the handler runs (P125): once any admin token is configured, a browser needs a proxy that adds
 //! `Authorization: Bearer <token>`, and with `server.control = false` the page is a 404.
 
 use axum::body::Bytes;

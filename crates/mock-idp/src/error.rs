@@ -79,7 +79,8 @@ pub enum Error {
     /// A test-control request without the admin token, or with a wrong one (P125): 401.
     #[error("{0}")]
     ControlUnauthorized(String),
-    /// A test-control operation this configuration does not allow (P37 export): 403.
+    /// A test-control operation this configuration does not allow (P37 export), or a `_mock/`
+    /// route that no configured admin token opens (P125): 403.
     #[error("{0}")]
     ControlForbidden(String),
     /// A wait on the journal ran out of time (P141): 408.

@@ -643,8 +643,8 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
     let resolved = req.extensions().get::<Resolved>().map(|r| (r.tenant.clone(), r.endpoint));
     let Some((tenant, endpoint)) = resolved else {
         let path = req.uri().path().to_owned();
-        if path.starts_with("/_mock/") && path != "/_mock/ready" {
-            if let Err(e) = crate::control::check_admin(&state, None, req.headers(), &path) {
+        if crate::admin::is_server_control(&path) {
+            if let Err(e) = crate::admin::check(&state, crate::admin::Scope::Server, req.headers(), &path) {
                 return e.into_response();
             }
         }
@@ -680,7 +680,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         return record(&tenant, entry, resp, started).await;
     }
     if matches!(endpoint, Endpoint::Control | Endpoint::Mint) {
-        if let Err(e) = crate::control::check_admin(&state, Some(&tenant), req.headers(), &entry.path) {
+        if let Err(e) = crate::admin::check(&state, crate::admin::Scope::Tenant(&tenant), req.headers(), &entry.path) {
             let resp = e.into_response();
             return record(&tenant, entry, resp, started).await;
         }

@@ -24,7 +24,8 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
     let auth = authenticate_client(&tenant, &headers, &form)?;
     if auth.method == AuthMethod::None && !tenant.config.permissive {
         return Err(Error::InvalidClient {
-            why: "introspection requires client authentication".into(),
+            // The same answer as any other failed authentication (`token::CLIENT_AUTH_FAILED`).
+            why: crate::token::CLIENT_AUTH_FAILED.into(),
             realm: tenant.issuer.0.clone(),
             basic: false,
         });

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod accounts;
+pub mod admin;
 pub mod authorize;
 pub mod claims;
 pub mod clock;
@@ -50,7 +51,7 @@ pub mod tls;
 pub mod token;
 pub mod userinfo;
 
-pub use config::{Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
+pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use error::{ConfigError, Error};
 pub use faults::{FaultKind, FaultSpec, Target};
 pub use handle::{MockIdp, MockIdpBuilder};

@@ -26,8 +26,6 @@ use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
 
-pub use crate::control::exposure_warning;
-
 /// Largest total size of request headers (P157); larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 

@@ -16,6 +16,9 @@ pub struct AppState {
     tenants: Arc<RwLock<Vec<Arc<Tenant>>>>,
     base_url: Arc<str>,
     server: Arc<ServerConfig>,
+    /// Whether the starting configuration named any admin token (`admin::guard_on`): fixed for
+    /// the life of the provider, so removing a tenant never reopens the controls (P125).
+    admin_guard: bool,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             tenants: Arc::new(RwLock::new(tenants)),
             base_url: base_url.into(),
             server: Arc::new(config.server.clone()),
+            admin_guard: crate::admin::guard_on(config),
         })
     }
 
@@ -83,5 +87,10 @@ impl AppState {
     /// The server-wide settings (control switch and admin token, P125).
     pub fn server_config(&self) -> &ServerConfig {
         &self.server
+    }
+
+    /// Whether every `_mock/` route needs an admin token (P125, `admin.rs`).
+    pub fn admin_guard(&self) -> bool {
+        self.admin_guard
     }
 }

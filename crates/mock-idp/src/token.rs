@@ -128,15 +128,20 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     Ok(Some((decode(id), decode(secret))))
 }
 
+/// The one `error_description` of every client authentication failure: an unknown client, a wrong
+/// secret, a method the client is not registered for, a confidential client without its secret.
+/// One text (and one status, one `error`), so answers do not reveal which client ids exist.
+pub const CLIENT_AUTH_FAILED: &str = "client authentication failed";
+
 /// Authenticates the client of a token, introspection or revocation request (P47-P50, P39).
+///
+/// Every failure after the request's shape is checked is [`CLIENT_AUTH_FAILED`], and a secret is
+/// digested once whether or not the client exists (`Accounts::client_secret_matches`), so
+/// neither the answer nor the work tells a probe which ids are registered. The precise reason
+/// goes to the debug log, for the person running the provider.
 pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Result<ClientAuth> {
     let realm = tenant.issuer.0.clone();
     let basic = basic_credentials(headers)?;
-    let invalid = |why: &str, basic: bool| Error::InvalidClient {
-        why: why.to_owned(),
-        realm: realm.clone(),
-        basic,
-    };
     let (client_id, secret, method) = match basic {
         Some((id, secret)) => {
             if form.get("client_secret").is_some() {
@@ -153,35 +158,54 @@ pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) ->
             (Some(id), Some(secret)) => (id.to_owned(), Some(secret.to_owned()), AuthMethod::ClientSecretPost),
             (Some(id), None) => (id.to_owned(), None, AuthMethod::None),
             (None, Some(_)) => return Err(Error::InvalidRequest("client_secret without client_id".into())),
-            (None, None) => return Err(invalid("client authentication is required", false)),
+            (None, None) => {
+                return Err(Error::InvalidClient {
+                    why: "client authentication is required".into(),
+                    realm,
+                    basic: false,
+                })
+            }
         },
     };
-    let is_basic = method == AuthMethod::ClientSecretBasic;
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
-    let client = match accounts.clients.get(&client_id) {
-        Some(c) => c.clone(),
-        None if tenant.config.permissive => Client::permissive(&client_id),
-        None => return Err(invalid("unknown client", is_basic)),
+    let failed = |reason: &str| {
+        // A fingerprint, as in the journal: a client id field may well hold a pasted secret.
+        let client = crate::accounts::fingerprint(&client_id);
+        tracing::debug!(tenant = %tenant.name, %client, reason, "client authentication failed");
+        Error::InvalidClient {
+            why: CLIENT_AUTH_FAILED.into(),
+            realm: realm.clone(),
+            basic: method == AuthMethod::ClientSecretBasic,
+        }
     };
-    drop(accounts);
-    if tenant.config.permissive {
+    let permissive = tenant.config.permissive;
+    let (known, secret_ok) = {
+        let accounts = tenant
+            .accounts
+            .read()
+            .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let secret_ok = match &secret {
+            Some(s) if !permissive => accounts.client_secret_matches(&client_id, s),
+            _ => true,
+        };
+        (accounts.clients.get(&client_id).cloned(), secret_ok)
+    };
+    let client = match known {
+        Some(c) => c,
+        None if permissive => Client::permissive(&client_id),
+        None => return Err(failed("unknown client")),
+    };
+    if permissive {
         return Ok(ClientAuth { client, method });
     }
     if !client.allows_method(method) {
-        let why = if method == AuthMethod::None {
+        return Err(failed(if method == AuthMethod::None {
             "this client must authenticate"
         } else {
             "this client is not registered for this authentication method"
-        };
-        return Err(invalid(why, is_basic));
+        }));
     }
-    if let Some(secret) = secret {
-        if !client.secret_matches(&secret) {
-            return Err(invalid("client authentication failed", is_basic));
-        }
+    if !secret_ok {
+        return Err(failed("wrong secret"));
     }
     Ok(ClientAuth { client, method })
 }

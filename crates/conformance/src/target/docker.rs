@@ -77,6 +77,7 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
         .with_container_name(name)
         .with_env_var("OIDC_HARNESS_LISTEN", format!("0.0.0.0:{HTTP_PORT}"))
         .with_env_var("OIDC_HARNESS_BASE_URL", base.clone())
+        .with_env_var("OIDC_HARNESS_INSECURE_OPEN_CONTROLS", "true")
         .start()
         .await
         .map_err(|e| format!("provider image {PROVIDER_IMAGE}:latest (build it with `just build-image`): {e}"))?;

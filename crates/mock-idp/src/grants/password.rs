@@ -61,14 +61,17 @@ impl LoginFailure {
 }
 
 /// Checks a username and password against the tenant's users and login-failure presets, and
-/// updates the counters. Order: lockout (so the right password does not help while locked
-/// out), password (a wrong one counts towards the lockout), status flag, then `fail_next`,
-/// which only consumes attempts with the right password.
+/// updates the counters. The password's digest comes first, for unknown users too, so every path
+/// costs the same digest work (P58). Then, in order: lockout (so the right password does not
+/// help while locked out), password (a wrong one counts towards the lockout), status flag, then
+/// `fail_next`, which only consumes attempts with the right password.
 pub fn check_login(tenant: &Tenant, username: &str, password: &str) -> Result<std::result::Result<User, LoginFailure>> {
     let mut accounts = tenant
         .accounts
         .write()
         .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    // First, and on every path: one digest whether or not the user exists (P58).
+    let password_ok = accounts.password_matches(username, password);
     let Some(user) = accounts.users.get_mut(username) else {
         return Ok(Err(LoginFailure::BadCredentials));
     };
@@ -76,7 +79,7 @@ pub fn check_login(tenant: &Tenant, username: &str, password: &str) -> Result<st
     if lockout_after.is_some_and(|n| user.login_failures.wrong_passwords >= n) {
         return Ok(Err(LoginFailure::LockedOut));
     }
-    if !user.password_matches(password) {
+    if !password_ok {
         if lockout_after.is_some() {
             user.login_failures.wrong_passwords += 1;
         }

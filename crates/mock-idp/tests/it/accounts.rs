@@ -302,3 +302,70 @@ async fn p158_rotation_under_concurrent_issuance_never_signs_with_an_unpublished
         assert!(kids.contains(&kid.as_str()), "{kid} not in {kids:?}");
     }
 }
+
+/// Status, `WWW-Authenticate` and body of a token request with `form` and an optional Basic
+/// header, and how many credential digests the tenant computed for it.
+async fn probe(env: &Env, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> ((u16, Option<String>, serde_json::Value), u64) {
+    let tenant = env.idp.first_tenant();
+    let digests = || tenant.accounts.read().expect("accounts lock").digest_count();
+    let before = digests();
+    let mut req = env.http.post(env.endpoint("token_endpoint").await).form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let resp = req.send().await.expect("token endpoint answers");
+    let status = resp.status().as_u16();
+    let challenge = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    ((status, challenge, body), digests() - before)
+}
+
+#[tokio::test]
+async fn p53_p58_unknown_client_ids_and_users_answer_and_cost_like_wrong_secrets_for_every_persona() {
+    let personas = std::iter::once(None).chain(mock_idp::Persona::ALL.iter().copied().map(Some));
+    for persona in personas {
+        // Arrange
+        let env = Env::with(MockIdp::builder().configure(|t| t.persona = persona).start().await);
+        let cc =
+            |id: &'static str, secret: &'static str| [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
+        let cc_basic = [("grant_type", "client_credentials")];
+        let no_secret = |id: &'static str| [("grant_type", "client_credentials"), ("client_id", id)];
+        // Act: the same mistake with a registered and an unregistered client id.
+        let (wrong_post, wrong_post_cost) = probe(&env, &cc("ci-runner", "guess"), None).await;
+        let (unknown_post, unknown_post_cost) = probe(&env, &cc("nobody", "guess"), None).await;
+        let (wrong_basic, wrong_basic_cost) = probe(&env, &cc_basic, Some(("ci-runner", "guess"))).await;
+        let (unknown_basic, unknown_basic_cost) = probe(&env, &cc_basic, Some(("nobody", "guess"))).await;
+        let (missing_known, _) = probe(&env, &no_secret("ci-runner"), None).await;
+        let (missing_unknown, _) = probe(&env, &no_secret("nobody"), None).await;
+        // Assert: one status, challenge, error and description for each pair.
+        assert_eq!(wrong_post.0, 401, "{persona:?}: {wrong_post:?}");
+        assert_eq!(wrong_post.2["error"], "invalid_client");
+        assert_eq!(wrong_post, unknown_post, "{persona:?}: client_secret_post");
+        assert_eq!(wrong_basic, unknown_basic, "{persona:?}: client_secret_basic");
+        assert!(wrong_basic.1.as_deref().unwrap().starts_with("Basic "), "{wrong_basic:?}");
+        assert_eq!(missing_known, missing_unknown, "{persona:?}: no secret");
+        assert_eq!(wrong_post.2, missing_known.2, "{persona:?}: one description for every failure");
+        // And one digest each, for the registered and the unregistered id alike.
+        assert_eq!((wrong_post_cost, unknown_post_cost), (1, 1), "{persona:?}");
+        assert_eq!((wrong_basic_cost, unknown_basic_cost), (1, 1), "{persona:?}");
+        // Users: an unknown user costs one digest, as a wrong password does (P58).
+        let pw = |user: &'static str, password: &'static str| {
+            [
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", password),
+                ("client_id", "weaviate"),
+            ]
+        };
+        let (wrong_pw, wrong_pw_cost) = probe(&env, &pw("admin", "guess"), None).await;
+        let (unknown_user, unknown_user_cost) = probe(&env, &pw("nobody", "guess"), None).await;
+        assert_eq!(wrong_pw.0, 400, "{persona:?}: {wrong_pw:?}");
+        assert_eq!(wrong_pw, unknown_user, "{persona:?}: P58");
+        assert_eq!((wrong_pw_cost, unknown_user_cost), (1, 1), "{persona:?}");
+        // The same requests succeed with the right secret and password, at the same cost.
+        let (ok, ok_cost) = probe(&env, &cc("ci-runner", "ci-runner-secret"), None).await;
+        assert_eq!((ok.0, ok_cost), (200, 1), "{persona:?}: {ok:?}");
+        let (ok, ok_cost) = probe(&env, &pw("admin", "admin-pass"), None).await;
+        assert_eq!((ok.0, ok_cost), (200, 1), "{persona:?}: {ok:?}");
+    }
+}

@@ -2,6 +2,7 @@
 //! Each module is named after the part of the checklist (oidc-provider.md) it covers.
 
 mod accounts;
+mod admin;
 mod authorize;
 mod control;
 mod debugger;
