@@ -23,6 +23,9 @@
 #   FUZZ_JOBS           cargo build jobs (default: every core; 1 on a shared machine)
 #   FUZZ_RSS_MB         libFuzzer -rss_limit_mb (default 512, R3)
 #   FUZZ_TIMEOUT_S      libFuzzer -timeout per input (default 1, R3)
+#   GO_OIDC_ORACLE      a built go-oidc oracle for oidc_differential (default: built here with
+#                       `go build` into target/; without Go or the module proxy that target is
+#                       skipped, except under CI=true, where it fails)
 # A crash leaves its input under crates/fuzz/artifacts/<target>/ and the script exits 1;
 # turn each one into a regression test in the crate that owns the code (see README.md).
 set -uo pipefail
@@ -67,6 +70,8 @@ case "${FUZZ_PROFILE:-release}" in
 esac
 [ -n "${FUZZ_CODEGEN_UNITS:-}" ] && build_flags+=(--codegen-units "$FUZZ_CODEGEN_UNITS")
 targets="${FUZZ_TARGETS:-$("${fuzz[@]}" list --fuzz-dir crates/fuzz)}"
+# shellcheck disable=SC2086 # one line of space-separated names
+targets="$(printf '%s ' $targets)"
 began=$(date +%s)
 "${fuzz[@]}" build "${build_flags[@]}" || {
     echo "error: the fuzz targets do not build" >&2
@@ -75,6 +80,25 @@ began=$(date +%s)
 echo "fuzz build (${FUZZ_PROFILE:-release}): $(( $(date +%s) - began )) s"
 
 failed=0
+# oidc_differential compares the emulation's verifier with go-oidc: it needs the Go oracle.
+case " $targets " in
+    *" oidc_differential "*)
+        if [ -z "${GO_OIDC_ORACLE:-}" ]; then
+            oracle_log="$(mktemp)"
+            if (cd crates/conformance/drivers/go-oidc-oracle && go build -o "$root/target/go-oidc-oracle" .) >"$oracle_log" 2>&1; then
+                export GO_OIDC_ORACLE="$root/target/go-oidc-oracle"
+            elif [ "${CI:-}" = "true" ]; then
+                echo "oidc_differential: FAILED: the go-oidc oracle does not build: $(tail -3 "$oracle_log")"
+                failed=1
+                targets="$(echo " $targets " | sed 's/ oidc_differential / /')"
+            else
+                echo "oidc_differential: skipped: the go-oidc oracle does not build (no Go or module proxy?): $(tail -1 "$oracle_log")"
+                targets="$(echo " $targets " | sed 's/ oidc_differential / /')"
+            fi
+            rm -f "$oracle_log"
+        fi
+        ;;
+esac
 for target in $targets; do
     mkdir -p "crates/fuzz/corpus/$target"
     dirs=("crates/fuzz/corpus/$target")

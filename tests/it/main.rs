@@ -4,6 +4,7 @@
 mod authlib;
 mod cli;
 mod clients;
+mod differential;
 mod docker;
 mod load_shutdown;
 mod load_token;

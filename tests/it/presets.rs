@@ -9,15 +9,6 @@ use serde_json::Value;
 
 use crate::clients::{weaviate_bin, Kind, Target};
 
-/// Presets whose outcome on v1.38.11 differs from the table on purpose: the emulation's
-/// hardening (a 16 KiB token cap) answers 401 where Weaviate has no limit.
-fn real_server_exception(preset: Preset) -> Option<u16> {
-    match preset {
-        Preset::Oversized => Some(200),
-        _ => None,
-    }
-}
-
 async fn play(kind: Kind) {
     let bin = match kind {
         Kind::Embedded => None,
@@ -56,10 +47,8 @@ async fn play(kind: Kind) {
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        let want_status = match kind {
-            Kind::Real => real_server_exception(preset).unwrap_or(spec.status),
-            Kind::Embedded => spec.status,
-        };
+        // The table holds for both: no preset differs on purpose.
+        let want_status = spec.status;
         let want_prefix = match (want_status, spec.error) {
             (200, _) => None,
             (401, Some(e)) => Some(format!("unauthorized: {e}")),

@@ -10,6 +10,8 @@
 //! walks Weaviate's login troubleshooting checklist against a live server.
 //!
 //! [`soak`] is the load and fault run (attacks.md R6-R9, R14) behind `just soak`.
+//! [`oracle`] runs Weaviate's own verifier (go-oidc, in a small Go program) beside the
+//! emulation's, token by token (the differential tests and fuzz target).
 //!
 //! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
 //! capability it advertises: each response type and response mode, grant type, token endpoint
@@ -38,6 +40,7 @@ pub mod compare;
 pub mod doctor;
 pub mod grpc;
 pub mod normalize;
+pub mod oracle;
 pub mod provider;
 pub mod report;
 pub mod runner;

@@ -52,6 +52,17 @@ pub(crate) enum Kind {
     Object(Vec<(String, Node)>),
 }
 
+impl Node {
+    /// A `null` with an empty span.
+    pub fn null() -> Node {
+        Node {
+            kind: Kind::Null,
+            start: 0,
+            end: 0,
+        }
+    }
+}
+
 impl Kind {
     /// The word Go's `UnmarshalTypeError` uses for this kind.
     pub fn go_word(&self) -> &'static str {
@@ -645,22 +656,6 @@ fn read_string(data: &[u8], start: usize) -> (String, usize) {
     (out, i)
 }
 
-/// Go's `unicode.IsPrint`, approximated: letters, marks, numbers, punctuation, symbols and the
-/// ASCII space. Unassigned code points count as printable here (Go would escape them).
-fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let u = c as u32;
-    !matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E
-        | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF
-        | 0xF0000..=0x10FFFF | 0xFFFE | 0xFFFF)
-}
-
 /// Go's `strconv.Quote` (and so `%q` of a string).
 pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -676,7 +671,7 @@ pub(crate) fn go_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if is_print(c) => out.push(c),
+            c if super::goprint::is_print(c) => out.push(c),
             c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::gojson::{self, go_quote, go_quote_list, Kind, Node};
+use super::gojson::{self, go_quote, go_quote_bytes, go_quote_list, Kind, Node};
 
 /// A compact JWS that go-jose accepted.
 #[derive(Debug)]
@@ -45,8 +45,9 @@ pub(crate) fn strip_whitespace(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// go-jose's `%#v` of a member's raw JSON text: invalid UTF-8 shows as `\xNN`.
 fn raw_text(header: &[u8], node: &Node) -> String {
-    go_quote(&String::from_utf8_lossy(&header[node.start..node.end]))
+    go_quote_bytes(&header[node.start..node.end])
 }
 
 /// go-jose's `ParseSigned` for compact input, with the allowlist. Errors are go-jose's texts.
@@ -67,9 +68,13 @@ pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, Stri
     let payload = gojson::b64url_decode(claims)?;
     let signature = gojson::b64url_decode(sig)?;
 
-    // real: a header nested 20000 deep is accepted (go-jose's JSON has no depth limit).
-    let root = gojson::parse_unlimited(&header)?;
-    let mut root = root;
+    // real: a header nested 20000 deep is accepted (go-jose's JSON has no depth limit). An
+    // empty header segment is no protected header at all (go-jose skips it): no `alg`.
+    let mut root = if header.is_empty() {
+        Node::null()
+    } else {
+        gojson::parse_unlimited(&header)?
+    };
     let members: Vec<(String, Node)> = match &mut root.kind {
         Kind::Object(m) => std::mem::take(m),
         Kind::Null => Vec::new(),
