@@ -1,4 +1,9 @@
-//! `Report`: the rows of a check run (name, outcome, duration) rendered as a table or as JSON.
+//! `Report`: the rows of a check run (name, outcome, duration) rendered as a table, as JSON or
+//! as JUnit XML, and [`Tally`], the counts every summary line ends with.
+//!
+//! A skip is never a pass: every summary says how many rows were skipped, and a run with
+//! `--fail-on-skip` fails on the first one ([`Report::passed_with`]). A scenario that does not
+//! apply to the Weaviate version played (`NotApplicable`) is counted apart from all three.
 
 use std::time::Duration;
 
@@ -14,24 +19,82 @@ pub enum Outcome {
     Fail(String),
     /// The check could not run; the reason says why. Never counted as a pass.
     Skip(String),
+    /// The check does not apply here (a scenario for another Weaviate version); the reason
+    /// says why. Counted apart: neither a pass, a failure nor a skip.
+    NotApplicable(String),
 }
 
 impl Outcome {
-    /// `pass`, `fail` or `skip`.
+    /// `pass`, `fail`, `skip` or `n/a`.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail(_) => "fail",
             Outcome::Skip(_) => "skip",
+            Outcome::NotApplicable(_) => "n/a",
         }
     }
 
-    /// The reason of a failure or skip.
+    /// The reason of a failure, skip or not-applicable row.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Pass => None,
-            Outcome::Fail(r) | Outcome::Skip(r) => Some(r),
+            Outcome::Fail(r) | Outcome::Skip(r) | Outcome::NotApplicable(r) => Some(r),
         }
+    }
+
+    /// The outcome called `label` ([`Outcome::label`]) with `reason`.
+    pub fn from_label(label: &str, reason: Option<String>) -> Option<Outcome> {
+        let reason = reason.unwrap_or_default();
+        match label {
+            "pass" => Some(Outcome::Pass),
+            "fail" => Some(Outcome::Fail(reason)),
+            "skip" => Some(Outcome::Skip(reason)),
+            "n/a" => Some(Outcome::NotApplicable(reason)),
+            _ => None,
+        }
+    }
+}
+
+/// How many outcomes of each kind: the end of every summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped: could not run here. Never counted as passed.
+    pub skipped: usize,
+    /// Did not apply (another Weaviate version).
+    pub not_applicable: usize,
+}
+
+impl Tally {
+    /// Counts `outcomes`.
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Tally {
+        let mut t = Tally::default();
+        for o in outcomes {
+            t.add(o);
+        }
+        t
+    }
+
+    /// Counts one more outcome.
+    pub fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail(_) => self.failed += 1,
+            Outcome::Skip(_) => self.skipped += 1,
+            Outcome::NotApplicable(_) => self.not_applicable += 1,
+        }
+    }
+
+    /// `3 passed, 1 failed, 2 skipped, 0 not applicable`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped, {} not applicable",
+            self.passed, self.failed, self.skipped, self.not_applicable
+        )
     }
 }
 
@@ -71,6 +134,16 @@ impl Report {
         !self.rows.iter().any(|r| matches!(r.outcome, Outcome::Fail(_)))
     }
 
+    /// [`Report::passed`], and with `fail_on_skip` no row skipped either.
+    pub fn passed_with(&self, fail_on_skip: bool) -> bool {
+        self.passed() && !(fail_on_skip && self.tally().skipped > 0)
+    }
+
+    /// The counts of the rows' outcomes.
+    pub fn tally(&self) -> Tally {
+        Tally::of(self.rows.iter().map(|r| &r.outcome))
+    }
+
     /// The row named `check`.
     pub fn row(&self, check: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.check == check)
@@ -79,10 +152,6 @@ impl Report {
     /// The failed rows.
     pub fn failures(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| matches!(r.outcome, Outcome::Fail(_)))
-    }
-
-    fn count(&self, label: &str) -> usize {
-        self.rows.iter().filter(|r| r.outcome.label() == label).count()
     }
 
     /// A plain-text table: check, result, duration, reason; then a summary line.
@@ -105,12 +174,7 @@ impl Report {
                 r.outcome.reason().unwrap_or("")
             ));
         }
-        out.push_str(&format!(
-            "\n{} passed, {} failed, {} skipped\n",
-            self.count("pass"),
-            self.count("fail"),
-            self.count("skip")
-        ));
+        out.push_str(&format!("\n{}\n", self.tally().line()));
         out
     }
 
@@ -128,25 +192,29 @@ impl Report {
                 })
             })
             .collect();
+        let t = self.tally();
         json!({
             "checks": checks,
-            "passed": self.count("pass"),
-            "failed": self.count("fail"),
-            "skipped": self.count("skip"),
+            "passed": t.passed,
+            "failed": t.failed,
+            "skipped": t.skipped,
+            "not_applicable": t.not_applicable,
         })
     }
 }
 
 impl Report {
     /// The same content as JUnit XML: one `testsuite` named `suite`, a `testcase` per row;
-    /// failures carry their reason, skips are `skipped`.
+    /// failures carry their reason, skips and rows that do not apply are `skipped` (JUnit has no
+    /// third kind; the message of the latter starts with `not applicable: `).
     pub fn junit(&self, suite: &str) -> String {
+        let t = self.tally();
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
             xml(suite),
             self.rows.len(),
-            self.count("fail"),
-            self.count("skip")
+            t.failed,
+            t.skipped + t.not_applicable
         );
         for r in &self.rows {
             let time = r.duration.as_secs_f64();
@@ -155,6 +223,10 @@ impl Report {
                 Outcome::Pass => out.push_str("/>\n"),
                 Outcome::Fail(why) => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
                 Outcome::Skip(why) => out.push_str(&format!(">\n    <skipped message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                Outcome::NotApplicable(why) => out.push_str(&format!(
+                    ">\n    <skipped message=\"not applicable: {}\"/>\n  </testcase>\n",
+                    xml(why)
+                )),
             }
         }
         out.push_str("</testsuite>\n");
@@ -201,7 +273,7 @@ mod tests {
         assert!(!r.passed());
         let table = r.table();
         assert!(table.contains("id_token_signing_alg ES384  fail"), "{table}");
-        assert!(table.contains("1 passed, 1 failed, 1 skipped"), "{table}");
+        assert!(table.ends_with("\n1 passed, 1 failed, 1 skipped, 0 not applicable\n"), "{table}");
         let j = r.json();
         assert_eq!(j["failed"], 1);
         assert_eq!(j["checks"][1]["check"], "id_token_signing_alg ES384");
@@ -226,5 +298,44 @@ mod tests {
         assert!(r.passed());
         assert_eq!(r.json()["passed"], 1);
         assert_eq!(r.json()["skipped"], 1);
+    }
+
+    #[test]
+    fn fail_on_skip_makes_a_skip_fail_and_not_applicable_rows_count_apart() {
+        let mut r = report();
+        r.rows.remove(1);
+        assert!(r.passed_with(false));
+        assert!(!r.passed_with(true));
+        r.rows[1].outcome = Outcome::NotApplicable("needs >=1.30".into());
+        assert!(r.passed_with(true), "a row that does not apply is not a skip");
+        assert_eq!(
+            r.tally(),
+            Tally {
+                passed: 1,
+                failed: 0,
+                skipped: 0,
+                not_applicable: 1
+            }
+        );
+        assert!(
+            r.table().ends_with("1 passed, 0 failed, 0 skipped, 1 not applicable\n"),
+            "{}",
+            r.table()
+        );
+        assert_eq!(r.json()["not_applicable"], 1);
+        assert!(r.junit("s").contains("not applicable: needs &gt;=1.30"), "{}", r.junit("s"));
+    }
+
+    #[test]
+    fn outcomes_come_back_from_their_labels() {
+        for o in [
+            Outcome::Pass,
+            Outcome::Fail("f".into()),
+            Outcome::Skip("s".into()),
+            Outcome::NotApplicable("n".into()),
+        ] {
+            assert_eq!(Outcome::from_label(o.label(), o.reason().map(str::to_owned)), Some(o.clone()));
+        }
+        assert_eq!(Outcome::from_label("passed", None), None);
     }
 }
