@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::normalize::Normalizer;
@@ -15,8 +15,9 @@ use crate::scenario::Scenario;
 use crate::step::{Grant, Kind, Step};
 use crate::target::{Running, StartError, Target};
 
-/// One exchange of the transcript.
-#[derive(Debug, Clone, Serialize)]
+/// One exchange of the transcript (also what a baseline file holds per step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// The step number, from 1.
     pub step: usize,
@@ -27,6 +28,9 @@ pub struct Exchange {
     pub bearer: Option<String>,
     /// The answer's status (0 for a startup refusal).
     pub status: u16,
+    /// The `Content-Type` of a REST answer from Weaviate, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     /// The normalized answer.
     pub body: Value,
 }
@@ -119,6 +123,8 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
     let idp = target.provider(s).await?;
     let issuer = idp.issuer_url();
     let mut norm = Normalizer::default();
+    // Ids and ports the scenario names itself stay in the transcript; other ones are placeholders.
+    norm.keep_chosen(&format!("{s:?}"));
     norm.add(issuer.clone(), "{issuer}");
     norm.add(idp.local_issuer_url(), "{issuer}");
     // The A23 preset `issuer-scheme` swaps http for https; its port must not reach a snapshot.
@@ -134,6 +140,7 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
                 request: "startup".into(),
                 bearer: None,
                 status: 0,
+                content_type: None,
                 body: Value::String(norm.text(&msg)),
             });
             // The expected message may name the provider as `{issuer}`, as the transcript does.
@@ -189,6 +196,7 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
             raw,
             credential,
             refresh,
+            content_type,
         } = match result {
             Ok(x) => x,
             Err(StepError::Fail(e)) => {
@@ -210,10 +218,11 @@ async fn play(s: &Scenario, target: &Target, transcript: &mut Vec<Exchange>, fai
         }
         transcript.push(Exchange {
             step: n,
+            body: norm.answer(&request, &raw),
             request: norm.text(&request),
             bearer: step.bearer.clone(),
             status,
-            body: norm.body(&raw),
+            content_type,
         });
     }
     Ok(())
@@ -233,6 +242,8 @@ pub struct Answer {
     pub credential: Option<String>,
     /// The refresh token to store under the step's `save_refresh`.
     pub refresh: Option<String>,
+    /// The `Content-Type` of a REST answer from Weaviate.
+    pub content_type: Option<String>,
 }
 
 impl Answer {
@@ -244,6 +255,7 @@ impl Answer {
             raw,
             credential,
             refresh: None,
+            content_type: None,
         }
     }
 }
@@ -277,6 +289,10 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
     }
     let resp = req.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
     let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let raw = resp.text().await.map_err(|e| format!("{method} {path}: body: {e}"))?;
     let saved = match &step.save {
         Some(ptr) => Some(
@@ -287,7 +303,10 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
         ),
         None => None,
     };
-    Ok(Answer::new(format!("{method} {path}"), status, raw, saved))
+    Ok(Answer {
+        content_type,
+        ..Answer::new(format!("{method} {path}"), status, raw, saved)
+    })
 }
 
 /// A request to the provider's own endpoints (its test controls), relative to the issuer.
