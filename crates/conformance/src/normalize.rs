@@ -2,7 +2,7 @@
 //! still differs between two transcripts is a real difference of the answers.
 //!
 //! The rules, in the order they apply (each has a test below; the README lists them under
-//! "Comparing targets"):
+//! "Comparing two targets"):
 //!
 //! 1. **Literals the run chose**: the provider's issuer (as Weaviate and as the suite see it) →
 //!    `{issuer}`, its `https` twin → `{issuer_https}`, its base URL → `{idp}`, Weaviate's REST URL

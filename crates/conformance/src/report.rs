@@ -221,7 +221,16 @@ impl Report {
             out.push_str(&format!("  <testcase name=\"{}\" time=\"{time:.3}\"", xml(&r.check)));
             match &r.outcome {
                 Outcome::Pass => out.push_str("/>\n"),
-                Outcome::Fail(why) => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                // A reason of several lines (a baseline diff) keeps its first line as the message
+                // and the whole text as the element's content, where CI viewers show it as is.
+                Outcome::Fail(why) => match why.split_once('\n') {
+                    None => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                    Some((first, _)) => out.push_str(&format!(
+                        ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
+                        xml(first),
+                        xml(why)
+                    )),
+                },
                 Outcome::Skip(why) => out.push_str(&format!(">\n    <skipped message=\"{}\"/>\n  </testcase>\n", xml(why))),
                 Outcome::NotApplicable(why) => out.push_str(&format!(
                     ">\n    <skipped message=\"not applicable: {}\"/>\n  </testcase>\n",
@@ -289,6 +298,13 @@ mod tests {
         assert!(x.contains(r#"<failure message="no token"/>"#), "{x}");
         assert!(x.contains(r#"<skipped message="no check"/>"#), "{x}");
         assert!(Report::default().junit("a<b").contains("a&lt;b"));
+        let mut diff = report();
+        diff.rows[1].outcome = Outcome::Fail("changed s01\n  step 2 GET /\n    now  401".into());
+        let x = diff.junit("suite");
+        assert!(
+            x.contains("<failure message=\"changed s01\">changed s01\n  step 2 GET /\n    now  401</failure>"),
+            "{x}"
+        );
     }
 
     #[test]
