@@ -19,6 +19,7 @@ pub fn in_ci() -> bool {
 ///     Err(why) => return conformance::skip::missing(&why),
 /// };
 /// ```
+#[track_caller]
 #[allow(clippy::print_stdout)] // The test's output, where `cargo test` shows skips.
 pub fn missing(reason: &str) {
     if in_ci() {
