@@ -1,7 +1,6 @@
 //! Every scenario of fixtures/scenarios on the embedded target (one snapshot per file), and on
 //! the real weaviate-server when it is installed.
 
-use futures::StreamExt;
 use std::path::Path;
 
 use conformance::report::Outcome;
@@ -61,54 +60,29 @@ fn s_the_builtin_list_is_the_scenario_directory() {
 }
 
 #[test]
-fn s_scenarios_on_the_real_weaviate_binary_have_the_embedded_outcomes() {
+fn s_scenarios_on_the_real_weaviate_binary_answer_as_embedded_but_for_the_known_differences() {
     // Arrange
     if let Err(why) = conformance::target::find_weaviate_binary() {
         return conformance::skip::missing(&why);
     }
     let rt = runtime();
     let scenarios = load_dir(&scenarios_dir()).expect("scenarios load");
-    // Act: as `conformance --target weaviate-binary` does, a few servers at once.
-    let played = rt.block_on(
-        futures::stream::iter(&scenarios)
-            .map(|s| async move {
-                let real = run(s, Target::WeaviateBinary).await;
-                eprintln!("{}", real.row().progress_line());
-                let emu = match real.outcome {
-                    Outcome::Skip(_) => None,
-                    _ => Some(run(s, Target::Embedded).await),
-                };
-                (s, real, emu)
-            })
-            .buffer_unordered(conformance::runner::at_once(&Target::WeaviateBinary))
-            .collect::<Vec<_>>(),
-    );
-    let mut diffs = Vec::new();
-    for (s, real, emu) in played {
-        let Some(emu) = emu else {
-            if let Outcome::Skip(why) = &real.outcome {
-                conformance::skip::missing(&format!("{}: {why}", s.name));
-            }
-            continue;
-        };
-        // Transcript differences are fidelity gaps to look at, not failures: print them.
-        for (r, e) in real.transcript.iter().zip(&emu.transcript) {
-            if r.status != e.status || r.body != e.body {
-                eprintln!(
-                    "transcript difference {} step {} {}: weaviate-binary {} {} / embedded {} {}",
-                    s.name, r.step, r.request, r.status, r.body, e.status, e.body
-                );
-            }
-        }
-        // Assert: the expectations hold on the real server, as on the emulation.
-        if real.outcome != Outcome::Pass || emu.outcome != Outcome::Pass {
-            diffs.push(format!(
-                "{}: weaviate-binary {:?} / embedded {:?}",
-                s.name, real.outcome, emu.outcome
-            ));
+    let known = conformance::known_differences::KnownDifferences::builtin().expect("the built-in list parses");
+    // Act: as `conformance --compare embedded weaviate-binary` (CI's gate) does.
+    let mut c = rt.block_on(conformance::compare::compare(
+        &scenarios,
+        &Target::Embedded,
+        &Target::WeaviateBinary,
+        |r| eprintln!("{}", r.row().progress_line()),
+    ));
+    c.apply(&known);
+    // Assert: every expectation holds on both, and every answer is the same unless listed.
+    for p in &c.pairs {
+        if let Outcome::Skip(why) = &p.b.outcome {
+            conformance::skip::missing(&format!("{}: {why}", p.b.scenario));
         }
     }
-    assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+    assert!(c.passed(), "{}", c.text());
 }
 
 const ONE_KEY: &str = r#"
