@@ -21,9 +21,13 @@ conformance-binary *ARGS:
 conformance-docker *ARGS:
     cargo run --release -- conformance --target docker {{ARGS}}
 
-# Show where the embedded emulation and the real weaviate-server answer differently.
+# Compare two targets step by step (CI's gate); a difference fixtures/known-differences.toml does not list fails.
 compare A="embedded" B="weaviate-binary":
     cargo run --release -- conformance --compare {{A}} {{B}}
+
+# Print the README's "Known differences" section, generated from fixtures/known-differences.toml.
+known-differences:
+    cargo run --release -- known-differences
 
 # Diagnose a login against a running Weaviate, e.g. `just doctor http://localhost:8080 --api-key K`.
 doctor URL *ARGS:

@@ -1,5 +1,6 @@
 //! `oidc-harness`: the command line. Each subcommand parses its flags and makes one library call.
 
+mod cli_conformance;
 mod cli_mint;
 mod shutdown;
 
@@ -44,8 +45,11 @@ enum Command {
     /// authentication methods, signing algorithms, PKCE methods) over HTTP. Then plays each
     /// scenario (fixtures/scenarios/*.toml) on the chosen target; a row per scenario reads
     /// `<scenario> @ <target>`. Prints one progress line per check and scenario on stderr and the
-    /// report on stdout; exits non-zero if any check or scenario fails.
-    Conformance(ConformanceArgs),
+    /// report on stdout, ending with the counts (skipped rows included); exits non-zero if any
+    /// check or scenario fails (or is skipped, with --fail-on-skip). --compare plays two targets
+    /// and fails on every difference fixtures/known-differences.toml does not list; --record
+    /// and --check write and check a baseline file.
+    Conformance(cli_conformance::ConformanceArgs),
     /// Mint a token in process, without a server, and print it (see --help for the presets).
     ///
     /// Builds the tenant from the configuration `idp` would serve (the built-in one by default)
@@ -54,6 +58,11 @@ enum Command {
     Mint(cli_mint::MintArgs),
     /// Print the bad-token preset catalogue (--format markdown is the README's table).
     Presets(cli_mint::PresetsArgs),
+    /// Print the known differences between the emulation and Weaviate as the README's section.
+    ///
+    /// Reads fixtures/known-differences.toml (or --file) and fails, naming the entry, when one
+    /// names a scenario or step that does not exist.
+    KnownDifferences(cli_conformance::KnownDifferencesArgs),
     /// Walk Weaviate's login troubleshooting checklist against a running Weaviate.
     ///
     /// Checks, in order: REST (ready, version), the gRPC port (a grpc.health.v1 Check),
@@ -98,64 +107,6 @@ struct WeaviateArgs {
     /// gRPC address (HTTP/2 cleartext); no gRPC listener when absent.
     #[arg(long)]
     grpc_listen: Option<String>,
-}
-
-#[derive(Debug, clap::Args)]
-struct ConformanceArgs {
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Where the scenarios' Weaviate runs: embedded (the in-process emulation), weaviate-binary
-    /// (the real weaviate-server: WEAVIATE_BIN, else PATH, else $HOME/go/bin),
-    /// weaviate-binary@vX.Y.Z (that release, built once with `go install` into
-    /// $OIDC_HARNESS_WEAVIATE_CACHE or the user's cache folder), docker (the official image), or
-    /// external (a running Weaviate: --url, --env-file). A target that cannot run here is a
-    /// skip with its reason.
-    #[arg(long, default_value = "embedded")]
-    target: String,
-    /// weaviate-binary: the Weaviate release to run, e.g. v1.30.17 (same as
-    /// --target weaviate-binary@v1.30.17). Default: the pinned version.
-    #[arg(long, value_name = "vX.Y.Z", conflicts_with = "compare")]
-    weaviate_version: Option<String>,
-    /// Play every scenario on two targets (both at once) and print each one whose answers
-    /// differ; non-zero exit on any difference or failure. Each target as for --target, e.g.
-    /// `--compare weaviate-binary@v1.30.17 weaviate-binary@v1.38.11`.
-    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "target")]
-    compare: Option<Vec<String>>,
-    /// external: the running Weaviate's REST URL.
-    #[arg(long)]
-    url: Option<String>,
-    /// external: its gRPC HOST:PORT.
-    #[arg(long)]
-    grpc: Option<String>,
-    /// external: the environment file it was started with (KEY=VALUE lines); a scenario runs
-    /// only when its AUTHENTICATION_* / AUTHORIZATION_* variables are exactly these.
-    #[arg(long)]
-    env_file: Option<PathBuf>,
-    /// external: where the suite's provider listens, the address in the server's
-    /// AUTHENTICATION_OIDC_ISSUER (http://ADDR/default).
-    #[arg(long)]
-    idp_listen: Option<std::net::SocketAddr>,
-    /// Folder of scenario files. Default: fixtures/scenarios of the repository around the
-    /// current folder, else the scenarios compiled into the binary.
-    #[arg(long)]
-    scenarios: Option<PathBuf>,
-    /// Also write the report as JUnit XML to this file.
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// weaviate-binary: start a server for every scenario, instead of playing the scenarios of
-    /// one environment one after the other on one server (the rule is in the README).
-    #[arg(long, conflicts_with = "compare")]
-    fresh_servers: bool,
-}
-
-/// How a report is printed.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Format {
-    /// A plain-text table with a summary line.
-    Table,
-    /// One JSON object.
-    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -288,7 +239,8 @@ fn main() -> anyhow::Result<()> {
             result
         }
         Command::Weaviate(args) => rt.block_on(run_weaviate(args)),
-        Command::Conformance(args) => rt.block_on(run_conformance(args)),
+        Command::Conformance(args) => rt.block_on(cli_conformance::run_conformance(args)),
+        Command::KnownDifferences(args) => cli_conformance::run_known_differences(&args),
         Command::Mint(args) => cli_mint::run_mint(&args),
         Command::Presets(args) => cli_mint::run_presets(&args),
         Command::Doctor(args) => rt.block_on(run_doctor(args)),
@@ -444,94 +396,6 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     stopped(served)
 }
 
-async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
-    // The targets first: a bad name or version, or a release that cannot be built, ends the run
-    // before anything is played.
-    let targets = match &args.compare {
-        Some(pair) => vec![target_of(&pair[0], &args)?, target_of(&pair[1], &args)?],
-        None => vec![match &args.weaviate_version {
-            Some(v) if args.target == "weaviate-binary" => target_of(&format!("weaviate-binary@{v}"), &args)?,
-            Some(_) => anyhow::bail!("--weaviate-version goes with --target weaviate-binary, not {}", args.target),
-            None => target_of(&args.target, &args)?,
-        }],
-    };
-    for t in &targets {
-        prepare(t)?;
-    }
-    let idp = mock_idp::MockIdp::start().await;
-    tracing::info!(issuer = %idp.issuer_url(), "self-check of the embedded provider");
-    let report = conformance::self_check_with(&idp.discovery_url(), &conformance::Credentials::default(), |row| {
-        eprintln!("{}", row.progress_line());
-    })
-    .await;
-    let mut report = report;
-    let scenarios = load_scenarios(args.scenarios.as_deref())?;
-    if let [a, b] = &targets[..] {
-        let comparison = conformance::compare::compare(&scenarios, a, b, |run| eprintln!("{}", run.row().progress_line())).await;
-        #[allow(clippy::print_stdout)]
-        {
-            print!("{}", comparison.text());
-        }
-        if report.failures().count() > 0 || !comparison.passed() {
-            anyhow::bail!("the targets differ, or a check or scenario failed");
-        }
-        return Ok(());
-    }
-    let target = targets.into_iter().next().context("one target")?;
-    let servers = if args.fresh_servers {
-        conformance::schedule::Servers::Fresh
-    } else {
-        conformance::schedule::Servers::Shared
-    };
-    let runs = conformance::schedule::run_all_with(&scenarios, target, servers, |run| eprintln!("{}", run.row().progress_line())).await;
-    report.rows.extend(runs.iter().map(|r| r.row()));
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report.junit("oidc-harness conformance")).with_context(|| format!("writing {}", path.display()))?;
-    }
-    let out = match args.format {
-        Format::Table => report.table(),
-        Format::Json => format!("{:#}\n", report.json()),
-    };
-    #[allow(clippy::print_stdout)]
-    {
-        print!("{out}");
-    }
-    let failed = report.failures().count();
-    if failed > 0 {
-        anyhow::bail!("{failed} check(s) or scenario(s) failed");
-    }
-    Ok(())
-}
-
-/// Builds what a target needs before the run (a Weaviate release not in the cache yet), with
-/// Go's progress on stderr.
-fn prepare(target: &conformance::Target) -> anyhow::Result<()> {
-    target
-        .prepare(|line| eprintln!("{}: {line}", target.name()))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", target.name()))
-}
-
-/// The target called `name` (`weaviate-binary@vX.Y.Z` too); `external` takes --url, --grpc,
-/// --env-file and --idp-listen.
-fn target_of(name: &str, args: &ConformanceArgs) -> anyhow::Result<conformance::Target> {
-    if name != "external" {
-        return conformance::Target::from_spec(name).map_err(|e| anyhow::anyhow!(e));
-    }
-    let url = args.url.clone().context("--target external needs --url")?;
-    let path = args
-        .env_file
-        .as_ref()
-        .context("--target external needs --env-file: the variables that Weaviate was started with")?;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let env = conformance::target::parse_env_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(conformance::Target::External(std::sync::Arc::new(conformance::target::External {
-        url: url.trim_end_matches('/').to_owned(),
-        grpc: args.grpc.clone(),
-        env,
-        idp_listen: args.idp_listen,
-    })))
-}
-
 async fn run_doctor(args: DoctorArgs) -> anyhow::Result<()> {
     use conformance::doctor::{diagnose, Credential, Options};
     let credential = match (args.api_key, args.bearer, args.username, args.password) {
@@ -558,22 +422,6 @@ async fn run_doctor(args: DoctorArgs) -> anyhow::Result<()> {
         anyhow::bail!("a layer failed; see the lines marked FAIL");
     }
     Ok(())
-}
-
-/// The scenarios of `dir`; without one, fixtures/scenarios of the nearest enclosing folder that
-/// has it, else the list compiled into the binary.
-fn load_scenarios(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<conformance::Scenario>> {
-    if let Some(d) = dir {
-        return Ok(conformance::scenario::load_dir(d)?);
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    for base in cwd.ancestors() {
-        let d = base.join("fixtures/scenarios");
-        if d.is_dir() {
-            return Ok(conformance::scenario::load_dir(&d)?);
-        }
-    }
-    Ok(conformance::scenario::builtin()?)
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers at once and returns a future that resolves on

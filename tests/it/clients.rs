@@ -12,7 +12,8 @@
 //! The real target needs `weaviate-server` (env `WEAVIATE_BIN`, else `PATH`, else
 //! `$HOME/go/bin`); both need each client's driver packages
 //! (`crates/conformance/drivers/install.sh`). Whatever is missing is reported as
-//! `skipped: <reason>`; a client that is present is always checked.
+//! `skipped: <reason>` (under `CI=true`, where `.ci/run` installs them, a failure:
+//! `conformance::skip::missing`); a client that is present is always checked.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -109,17 +110,18 @@ impl Lang {
     }
 }
 
-/// The clients that can run here; prints `skipped: ...` for the others. `None`: skip the test.
+/// The clients that can run here; the others are skipped (a failure under `CI=true`, where
+/// `.ci/run` installs both). `None`: skip the test.
 fn available_clients() -> Option<Vec<Lang>> {
     let mut langs = Vec::new();
     for lang in [Lang::Py, Lang::Ts] {
         match lang.available() {
             Ok(()) => langs.push(lang),
-            Err(why) => println!("skipped: {why}"),
+            Err(why) => conformance::skip::missing(&why),
         }
     }
     if langs.is_empty() {
-        println!("skipped: no client driver can run");
+        conformance::skip::missing("no client driver can run");
         return None;
     }
     Some(langs)
@@ -141,7 +143,7 @@ fn prerequisites(kind: Kind) -> Option<(Option<PathBuf>, Vec<Lang>)> {
         Kind::Real => match weaviate_bin() {
             Ok(bin) => Some(bin),
             Err(why) => {
-                println!("skipped: {why}");
+                conformance::skip::missing(&why);
                 return None;
             }
         },

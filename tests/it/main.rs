@@ -2,6 +2,7 @@
 //! binary or drive real clients, as a user or CI would.
 
 mod authlib;
+mod baseline;
 mod cli;
 mod clients;
 mod differential;

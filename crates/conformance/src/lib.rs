@@ -6,8 +6,10 @@
 //! official clients. [`runner`] plays one on a [`Target`] (the in-process emulation, the real `weaviate-server`,
 //! the official image in Docker, or a running Weaviate) with a [`provider::Provider`], records a
 //! transcript made stable by [`normalize`], and checks every expectation; expected answers come from the written spec and the real server, never from the emulation.
-//! [`compare`] plays the scenarios on two targets and lists the differing steps; [`doctor`]
-//! walks Weaviate's login troubleshooting checklist against a live server.
+//! [`compare`] plays the scenarios on two targets and fails on every differing step that
+//! [`known_differences`] (fixtures/known-differences.toml) does not list; [`baseline`] records
+//! the transcripts of a target in a file and checks a later run against it; [`doctor`] walks
+//! Weaviate's login troubleshooting checklist against a live server.
 //!
 //! [`soak`] is the load and fault run (attacks.md R6-R9, R14) behind `just soak`.
 //! [`oracle`] runs Weaviate's own verifier (go-oidc, in a small Go program) beside the
@@ -33,12 +35,15 @@
 //! # }
 //! ```
 
+pub mod baseline;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod client;
 pub mod compare;
 pub mod doctor;
+pub mod files;
 pub mod grpc;
+pub mod known_differences;
 pub mod normalize;
 pub mod oracle;
 pub mod provider;
@@ -47,11 +52,12 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod self_check;
+pub mod skip;
 pub mod soak;
 pub mod step;
 pub mod target;
 
-pub use report::{Outcome, Report, Row};
+pub use report::{Outcome, Report, Row, Tally};
 pub use runner::{run, run_all, ScenarioRun};
 pub use scenario::Scenario;
 pub use self_check::{self_check, self_check_with, Credentials};

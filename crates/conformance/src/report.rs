@@ -1,4 +1,9 @@
-//! `Report`: the rows of a check run (name, outcome, duration) rendered as a table or as JSON.
+//! `Report`: the rows of a check run (name, outcome, duration) rendered as a table, as JSON or
+//! as JUnit XML, and [`Tally`], the counts every summary line ends with.
+//!
+//! A skip is never a pass: every summary says how many rows were skipped, and a run with
+//! `--fail-on-skip` fails on the first one ([`Report::passed_with`]). A scenario that does not
+//! apply to the Weaviate version played (`NotApplicable`) is counted apart from all three.
 
 use std::time::Duration;
 
@@ -30,12 +35,66 @@ impl Outcome {
         }
     }
 
-    /// The reason of a failure or skip.
+    /// The reason of a failure, skip or not-applicable row.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Pass => None,
             Outcome::Fail(r) | Outcome::Skip(r) | Outcome::NotApplicable(r) => Some(r),
         }
+    }
+
+    /// The outcome called `label` ([`Outcome::label`]) with `reason`.
+    pub fn from_label(label: &str, reason: Option<String>) -> Option<Outcome> {
+        let reason = reason.unwrap_or_default();
+        match label {
+            "pass" => Some(Outcome::Pass),
+            "fail" => Some(Outcome::Fail(reason)),
+            "skip" => Some(Outcome::Skip(reason)),
+            "n/a" => Some(Outcome::NotApplicable(reason)),
+            _ => None,
+        }
+    }
+}
+
+/// How many outcomes of each kind: the end of every summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped: could not run here. Never counted as passed.
+    pub skipped: usize,
+    /// Did not apply (another Weaviate version).
+    pub not_applicable: usize,
+}
+
+impl Tally {
+    /// Counts `outcomes`.
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Tally {
+        let mut t = Tally::default();
+        for o in outcomes {
+            t.add(o);
+        }
+        t
+    }
+
+    /// Counts one more outcome.
+    pub fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail(_) => self.failed += 1,
+            Outcome::Skip(_) => self.skipped += 1,
+            Outcome::NotApplicable(_) => self.not_applicable += 1,
+        }
+    }
+
+    /// `3 passed, 1 failed, 2 skipped, 0 not applicable`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped, {} not applicable",
+            self.passed, self.failed, self.skipped, self.not_applicable
+        )
     }
 }
 
@@ -75,6 +134,16 @@ impl Report {
         !self.rows.iter().any(|r| matches!(r.outcome, Outcome::Fail(_)))
     }
 
+    /// [`Report::passed`], and with `fail_on_skip` no row skipped either.
+    pub fn passed_with(&self, fail_on_skip: bool) -> bool {
+        self.passed() && !(fail_on_skip && self.tally().skipped > 0)
+    }
+
+    /// The counts of the rows' outcomes.
+    pub fn tally(&self) -> Tally {
+        Tally::of(self.rows.iter().map(|r| &r.outcome))
+    }
+
     /// The row named `check`.
     pub fn row(&self, check: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.check == check)
@@ -83,10 +152,6 @@ impl Report {
     /// The failed rows.
     pub fn failures(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| matches!(r.outcome, Outcome::Fail(_)))
-    }
-
-    fn count(&self, label: &str) -> usize {
-        self.rows.iter().filter(|r| r.outcome.label() == label).count()
     }
 
     /// A plain-text table: check, result, duration, reason; then a summary line.
@@ -109,16 +174,7 @@ impl Report {
                 r.outcome.reason().unwrap_or("")
             ));
         }
-        let not_applicable = self.count("n/a");
-        if not_applicable > 0 {
-            out.push_str(&format!("\n{not_applicable} not applicable to this Weaviate version"));
-        }
-        out.push_str(&format!(
-            "\n{} passed, {} failed, {} skipped\n",
-            self.count("pass"),
-            self.count("fail"),
-            self.count("skip")
-        ));
+        out.push_str(&format!("\n{}\n", self.tally().line()));
         out
     }
 
@@ -136,34 +192,45 @@ impl Report {
                 })
             })
             .collect();
+        let t = self.tally();
         json!({
             "checks": checks,
-            "passed": self.count("pass"),
-            "failed": self.count("fail"),
-            "skipped": self.count("skip"),
-            "not_applicable": self.count("n/a"),
+            "passed": t.passed,
+            "failed": t.failed,
+            "skipped": t.skipped,
+            "not_applicable": t.not_applicable,
         })
     }
 }
 
 impl Report {
     /// The same content as JUnit XML: one `testsuite` named `suite`, a `testcase` per row;
-    /// failures carry their reason, skips are `skipped`, and so are rows that do not apply
-    /// (JUnit has no other word), with a message that starts `not applicable: `.
+    /// failures carry their reason, skips and rows that do not apply are `skipped` (JUnit has no
+    /// third kind; the message of the latter starts with `not applicable: `).
     pub fn junit(&self, suite: &str) -> String {
+        let t = self.tally();
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
             xml(suite),
             self.rows.len(),
-            self.count("fail"),
-            self.count("skip") + self.count("n/a")
+            t.failed,
+            t.skipped + t.not_applicable
         );
         for r in &self.rows {
             let time = r.duration.as_secs_f64();
             out.push_str(&format!("  <testcase name=\"{}\" time=\"{time:.3}\"", xml(&r.check)));
             match &r.outcome {
                 Outcome::Pass => out.push_str("/>\n"),
-                Outcome::Fail(why) => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                // A reason of several lines (a baseline diff) keeps its first line as the message
+                // and the whole text as the element's content, where CI viewers show it as is.
+                Outcome::Fail(why) => match why.split_once('\n') {
+                    None => out.push_str(&format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", xml(why))),
+                    Some((first, _)) => out.push_str(&format!(
+                        ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
+                        xml(first),
+                        xml(why)
+                    )),
+                },
                 Outcome::Skip(why) => out.push_str(&format!(">\n    <skipped message=\"{}\"/>\n  </testcase>\n", xml(why))),
                 Outcome::NotApplicable(why) => out.push_str(&format!(
                     ">\n    <skipped message=\"not applicable: {}\"/>\n  </testcase>\n",
@@ -215,7 +282,7 @@ mod tests {
         assert!(!r.passed());
         let table = r.table();
         assert!(table.contains("id_token_signing_alg ES384  fail"), "{table}");
-        assert!(table.contains("1 passed, 1 failed, 1 skipped"), "{table}");
+        assert!(table.ends_with("\n1 passed, 1 failed, 1 skipped, 0 not applicable\n"), "{table}");
         let j = r.json();
         assert_eq!(j["failed"], 1);
         assert_eq!(j["checks"][1]["check"], "id_token_signing_alg ES384");
@@ -231,6 +298,13 @@ mod tests {
         assert!(x.contains(r#"<failure message="no token"/>"#), "{x}");
         assert!(x.contains(r#"<skipped message="no check"/>"#), "{x}");
         assert!(Report::default().junit("a<b").contains("a&lt;b"));
+        let mut diff = report();
+        diff.rows[1].outcome = Outcome::Fail("changed s01\n  step 2 GET /\n    now  401".into());
+        let x = diff.junit("suite");
+        assert!(
+            x.contains("<failure message=\"changed s01\">changed s01\n  step 2 GET /\n    now  401</failure>"),
+            "{x}"
+        );
     }
 
     #[test]
@@ -266,5 +340,44 @@ mod tests {
         assert!(r.passed());
         assert_eq!(r.json()["passed"], 1);
         assert_eq!(r.json()["skipped"], 1);
+    }
+
+    #[test]
+    fn fail_on_skip_makes_a_skip_fail_and_not_applicable_rows_count_apart() {
+        let mut r = report();
+        r.rows.remove(1);
+        assert!(r.passed_with(false));
+        assert!(!r.passed_with(true));
+        r.rows[1].outcome = Outcome::NotApplicable("needs >=1.30".into());
+        assert!(r.passed_with(true), "a row that does not apply is not a skip");
+        assert_eq!(
+            r.tally(),
+            Tally {
+                passed: 1,
+                failed: 0,
+                skipped: 0,
+                not_applicable: 1
+            }
+        );
+        assert!(
+            r.table().ends_with("1 passed, 0 failed, 0 skipped, 1 not applicable\n"),
+            "{}",
+            r.table()
+        );
+        assert_eq!(r.json()["not_applicable"], 1);
+        assert!(r.junit("s").contains("not applicable: needs &gt;=1.30"), "{}", r.junit("s"));
+    }
+
+    #[test]
+    fn outcomes_come_back_from_their_labels() {
+        for o in [
+            Outcome::Pass,
+            Outcome::Fail("f".into()),
+            Outcome::Skip("s".into()),
+            Outcome::NotApplicable("n".into()),
+        ] {
+            assert_eq!(Outcome::from_label(o.label(), o.reason().map(str::to_owned)), Some(o.clone()));
+        }
+        assert_eq!(Outcome::from_label("passed", None), None);
     }
 }

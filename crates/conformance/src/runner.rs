@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::normalize::Normalizer;
@@ -14,8 +15,9 @@ use crate::scenario::Scenario;
 use crate::step::{Grant, Kind, Step};
 use crate::target::{Running, StartError, Target};
 
-/// One exchange of the transcript.
-#[derive(Debug, Clone, Serialize)]
+/// One exchange of the transcript (also what a baseline file holds per step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// The step number, from 1.
     pub step: usize,
@@ -26,6 +28,9 @@ pub struct Exchange {
     pub bearer: Option<String>,
     /// The answer's status (0 for a startup refusal).
     pub status: u16,
+    /// The `Content-Type` of a REST answer from Weaviate, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     /// The normalized answer.
     pub body: Value,
 }
@@ -126,6 +131,8 @@ async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), Str
 fn normalizer(idp: &Provider) -> Normalizer {
     let issuer = idp.issuer_url();
     let mut norm = Normalizer::default();
+    // Ids and ports the scenario names itself stay in the transcript; other ones are placeholders.
+    norm.keep_chosen(&format!("{s:?}"));
     norm.add(issuer.clone(), "{issuer}");
     norm.add(idp.local_issuer_url(), "{issuer}");
     // The A23 preset `issuer-scheme` swaps http for https; its port must not reach a snapshot.
@@ -142,6 +149,7 @@ pub(crate) fn refused(s: &Scenario, idp: &Provider, msg: &str, rec: &mut Record)
         request: "startup".into(),
         bearer: None,
         status: 0,
+        content_type: None,
         body: Value::String(norm.text(msg)),
     });
     // The expected message may name the provider as `{issuer}`, as the transcript does.
@@ -200,6 +208,7 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
             raw,
             credential,
             refresh,
+            content_type,
         } = match result {
             Ok(x) => x,
             Err(StepError::Fail(e)) => {
@@ -221,10 +230,11 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
         }
         transcript.push(Exchange {
             step: n,
+            body: norm.answer(&request, &raw),
             request: norm.text(&request),
             bearer: step.bearer.clone(),
             status,
-            body: norm.body(&raw),
+            content_type,
         });
     }
     Ok(())
@@ -244,6 +254,8 @@ pub struct Answer {
     pub credential: Option<String>,
     /// The refresh token to store under the step's `save_refresh`.
     pub refresh: Option<String>,
+    /// The `Content-Type` of a REST answer from Weaviate.
+    pub content_type: Option<String>,
 }
 
 impl Answer {
@@ -255,6 +267,7 @@ impl Answer {
             raw,
             credential,
             refresh: None,
+            content_type: None,
         }
     }
 }
@@ -288,6 +301,10 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
     }
     let resp = req.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
     let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let raw = resp.text().await.map_err(|e| format!("{method} {path}: body: {e}"))?;
     let saved = match &step.save {
         Some(ptr) => Some(
@@ -298,7 +315,10 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
         ),
         None => None,
     };
-    Ok(Answer::new(format!("{method} {path}"), status, raw, saved))
+    Ok(Answer {
+        content_type,
+        ..Answer::new(format!("{method} {path}"), status, raw, saved)
+    })
 }
 
 /// A request to the provider's own endpoints (its test controls), relative to the issuer.
