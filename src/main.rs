@@ -1,6 +1,7 @@
 //! `oidc-harness`: the command line. Each subcommand parses its flags and makes one library call.
 
 mod cli_mint;
+mod cli_sweep;
 mod shutdown;
 
 use std::path::PathBuf;
@@ -61,6 +62,13 @@ enum Command {
     /// credential passes authentication on gRPC (a TenantsGet call). Prints one line per layer
     /// with what to try; exits non-zero when a layer fails.
     Doctor(DoctorArgs),
+    /// Compare the emulation with a real Weaviate on every published operation (the parity sweep).
+    ///
+    /// See `oidc-harness sweep --help`: every REST operation of Weaviate's OpenAPI document and
+    /// every gRPC method the clients call, under every kind of credential, in seven auth
+    /// configurations; exits non-zero on a difference that fixtures/known-differences.toml does
+    /// not excuse, or on a stale entry there.
+    Sweep(cli_sweep::SweepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -241,6 +249,7 @@ fn main() -> anyhow::Result<()> {
         Command::Mint(args) => cli_mint::run_mint(&args),
         Command::Presets(args) => cli_mint::run_presets(&args),
         Command::Doctor(args) => rt.block_on(run_doctor(args)),
+        Command::Sweep(args) => rt.block_on(cli_sweep::run_sweep(args)),
     }
 }
 

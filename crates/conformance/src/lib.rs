@@ -45,6 +45,7 @@ pub mod scenario;
 pub mod self_check;
 pub mod soak;
 pub mod step;
+pub mod sweep;
 pub mod target;
 
 pub use report::{Outcome, Report, Row};

@@ -4,4 +4,5 @@ mod doctor;
 mod scenarios;
 mod self_check;
 mod soak;
+mod sweep;
 mod targets;
