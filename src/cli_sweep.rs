@@ -5,24 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use conformance::sweep::{self, plan::Credential, plan::Selection};
 
-/// Send every REST operation of Weaviate's OpenAPI document and every gRPC method the official
-/// clients call to the emulation and to a real Weaviate, and compare the answers.
-///
-/// The operations are read at run time from Weaviate's Go module at the pinned version
-/// (github.com/weaviate/weaviate@v1.38.11: openapi-specs/schema.json and grpc/proto/v1/), found
-/// with `go mod download -json` (OIDC_HARNESS_WEAVIATE_SOURCE names another folder). Each is sent
-/// under nine kinds of credential (none, wrong-key, malformed-token, expired-oidc, outsider-oidc,
-/// read-only-key, read-only-oidc, admin-oidc, admin-key) and three kinds of bad input
-/// (wrong-content-type, invalid-json, unknown-class), in seven auth configurations (anonymous-on,
-/// anonymous-off, admin-list, rbac, oidc-only, keys-only, oidc-https), to the emulation and to the
-/// real target at once, in a fixed order, restoring a fixture collection after every operation
-/// that may write. Whole answers are compared after normalization (status, content type, body;
-/// gRPC code and message).
-///
-/// Every difference must be excused by a `scope = "sweep"` entry of the known-differences file
-/// (see crates/conformance/src/sweep/known.rs for the fields); an unknown difference or a stale
-/// entry (it selects requests of this run but none differs as it says) makes the exit status
-/// non-zero. Progress goes to stderr, one line per configuration; the summary to stdout.
+/// Flags of `oidc-harness sweep` (its help is the `Sweep` command's doc in main.rs).
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
     /// The real Weaviate to compare the emulation with.
@@ -110,7 +93,7 @@ pub async fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
             );
         }
         for e in result.stale() {
-            println!("stale   {}: no request of this run differs as it says", e.id);
+            println!("stale   {}: it excuses no difference of this run", e.id);
         }
         println!(
             "{} requests, {} identical, {} known differences, {} unknown, {} stale entries; embedded {:.1} s, {} {:.1} s, wall {:.1} s",

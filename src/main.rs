@@ -64,10 +64,23 @@ enum Command {
     Doctor(DoctorArgs),
     /// Compare the emulation with a real Weaviate on every published operation (the parity sweep).
     ///
-    /// See `oidc-harness sweep --help`: every REST operation of Weaviate's OpenAPI document and
-    /// every gRPC method the clients call, under every kind of credential, in seven auth
-    /// configurations; exits non-zero on a difference that fixtures/known-differences.toml does
-    /// not excuse, or on a stale entry there.
+    /// The operations are read at run time from Weaviate's Go module at the pinned version
+    /// (github.com/weaviate/weaviate@v1.38.11: openapi-specs/schema.json and
+    /// grpc/proto/v1/weaviate.proto), found with `go mod download -json`
+    /// (OIDC_HARNESS_WEAVIATE_SOURCE names another folder). Each REST operation and each gRPC
+    /// method the official clients call is sent under nine kinds of credential (none, wrong-key,
+    /// malformed-token, expired-oidc, outsider-oidc, read-only-key, read-only-oidc, admin-oidc,
+    /// admin-key) and three kinds of bad input (wrong-content-type, invalid-json, unknown-class),
+    /// in seven auth configurations (anonymous-on, anonymous-off, admin-list, rbac, oidc-only,
+    /// keys-only, oidc-https), to the emulation and the real target at once, in a fixed order,
+    /// restoring a fixture collection after every operation that may write. Whole answers are
+    /// compared after normalization (status, content type, body; gRPC code and message).
+    ///
+    /// Every difference must be excused by a `scope = "sweep"` entry of the known-differences
+    /// file (fields: crates/conformance/src/sweep/known.rs); an unknown difference or a stale
+    /// entry (it excuses nothing; a partial run judges only entries whose requests now agree)
+    /// makes the exit status non-zero. Progress goes to stderr, one line per configuration; the
+    /// summary to stdout.
     Sweep(cli_sweep::SweepArgs),
 }
 

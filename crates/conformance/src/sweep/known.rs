@@ -9,10 +9,13 @@
 //! `401 anonymous access not enabled*`, `UNKNOWN extract auth: *`). A difference is known when an
 //! entry matches its request and both answers; the first such entry, in file order, takes it.
 //!
-//! An entry is stale when this run sent a request it selects and none of them differed as it
-//! says: the difference it excused is gone (or changed), so the entry must go (or change). On a
-//! run that covers everything, an entry that selects no request at all is stale too: it names a
-//! path, configuration or credential that does not exist.
+//! An entry is stale when it excuses nothing. On a run that covers everything that alone is
+//! enough: the difference is gone or changed, or the entry names a path, configuration,
+//! credential or answer that does not occur. A partial run (`--only`, `--config`, `--credential`)
+//! judges an entry only on evidence: it is stale when it excused nothing and some request it
+//! selects, with the emulation answering as it says, now gets the same answer from both sides.
+//! An entry whose requests were simply not sent, or were all taken by an earlier entry, is not
+//! judged.
 
 use serde::Deserialize;
 
@@ -200,8 +203,9 @@ fn check(e: &Entry) -> Result<(), String> {
 /// How the entries fared in a run.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
-    /// Per entry (file order): requests it selected.
-    pub selected: Vec<usize>,
+    /// Per entry (file order): requests it selects, with the emulation answering as it says,
+    /// whose answers agree.
+    pub agreed: Vec<usize>,
     /// Per entry: differences it excused.
     pub excused: Vec<usize>,
 }
@@ -210,29 +214,32 @@ impl Tally {
     /// A tally for `n` entries.
     pub fn new(n: usize) -> Tally {
         Tally {
-            selected: vec![0; n],
+            agreed: vec![0; n],
             excused: vec![0; n],
         }
     }
 
-    /// The stale entries' indices: selected requests but excused none, or (on a run that
-    /// covered everything) selected nothing.
+    /// The stale entries' indices: those that excused nothing, on a run that covered
+    /// everything; on a partial run, those of them with agreeing requests.
     pub fn stale(&self, everything: bool) -> Vec<usize> {
-        (0..self.selected.len())
-            .filter(|&i| self.excused[i] == 0 && (self.selected[i] > 0 || everything))
+        (0..self.excused.len())
+            .filter(|&i| self.excused[i] == 0 && (everything || self.agreed[i] > 0))
             .collect()
     }
 }
 
-/// Classifies one request: `Some(entry index)` for a known difference, `None` for an unknown
-/// one; `differs == false` only counts selections.
-pub fn classify(entries: &[Entry], tally: &mut Tally, k: &Key<'_>, differs: Option<(&str, &str)>) -> Option<usize> {
-    for (i, e) in entries.iter().enumerate() {
-        if e.selects(k) {
-            tally.selected[i] += 1;
+/// Classifies one request from both answers' summaries: `Some(entry index)` for a known
+/// difference, `None` for an unknown one or when the answers agree (`differs == false`, which
+/// counts towards the entries' `agreed`).
+pub fn classify(entries: &[Entry], tally: &mut Tally, k: &Key<'_>, (embedded, weaviate): (&str, &str), differs: bool) -> Option<usize> {
+    if !differs {
+        for (i, e) in entries.iter().enumerate() {
+            if e.selects(k) && e.embedded.matches(embedded) {
+                tally.agreed[i] += 1;
+            }
         }
+        return None;
     }
-    let (embedded, weaviate) = differs?;
     let hit = entries.iter().position(|e| e.excuses(k, embedded, weaviate))?;
     tally.excused[hit] += 1;
     Some(hit)
@@ -297,25 +304,32 @@ reason = "another code"
         );
         let mut t = Tally::new(entries.len());
         let nodes = key("GET", "/v1/nodes/{className}", "none");
-        assert_eq!(classify(&entries, &mut t, &nodes, Some(("404 no route", "401 anonymous"))), Some(0));
+        assert_eq!(classify(&entries, &mut t, &nodes, ("404 no route", "401 anonymous"), true), Some(0));
         // The same request with another emulation answer is not excused.
-        assert_eq!(classify(&entries, &mut t, &nodes, Some(("401 x", "401 anonymous"))), None);
+        assert_eq!(classify(&entries, &mut t, &nodes, ("401 x", "401 anonymous"), true), None);
         let search = key("grpc", "weaviate.v1.Weaviate/Search", "expired-oidc");
         assert_eq!(
-            classify(&entries, &mut t, &search, Some(("UNKNOWN a", "UNAUTHENTICATED b"))),
+            classify(&entries, &mut t, &search, ("UNKNOWN a", "UNAUTHENTICATED b"), true),
             Some(1)
         );
-        assert_eq!(t.selected, [2, 1]);
         assert!(t.stale(true).is_empty());
     }
 
     #[test]
-    fn an_entry_whose_requests_all_agree_is_stale_and_one_never_selected_only_on_a_full_run() {
+    fn an_entry_whose_requests_now_agree_is_stale_and_one_that_excused_nothing_on_a_full_run() {
         let entries = parse(FILE, "k.toml").expect("parses");
         let mut t = Tally::new(entries.len());
-        classify(&entries, &mut t, &key("GET", "/v1/nodes", "none"), None);
+        // The emulation still answers 404 and the real server now agrees: the difference is gone.
+        classify(&entries, &mut t, &key("GET", "/v1/nodes", "none"), ("404 x", "404 x"), false);
         assert_eq!(t.stale(false), [0]);
         assert_eq!(t.stale(true), [0, 1]);
+        // A served route (the emulation answers 200) tells nothing about the not-emulated entry,
+        // and grpc-text, whose requests this partial run did not send, is not judged.
+        let mut t = Tally::new(entries.len());
+        classify(&entries, &mut t, &key("GET", "/v1/nodes", "none"), ("200 a", "200 a"), false);
+        assert!(t.stale(false).is_empty());
+        classify(&entries, &mut t, &key("GET", "/v1/nodes", "none"), ("404 a", "401 b"), true);
+        assert_eq!((t.excused.clone(), t.stale(false), t.stale(true)), (vec![1, 0], vec![], vec![1]));
     }
 
     #[test]

@@ -325,8 +325,8 @@ pub async fn run(published: &Published, opts: &Options, mut progress: impl FnMut
     let mut tally = Tally::new(opts.known.len());
     for r in &mut records {
         let (e, w) = (r.embedded.summary(), r.weaviate.summary());
-        let differs = r.differs().then_some((e.as_str(), w.as_str()));
-        r.known = known::classify(&opts.known, &mut tally, &r.key(), differs);
+        let differs = r.differs();
+        r.known = known::classify(&opts.known, &mut tally, &r.key(), (&e, &w), differs);
     }
     let swept: Vec<&str> = plan::GrpcMethod::ALL.iter().map(|m| m.name()).collect();
     Ok(Sweep {

@@ -452,7 +452,10 @@ mod tests {
         let v = settle(json!({"objects": [{"creationTimeUnix": 1765000000000u64, "n": 3}]}));
         assert_eq!(v, json!({"objects": [{"creationTimeUnix": "<time>", "n": 3}]}));
         let m = settle(json!({"message": "unsupported media type \"text/plain\", only [application/yaml application/json] are allowed"}));
-        assert_eq!(m["message"], "unsupported media type \"text/plain\", only [application/json application/yaml] are allowed");
+        assert_eq!(
+            m["message"],
+            "unsupported media type \"text/plain\", only [application/json application/yaml] are allowed"
+        );
     }
 
     #[test]
