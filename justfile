@@ -29,6 +29,12 @@ compare A="embedded" B="weaviate-binary":
 known-differences:
     cargo run --release -- known-differences
 
+# The parity sweep: every REST operation of Weaviate's OpenAPI document and every gRPC method the
+# clients call, under every kind of credential, in seven auth configurations, on the emulation and
+# a real weaviate-server; rewrites docs/parity-sweep.md and .json. `just sweep --config rbac` picks.
+sweep *ARGS:
+    cargo run --release -- sweep --out docs/parity-sweep.md --json docs/parity-sweep.json {{ARGS}}
+
 # Diagnose a login against a running Weaviate, e.g. `just doctor http://localhost:8080 --api-key K`.
 doctor URL *ARGS:
     cargo run --release -- doctor --url {{URL}} {{ARGS}}

@@ -2,6 +2,7 @@
 
 mod cli_conformance;
 mod cli_mint;
+mod cli_sweep;
 mod shutdown;
 
 use std::path::PathBuf;
@@ -72,6 +73,26 @@ enum Command {
     /// credential passes authentication on gRPC (a TenantsGet call). Prints one line per layer
     /// with what to try; exits non-zero when a layer fails.
     Doctor(DoctorArgs),
+    /// Compare the emulation with a real Weaviate on every published operation (the parity sweep).
+    ///
+    /// The operations are read at run time from Weaviate's Go module at the pinned version
+    /// (github.com/weaviate/weaviate@v1.38.11: openapi-specs/schema.json and
+    /// grpc/proto/v1/weaviate.proto), found with `go mod download -json`
+    /// (OIDC_HARNESS_WEAVIATE_SOURCE names another folder). Each REST operation and each gRPC
+    /// method the official clients call is sent under nine kinds of credential (none, wrong-key,
+    /// malformed-token, expired-oidc, outsider-oidc, read-only-key, read-only-oidc, admin-oidc,
+    /// admin-key) and three kinds of bad input (wrong-content-type, invalid-json, unknown-class),
+    /// in seven auth configurations (anonymous-on, anonymous-off, admin-list, rbac, oidc-only,
+    /// keys-only, oidc-https), to the emulation and the real target at once, in a fixed order,
+    /// restoring a fixture collection after every operation that may write. Whole answers are
+    /// compared after normalization (status, content type, body; gRPC code and message).
+    ///
+    /// Every difference must be excused by a `scope = "sweep"` entry of the known-differences
+    /// file (fields: crates/conformance/src/sweep/known.rs); an unknown difference or a stale
+    /// entry (it excuses nothing; a partial run judges only entries whose requests now agree)
+    /// makes the exit status non-zero. Progress goes to stderr, one line per configuration; the
+    /// summary to stdout.
+    Sweep(cli_sweep::SweepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,6 +265,7 @@ fn main() -> anyhow::Result<()> {
         Command::Mint(args) => cli_mint::run_mint(&args),
         Command::Presets(args) => cli_mint::run_presets(&args),
         Command::Doctor(args) => rt.block_on(run_doctor(args)),
+        Command::Sweep(args) => rt.block_on(cli_sweep::run_sweep(args)),
     }
 }
 

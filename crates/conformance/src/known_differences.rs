@@ -77,9 +77,11 @@ pub struct Difference {
     /// Scope `scenario`: the step number (0: the startup).
     #[serde(default)]
     pub step: Option<usize>,
-    /// What the emulation answers, short.
+    /// What the emulation answers, short (a sweep entry's list of globs is joined with " or ").
+    #[serde(deserialize_with = "one_or_many")]
     pub embedded: String,
-    /// What the real Weaviate answers, short.
+    /// What the real Weaviate answers, short (as `embedded`).
+    #[serde(deserialize_with = "one_or_many")]
     pub weaviate: String,
     /// Why the difference stays.
     pub reason: String,
@@ -93,6 +95,20 @@ pub struct Difference {
     /// Fields of `sweep` and `verifier` entries that those checks define.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// A string, or a list of strings (the sweep's alternative globs) joined with " or ".
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s,
+        OneOrMany::Many(v) => v.join(" or "),
+    })
 }
 
 impl Difference {

@@ -55,6 +55,7 @@ pub mod self_check;
 pub mod skip;
 pub mod soak;
 pub mod step;
+pub mod sweep;
 pub mod target;
 
 pub use report::{Outcome, Report, Row, Tally};

@@ -5,5 +5,6 @@ mod scenarios;
 mod self_check;
 mod sharing;
 mod soak;
+mod sweep;
 mod targets;
 mod versions;
