@@ -162,7 +162,7 @@ pub async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
     let runs = conformance::schedule::run_all_with(&scenarios, target, servers, on_run).await;
     let played = conformance::Tally::of(runs.iter().map(|r| &r.outcome));
     let ok = if let Some(baseline) = &baseline {
-        let check = baseline.check(target_name, &runs, Some(&known));
+        let check = baseline.check(&target_name, &runs, Some(&known));
         let rows = check.report(args.strict);
         report.rows.extend(rows.rows);
         write_junit(&args, &report)?;
@@ -175,7 +175,7 @@ pub async fn run_conformance(args: ConformanceArgs) -> anyhow::Result<()> {
         report.rows.extend(runs.iter().map(|r| r.row()));
         if let Some(path) = &args.record {
             let titles: BTreeMap<String, String> = scenarios.iter().map(|s| (s.name.clone(), s.title.clone())).collect();
-            let text = Baseline::record(target_name, &runs, &titles).to_text();
+            let text = Baseline::record(&target_name, &runs, &titles).to_text();
             std::fs::write(path, text).with_context(|| format!("writing the baseline {}", path.display()))?;
             eprintln!(
                 "baseline of {} scenarios on {target_name} written to {}",

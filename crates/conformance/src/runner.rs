@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -128,7 +127,7 @@ async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), Str
 }
 
 /// The normalizer of a scenario on this provider: issuer and provider URLs become names.
-fn normalizer(idp: &Provider) -> Normalizer {
+fn normalizer(s: &Scenario, idp: &Provider) -> Normalizer {
     let issuer = idp.issuer_url();
     let mut norm = Normalizer::default();
     // Ids and ports the scenario names itself stay in the transcript; other ones are placeholders.
@@ -143,7 +142,7 @@ fn normalizer(idp: &Provider) -> Normalizer {
 
 /// Records a start that Weaviate refused with `msg` and checks it against the scenario.
 pub(crate) fn refused(s: &Scenario, idp: &Provider, msg: &str, rec: &mut Record) {
-    let norm = normalizer(idp);
+    let norm = normalizer(s, idp);
     rec.transcript.push(Exchange {
         step: 0,
         request: "startup".into(),
@@ -164,7 +163,7 @@ pub(crate) fn refused(s: &Scenario, idp: &Provider, msg: &str, rec: &mut Record)
 /// or used by scenarios before it ([`crate::schedule`]).
 pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, rec: &mut Record) -> Result<(), String> {
     let Record { transcript, failures } = rec;
-    let mut norm = normalizer(idp);
+    let mut norm = normalizer(s, idp);
     if let Some(m) = &s.expect_startup_error {
         failures.push(format!("started, but the startup error {m:?} was expected"));
         return Ok(());

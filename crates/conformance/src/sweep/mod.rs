@@ -331,7 +331,7 @@ pub async fn run(published: &Published, opts: &Options, mut progress: impl FnMut
     let swept: Vec<&str> = plan::GrpcMethod::ALL.iter().map(|m| m.name()).collect();
     Ok(Sweep {
         source: published.source.clone(),
-        target: opts.weaviate.name().to_owned(),
+        target: opts.weaviate.name().into_owned(),
         grpc_not_swept: published
             .grpc_methods
             .iter()

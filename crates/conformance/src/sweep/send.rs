@@ -404,7 +404,8 @@ async fn call(
             .await
             .map(|_| json!({}))),
         GrpcMethod::BatchStream => {
-            let messages = futures::stream::iter(vec![pb::Empty {}]);
+            // An empty message (no start, data or stop), as the sweep has sent since before the emulation knew the stream.
+            let messages = futures::stream::iter(vec![pb::BatchStreamRequest::default()]);
             match client.batch_stream(with_metadata(messages, metadata)?).await {
                 Err(s) => Ok(Err(s)),
                 Ok(stream) => {
