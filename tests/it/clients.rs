@@ -428,10 +428,17 @@ async fn api_key_cases(kind: Kind) {
             Lang::Go => vec![
                 (act("connect"), ok()),
                 (act("meta"), rest_error(lang, 401, "unauthorized: invalid api key")),
-                (query, err("*status.Error", Some(2), &format!("rpc error: code = Unknown desc = {grpc_denied}"))),
+                (
+                    query,
+                    err("*status.Error", Some(2), &format!("rpc error: code = Unknown desc = {grpc_denied}")),
+                ),
                 (
                     json!({"action": "batch_insert", "collection": c, "n": 1}),
-                    err("*fmt.wrapError", Some(2), &format!("batch objects: rpc error: code = Unknown desc = {grpc_denied}")),
+                    err(
+                        "*fmt.wrapError",
+                        Some(2),
+                        &format!("batch objects: rpc error: code = Unknown desc = {grpc_denied}"),
+                    ),
                 ),
                 (act("is_ready"), ok_value(json!(true))),
             ],
@@ -534,7 +541,10 @@ async fn oidc_cases(kind: Kind) {
     on_clients(&langs, |lang| {
         let anonymous = "anonymous access not enabled. Please authenticate through one of the available methods: [OIDC]";
         let steps = match lang {
-            Lang::Python => vec![(act("connect"), err("AuthenticationFailedError", None, "No login credentials provided."))],
+            Lang::Python => vec![(
+                act("connect"),
+                err("AuthenticationFailedError", None, "No login credentials provided."),
+            )],
             Lang::Typescript => vec![(
                 act("connect"),
                 err(

@@ -341,7 +341,11 @@ fn with_credentials(credential: &Value, creds: &BTreeMap<String, String>) -> Res
             .map(|(k, v)| Ok((k.clone(), with_credentials(v, creds)?)))
             .collect::<Result<Map<_, _>, StepError>>()
             .map(Value::Object),
-        Value::Array(a) => a.iter().map(|v| with_credentials(v, creds)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| with_credentials(v, creds))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
         other => Ok(other.clone()),
     }
 }
@@ -534,7 +538,10 @@ pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input:
         Ok(status) => status.map_err(|e| format!("waiting for the {name} driver: {e}"))?,
         Err(_) => {
             let _ = child.kill().await;
-            let err = tokio::time::timeout(Duration::from_secs(5), err_task).await.ok().and_then(Result::ok);
+            let err = tokio::time::timeout(Duration::from_secs(5), err_task)
+                .await
+                .ok()
+                .and_then(Result::ok);
             return Err(format!(
                 "the {name} driver did not finish within {deadline:?} and was killed; stderr:\n{}",
                 tail(&err.unwrap_or_default())
@@ -587,7 +594,10 @@ java = { error_class = "WeaviateError" }
         .unwrap_or_else(|e| panic!("{e}"));
         let go = json!({"ok": false, "error_class": "*fault.WeaviateClientError", "status": 403});
         assert!(a.expect_for(Lang::Go).check(&go).is_empty());
-        assert_eq!(a.expect_for(Lang::Java).check(&go), vec![r#"error_class: expected "WeaviateError", got "*fault.WeaviateClientError""#]);
+        assert_eq!(
+            a.expect_for(Lang::Java).check(&go),
+            vec![r#"error_class: expected "WeaviateError", got "*fault.WeaviateClientError""#]
+        );
         assert_eq!(a.driver_json(Lang::Go)["name"], json!("BooksGo"));
         assert_eq!(a.driver_json(Lang::Java)["name"], json!("BooksJava"));
         let wait: Action = toml::from_str("action = \"wait\"\nseconds = 1.5").unwrap_or_else(|e| panic!("{e}"));
@@ -599,7 +609,10 @@ java = { error_class = "WeaviateError" }
         let creds = BTreeMap::from([("rt".to_owned(), "refresh-value".to_owned())]);
         let c = json!({"kind": "bearer", "access_token": "{cred:rt}", "expires_in": 12, "scopes": ["{cred:rt}", "x"]});
         let got = with_credentials(&c, &creds).unwrap_or_else(|_| panic!("filled"));
-        assert_eq!(got, json!({"kind": "bearer", "access_token": "refresh-value", "expires_in": 12, "scopes": ["refresh-value", "x"]}));
+        assert_eq!(
+            got,
+            json!({"kind": "bearer", "access_token": "refresh-value", "expires_in": 12, "scopes": ["refresh-value", "x"]})
+        );
         match with_credentials(&json!({"refresh_token": "{cred:nope}"}), &creds) {
             Err(StepError::Fail(why)) => assert!(why.contains("\"nope\""), "{why}"),
             other => panic!("expected a failure naming the credential, got {:?}", other.is_ok()),
@@ -616,7 +629,9 @@ java = { error_class = "WeaviateError" }
         assert!(err.contains("did not finish within") && err.contains("started"), "{err}");
         let mut crash = tokio::process::Command::new("sh");
         crash.args(["-c", "echo boom >&2; exit 3"]);
-        let err = run_driver(Lang::Java, crash, &json!({}), Duration::from_secs(10)).await.unwrap_err();
+        let err = run_driver(Lang::Java, crash, &json!({}), Duration::from_secs(10))
+            .await
+            .unwrap_err();
         assert!(err.contains("exited with") && err.contains("boom"), "{err}");
     }
 }

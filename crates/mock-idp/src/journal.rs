@@ -428,7 +428,11 @@ mod tests {
             assert!(!text.contains(secret), "{secret} leaked into {text}");
         }
         assert_eq!(f.username.as_deref(), Some("alice"));
-        assert_eq!(f.scope.as_deref(), Some("openid offline_access"), "the scope asked for is kept as sent");
+        assert_eq!(
+            f.scope.as_deref(),
+            Some("openid offline_access"),
+            "the scope asked for is kept as sent"
+        );
         assert_eq!(
             f.fingerprints.get("password"),
             Some(crate::accounts::fingerprint("hunter2").as_str())

@@ -115,7 +115,10 @@ pub(crate) fn write_then_read(lang: Lang, collection: &str, user: &str, oidc: bo
         (json!({"action": "create_collection", "name": c}), ok()),
         (json!({"action": "insert", "collection": c, "properties": {"title": "one"}}), ok()),
         (json!({"action": "query", "collection": c}), grpc(false, ok_value(json!(1)))),
-        (json!({"action": "batch_insert", "collection": c, "n": 3}), grpc(true, ok_value(json!(3)))),
+        (
+            json!({"action": "batch_insert", "collection": c, "n": 3}),
+            grpc(true, ok_value(json!(3))),
+        ),
         (json!({"action": "query", "collection": c}), grpc(false, ok_value(json!(4)))),
     ];
     let stored = if go_oidc { json!([{"title": "one"}]) } else { stored_properties() };

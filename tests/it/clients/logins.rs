@@ -13,7 +13,7 @@ use mock_idp::{ClientConfig, Endpoint, GrantType, MockIdp, UserConfig};
 use serde_json::{json, Value};
 
 use super::expect::{act, ok, ok_value, rest_error, Outcome};
-use super::{check, on_clients, oidc_env, prerequisites, Kind, Target};
+use super::{check, oidc_env, on_clients, prerequisites, Kind, Target};
 
 /// Seconds an access token of `brief` lives.
 const BRIEF_TOKEN_S: u64 = 12;
@@ -196,7 +196,14 @@ async fn refresh_cases(kind: Kind) {
             Lang::Java => rest_error(lang, 401, "unauthorized: oidc: token is expired (Token Expiry: 20"),
             _ => ok_value(json!("brief@example.com")),
         };
-        check("refresh, rotating provider", lang, &rotating, false, cred.clone(), two_lifetimes(last))
+        check(
+            "refresh, rotating provider",
+            lang,
+            &rotating,
+            false,
+            cred.clone(),
+            two_lifetimes(last),
+        )
     })
     .await;
     let refreshes: Vec<Entry> = token_requests(&idp, since)
@@ -205,7 +212,10 @@ async fn refresh_cases(kind: Kind) {
         .collect();
     if langs.contains(&Lang::Java) {
         // Java's refreshes are the ones that post a client_secret.
-        let java: Vec<&Entry> = refreshes.iter().filter(|e| e.facts.fingerprints.get("client_secret").is_some()).collect();
+        let java: Vec<&Entry> = refreshes
+            .iter()
+            .filter(|e| e.facts.fingerprints.get("client_secret").is_some())
+            .collect();
         let shown: Vec<String> = java.iter().map(|e| summary(e)).collect();
         assert_eq!(
             shown,

@@ -5,7 +5,8 @@
 //! classpath. Each build goes to `{cache}/{lang}-{hash}`, where the hash covers every source file
 //! of the driver, so a changed driver is rebuilt and an unchanged one is built once per machine.
 //! A build writes into a fresh temporary folder and renames it into place, so runs in parallel
-//! (the suite, the tests) never see half a build. The cache is `OIDC_HARNESS_DRIVER_CACHE`, else
+//! (the suite, the tests) never see half a build; within one process, one build per driver runs
+//! at a time and the others wait for it. The cache is `OIDC_HARNESS_DRIVER_CACHE`, else
 //! `driver-cache/` in the cargo target dir this binary runs from, else the temp dir.
 //!
 //! A toolchain or registry that is missing is an `Err` with the reason; the caller decides
@@ -20,6 +21,10 @@ use sha2::{Digest, Sha256};
 /// How long one build may take: a cold Go build compiles gRPC and protobuf; a cold Maven build
 /// downloads the client and its dependencies.
 const BUILD_DEADLINE: Duration = Duration::from_secs(900);
+
+/// One build at a time per driver in this process (tests ask for a driver from many threads).
+static GO_BUILD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static JAVA_BUILD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A built Java driver: the driver's jar and the dependency classpath Maven resolved.
 #[derive(Debug, Clone)]
@@ -44,9 +49,12 @@ fn cache_dir() -> PathBuf {
     }
     // Cargo marks its target dir with CACHEDIR.TAG; binaries and tests run from below it.
     let exe = std::env::current_exe().ok();
-    let target = exe
-        .as_deref()
-        .and_then(|e| e.ancestors().skip(1).find(|d| d.join("CACHEDIR.TAG").is_file()).map(Path::to_path_buf));
+    let target = exe.as_deref().and_then(|e| {
+        e.ancestors()
+            .skip(1)
+            .find(|d| d.join("CACHEDIR.TAG").is_file())
+            .map(Path::to_path_buf)
+    });
     target
         .unwrap_or_else(|| std::env::temp_dir().join("oidc-harness"))
         .join("driver-cache")
@@ -67,7 +75,10 @@ fn source_hash(root: &Path, files: &[&str]) -> Result<String, String> {
 
 /// Runs a build command with the deadline; its output is kept for the error.
 async fn run_build(what: &str, mut cmd: tokio::process::Command) -> Result<(), String> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     let child = cmd.spawn().map_err(|e| format!("{what}: cannot start: {e}"))?;
     let out = tokio::time::timeout(BUILD_DEADLINE, child.wait_with_output())
         .await
@@ -78,7 +89,8 @@ async fn run_build(what: &str, mut cmd: tokio::process::Command) -> Result<(), S
     }
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
-    let tail: String = text.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(25)..].join("\n");
     Err(format!("{what} failed ({}):\n{tail}", out.status))
 }
 
@@ -122,13 +134,19 @@ pub async fn go_driver() -> Result<PathBuf, String> {
     let hash = source_hash(&src, &["go.mod", "go.sum", "main.go"])?;
     let dest = cache_dir().join(format!("go-{hash}"));
     let bin = dest.join("weaviate_go");
+    let _one_build = GO_BUILD.lock().await;
     if bin.is_file() {
         return Ok(bin);
     }
     let version = tokio::process::Command::new("go").arg("version").output().await;
     match version {
         Ok(out) if out.status.success() => {}
-        Ok(out) => return Err(format!("Go client: `go version` failed: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) => {
+            return Err(format!(
+                "Go client: `go version` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
         Err(e) => return Err(format!("Go client: no Go toolchain (`go`): {e}")),
     }
     build_into(&dest, |dir| async move {
@@ -179,10 +197,17 @@ pub async fn java_driver() -> Result<JavaDriver, String> {
     match java_major(&text) {
         Some(v) if v >= 11 => {}
         Some(v) => return Err(format!("Java client: needs Java 11 or later, {} is Java {v}", java.display())),
-        None => return Err(format!("Java client: cannot read the version of {}: {}", java.display(), text.trim())),
+        None => {
+            return Err(format!(
+                "Java client: cannot read the version of {}: {}",
+                java.display(),
+                text.trim()
+            ))
+        }
     }
     let classpath_file = dest.join("classpath.txt");
     let jar = dest.join("weaviate-java-driver-0.1.0.jar");
+    let _one_build = JAVA_BUILD.lock().await;
     if !classpath_file.is_file() || !jar.is_file() {
         let mvn = tokio::process::Command::new("mvn").arg("--version").output().await;
         if !mvn.is_ok_and(|o| o.status.success()) {
@@ -191,7 +216,14 @@ pub async fn java_driver() -> Result<JavaDriver, String> {
         build_into(&dest, |dir| async move {
             let mut cmd = tokio::process::Command::new("mvn");
             cmd.current_dir(&src)
-                .args(["-q", "-B", "-Dstyle.color=never", "package", "dependency:build-classpath", "-DskipTests"])
+                .args([
+                    "-q",
+                    "-B",
+                    "-Dstyle.color=never",
+                    "package",
+                    "dependency:build-classpath",
+                    "-DskipTests",
+                ])
                 .arg(format!("-Ddriver.build.dir={}", dir.display()))
                 .arg(format!("-Dmdep.outputFile={}", dir.join("classpath.txt").display()));
             run_build("Java client: mvn package of drivers/java", cmd).await
