@@ -1,27 +1,32 @@
-//! `client` steps: the official Python (v4) and TypeScript (v3) Weaviate clients run a list of
-//! actions through the drivers in `crates/conformance/drivers` (JSON in on stdin, JSON out).
+//! `client` steps: the official Weaviate clients (Python v4, TypeScript v3, Go v5, Java v5) run a
+//! list of actions through the drivers in `crates/conformance/drivers` (JSON in on stdin, JSON out).
 //!
 //! Each action carries what its result must be (`ok`, `error_class`, `status`,
-//! `message_contains`, `value`), common to both clients or per client, since the two name their
+//! `message_contains`, `value`), common to every client or per client, since they name their
 //! errors differently (drivers/OBSERVED.md). Consecutive client steps run in one driver process
-//! per client, and the two clients run at once, so a run of steps costs one interpreter start. A missing interpreter or client package makes the step a skip with the
-//! reason, never a pass.
+//! per client, and the clients run at once, so a run of steps costs one interpreter or JVM start
+//! per client. The Go and Java drivers are compiled on demand ([`build`]). A missing interpreter,
+//! toolchain or client package makes the step a skip with the reason, never a pass; under
+//! `CI=true`, where `.ci/run` installs them all, it is a failure. A driver that exits with an
+//! error or outlives its deadline fails the step with its stderr.
+
+pub mod build;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::runner::{Answer, StepError};
 use crate::step::{contains, Step};
 use crate::target::Running;
 
-/// How long one driver run may take (Python's start, then a few connections and calls each).
-const DEADLINE: Duration = Duration::from_secs(180);
+/// How long one driver run may take (a start, then a few connections and calls each, and the
+/// waits of refresh steps).
+const DEADLINE: Duration = Duration::from_secs(240);
 
 /// One of the official clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -31,55 +36,89 @@ pub enum Lang {
     Python,
     /// TypeScript `weaviate-client` v3 (`drivers/weaviate_ts.mjs`).
     Typescript,
+    /// Go `weaviate-go-client` v5 (`drivers/go`, compiled on demand).
+    Go,
+    /// Java `io.weaviate:client` v5 (`drivers/java`, compiled on demand).
+    Java,
 }
 
 impl Lang {
-    /// `python` or `typescript`.
+    /// Every client, in the order reports list them.
+    pub const ALL: [Lang; 4] = [Lang::Python, Lang::Typescript, Lang::Go, Lang::Java];
+
+    /// `python`, `typescript`, `go` or `java`.
     pub fn name(self) -> &'static str {
         match self {
             Lang::Python => "python",
             Lang::Typescript => "typescript",
+            Lang::Go => "go",
+            Lang::Java => "java",
         }
     }
 
-    fn command(self) -> tokio::process::Command {
-        let dir = drivers_dir();
+    /// What `{client}` becomes in a collection name, so that the clients can run at once on one
+    /// server: `Py`, `Ts`, `Go`, `Java`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Lang::Python => "Py",
+            Lang::Typescript => "Ts",
+            Lang::Go => "Go",
+            Lang::Java => "Java",
+        }
+    }
+
+    /// The command that runs this client's driver (it reads its input on stdin), after checking
+    /// that the client can run here and building its driver when it is compiled; the reason
+    /// when it cannot run.
+    pub async fn driver(self) -> Result<tokio::process::Command, String> {
+        let dir = build::drivers_dir();
         match self {
             Lang::Python => {
+                let probe = tokio::process::Command::new(python())
+                    .args(["-c", "import weaviate"])
+                    .output()
+                    .await;
+                match probe {
+                    Ok(out) if out.status.success() => {}
+                    Ok(_) => return Err("Python client: package weaviate missing (run drivers/install.sh)".into()),
+                    Err(e) => return Err(format!("Python client: interpreter {} not found: {e}", python())),
+                }
                 let mut c = tokio::process::Command::new(python());
                 c.arg(dir.join("weaviate_py.py"));
-                c
+                Ok(c)
             }
             Lang::Typescript => {
+                if !dir.join("node_modules/weaviate-client").is_dir() {
+                    return Err("TypeScript client: node_modules missing (run drivers/install.sh)".into());
+                }
+                match tokio::process::Command::new("node").arg("--version").output().await {
+                    Ok(out) if out.status.success() => {}
+                    Ok(_) => return Err("TypeScript client: node does not run".into()),
+                    Err(e) => return Err(format!("TypeScript client: node not found: {e}")),
+                }
                 let mut c = tokio::process::Command::new("node");
                 c.arg(dir.join("weaviate_ts.mjs"));
-                c
+                Ok(c)
+            }
+            Lang::Go => Ok(tokio::process::Command::new(build::go_driver().await?)),
+            Lang::Java => {
+                let d = build::java_driver().await?;
+                let mut c = tokio::process::Command::new(d.java);
+                // The driver makes a few calls: the JVM's quick first tier is all it needs.
+                c.args(["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", &d.classpath, "WeaviateJava"]);
+                Ok(c)
             }
         }
     }
+}
 
-    /// Whether this client can run here; the reason when it cannot.
-    pub async fn available(self) -> Result<(), String> {
-        let probe = match self {
-            Lang::Python => {
-                tokio::process::Command::new(python())
-                    .args(["-c", "import weaviate"])
-                    .output()
-                    .await
-            }
-            Lang::Typescript => {
-                if !drivers_dir().join("node_modules/weaviate-client").is_dir() {
-                    return Err("TypeScript client: node_modules missing (run drivers/install.sh)".into());
-                }
-                tokio::process::Command::new("node").arg("--version").output().await
-            }
-        };
-        match probe {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(_) if self == Lang::Python => Err("Python client: package weaviate missing (run drivers/install.sh)".into()),
-            Ok(_) => Err("TypeScript client: node does not run".into()),
-            Err(e) => Err(format!("{} client: interpreter not found: {e}", self.name())),
-        }
+/// What a client that cannot run here makes of a step: a skip with the reason, or a failure
+/// under `CI=true`, where `.ci/run` has installed every client.
+pub fn unavailable(why: String) -> StepError {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        StepError::Fail(format!("{why} (CI=true: every client driver must run)"))
+    } else {
+        StepError::Skip(why)
     }
 }
 
@@ -88,24 +127,18 @@ fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-/// `OIDC_HARNESS_DRIVERS`, else the drivers folder of this crate's source.
-fn drivers_dir() -> PathBuf {
-    std::env::var_os("OIDC_HARNESS_DRIVERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drivers"))
-}
-
 /// One action of a `client` step: the driver's action (`action` and its arguments) and what its
 /// result must be.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
-    /// The driver's action: `connect`, `meta`, `own_info`, `insert`, `query`, ...
+    /// The driver's action: `connect`, `meta`, `own_info`, `insert`, `query`, `wait`, ...
     pub action: String,
-    /// `create_collection`, `delete_collection`: the collection (`{client}` becomes `Py`/`Ts`).
+    /// `create_collection`, `delete_collection`: the collection (`{client}` becomes the client's
+    /// [`Lang::suffix`]).
     #[serde(default)]
     pub name: Option<String>,
-    /// `insert`, `query`, `batch_insert`: the collection (`{client}` becomes `Py`/`Ts`).
+    /// `insert`, `query`, `batch_insert`: the collection (`{client}` as for `name`).
     #[serde(default)]
     pub collection: Option<String>,
     /// `insert`: the object's properties.
@@ -114,7 +147,11 @@ pub struct Action {
     /// `batch_insert`: how many objects.
     #[serde(default)]
     pub n: Option<u64>,
-    /// What both clients' results must be.
+    /// `wait`: how long the driver sleeps, in seconds (to let an access token expire: Weaviate
+    /// checks `exp` against the real clock).
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// What every client's result must be.
     #[serde(default)]
     pub expect: ActionExpect,
     /// What the Python client's result must be, over `expect`.
@@ -123,6 +160,12 @@ pub struct Action {
     /// What the TypeScript client's result must be, over `expect`.
     #[serde(default)]
     pub typescript: ActionExpect,
+    /// What the Go client's result must be, over `expect`.
+    #[serde(default)]
+    pub go: ActionExpect,
+    /// What the Java client's result must be, over `expect`.
+    #[serde(default)]
+    pub java: ActionExpect,
 }
 
 /// Expectations on one driver result; every field that is set must hold.
@@ -192,12 +235,9 @@ impl ActionExpect {
 
 impl Action {
     /// The driver's view of the action, without the expectations; `{client}` in a collection
-    /// name becomes `Py` or `Ts`, so that both clients can run at once on one server.
+    /// name becomes the client's suffix, so that the clients can run at once on one server.
     fn driver_json(&self, lang: Lang) -> Value {
-        let suffix = match lang {
-            Lang::Python => "Py",
-            Lang::Typescript => "Ts",
-        };
+        let suffix = lang.suffix();
         let named = |n: &Option<String>| n.as_ref().map(|n| Value::from(n.replace("{client}", suffix)));
         let mut m = Map::new();
         m.insert("action".into(), json!(self.action));
@@ -206,6 +246,7 @@ impl Action {
             ("collection", named(&self.collection)),
             ("properties", self.properties.clone()),
             ("n", self.n.map(Value::from)),
+            ("seconds", self.seconds.map(Value::from)),
         ];
         for (k, v) in optional {
             if let Some(v) = v {
@@ -219,6 +260,8 @@ impl Action {
         match lang {
             Lang::Python => self.expect.merged(&self.python),
             Lang::Typescript => self.expect.merged(&self.typescript),
+            Lang::Go => self.expect.merged(&self.go),
+            Lang::Java => self.expect.merged(&self.java),
         }
     }
 }
@@ -255,12 +298,12 @@ impl Prepared<'_> {
 fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepared<'a>, StepError> {
     let mut langs = step.clients.clone();
     if langs.is_empty() {
-        langs = vec![Lang::Python, Lang::Typescript];
+        langs = Lang::ALL.to_vec();
     }
     langs.sort_unstable();
     langs.dedup();
     let credential = match (&step.credential, &step.bearer) {
-        (Some(c), _) => c.clone(),
+        (Some(c), _) => with_credentials(c, creds)?,
         (None, Some(name)) => {
             let token = creds
                 .get(name)
@@ -282,11 +325,36 @@ fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepa
     })
 }
 
-/// Plays consecutive `client` steps, each on every client it names (both by default).
+/// `credential` with every string `{cred:NAME}` replaced by the stored credential `NAME`, e.g.
+/// `refresh_token = "{cred:brief-refresh}"` for a refresh token a `token` step saved.
+fn with_credentials(credential: &Value, creds: &BTreeMap<String, String>) -> Result<Value, StepError> {
+    match credential {
+        Value::String(s) => match s.strip_prefix("{cred:").and_then(|r| r.strip_suffix('}')) {
+            Some(name) => creds
+                .get(name)
+                .map(|v| Value::from(v.as_str()))
+                .ok_or_else(|| StepError::Fail(format!("the credential names {s}, but no credential {name:?} was stored"))),
+            None => Ok(credential.clone()),
+        },
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), with_credentials(v, creds)?)))
+            .collect::<Result<Map<_, _>, StepError>>()
+            .map(Value::Object),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| with_credentials(v, creds))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Ok(other.clone()),
+    }
+}
+
+/// Plays consecutive `client` steps, each on every client it names (all four by default).
 ///
 /// Each client runs in one driver process for all the steps (a session per step, in order),
-/// and the two clients run at once, so a run of steps costs one interpreter start per client.
-/// Each client writes to its own collections (`{client}`), so the order between the two does
+/// and the clients run at once, so a run of steps costs one interpreter start per client.
+/// Each client writes to its own collections (`{client}`), so the order between them does
 /// not matter; within one client it is the steps' order.
 ///
 /// A step's answer status is 200 when every action's result met its expectations, else 500;
@@ -308,8 +376,8 @@ pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &BTreeMap<String,
             .filter_map(|i| prepared[*i].as_ref().ok().map(|p| p.input(weaviate, lang)))
             .collect();
         async move {
-            lang.available().await.map_err(StepError::Skip)?;
-            let out = drive(lang, json!({ "sessions": inputs })).await.map_err(StepError::Fail)?;
+            let command = lang.driver().await.map_err(unavailable)?;
+            let out = drive(lang, command, json!({ "sessions": inputs })).await.map_err(StepError::Fail)?;
             Ok::<_, StepError>(indices.into_iter().zip(out).collect::<BTreeMap<usize, Vec<Value>>>())
         }
     };
@@ -416,35 +484,8 @@ fn closed_port() -> std::io::Result<u16> {
 }
 
 /// Runs one driver on `input` (`{"sessions": [...]}`) and returns each session's `results`.
-async fn drive(lang: Lang, input: Value) -> Result<Vec<Vec<Value>>, String> {
-    let mut child = lang
-        .command()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("starting the {} driver: {e}", lang.name()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.to_string().as_bytes())
-            .await
-            .map_err(|e| format!("writing the {} driver's input: {e}", lang.name()))?;
-    }
-    let out = tokio::time::timeout(DEADLINE, child.wait_with_output())
-        .await
-        .map_err(|_| format!("the {} driver did not finish within {DEADLINE:?}", lang.name()))?
-        .map_err(|e| format!("waiting for the {} driver: {e}", lang.name()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "the {} driver exited with {}: {}",
-            lang.name(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let doc: Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("the {} driver printed no JSON document: {e}", lang.name()))?;
+async fn drive(lang: Lang, command: tokio::process::Command, input: Value) -> Result<Vec<Vec<Value>>, String> {
+    let doc = run_driver(lang, command, &input, DEADLINE).await?;
     let sessions = doc["sessions"]
         .as_array()
         .ok_or_else(|| format!("the {} driver printed no sessions", lang.name()))?;
@@ -452,6 +493,67 @@ async fn drive(lang: Lang, input: Value) -> Result<Vec<Vec<Value>>, String> {
         .iter()
         .map(|s| s["results"].as_array().cloned().unwrap_or_default())
         .collect())
+}
+
+/// The last lines of a driver's stderr, for a failure message.
+fn tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// Runs a driver `command` on `input` and returns the JSON document it printed. A driver that
+/// cannot start, exits with an error, prints no JSON or outlives `deadline` (it is then killed)
+/// is an `Err` that carries its stderr.
+pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input: &Value, deadline: Duration) -> Result<Value, String> {
+    let name = lang.name();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("starting the {name} driver: {e}"))?;
+    // Read both pipes while the driver runs, so that a full pipe never stalls it and a driver
+    // that hangs still shows what it said.
+    let mut stdout = child.stdout.take().ok_or("the driver's stdout is piped")?;
+    let mut stderr = child.stderr.take().ok_or("the driver's stderr is piped")?;
+    let out_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf).await;
+        buf
+    });
+    let err_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf).await;
+        buf
+    });
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input.to_string().as_bytes())
+            .await
+            .map_err(|e| format!("writing the {name} driver's input: {e}"))?;
+    }
+    let status = match tokio::time::timeout(deadline, child.wait()).await {
+        Ok(status) => status.map_err(|e| format!("waiting for the {name} driver: {e}"))?,
+        Err(_) => {
+            let _ = child.kill().await;
+            let err = tokio::time::timeout(Duration::from_secs(5), err_task)
+                .await
+                .ok()
+                .and_then(Result::ok);
+            return Err(format!(
+                "the {name} driver did not finish within {deadline:?} and was killed; stderr:\n{}",
+                tail(&err.unwrap_or_default())
+            ));
+        }
+    };
+    let out = out_task.await.unwrap_or_default();
+    let err = err_task.await.unwrap_or_default();
+    if !status.success() {
+        return Err(format!("the {name} driver exited with {status}; stderr:\n{}", tail(&err)));
+    }
+    serde_json::from_slice(&out).map_err(|e| format!("the {name} driver printed no JSON document ({e}); stderr:\n{}", tail(&err)))
 }
 
 #[cfg(test)]
@@ -476,5 +578,60 @@ typescript = { error_class = "WeaviateInsufficientPermissionsError", status = 40
         assert_eq!(a.driver_json(Lang::Python), json!({"action": "insert", "collection": "C"}));
         assert_eq!(stable(&json!("e54e4646-4fa9-4f16-b414-933551664b64")), json!("<uuid>"));
         assert_eq!(stable(&json!("BooksPy")), json!("BooksPy"));
+    }
+
+    #[test]
+    fn go_and_java_have_their_own_expectations_suffixes_and_waits() {
+        let a: Action = toml::from_str(
+            r#"
+action = "create_collection"
+name = "Books{client}"
+expect = { ok = false, status = 403 }
+go = { error_class = "*fault.WeaviateClientError" }
+java = { error_class = "WeaviateError" }
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let go = json!({"ok": false, "error_class": "*fault.WeaviateClientError", "status": 403});
+        assert!(a.expect_for(Lang::Go).check(&go).is_empty());
+        assert_eq!(
+            a.expect_for(Lang::Java).check(&go),
+            vec![r#"error_class: expected "WeaviateError", got "*fault.WeaviateClientError""#]
+        );
+        assert_eq!(a.driver_json(Lang::Go)["name"], json!("BooksGo"));
+        assert_eq!(a.driver_json(Lang::Java)["name"], json!("BooksJava"));
+        let wait: Action = toml::from_str("action = \"wait\"\nseconds = 1.5").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(wait.driver_json(Lang::Java), json!({"action": "wait", "seconds": 1.5}));
+    }
+
+    #[test]
+    fn stored_credentials_fill_the_credential_and_a_missing_one_is_named() {
+        let creds = BTreeMap::from([("rt".to_owned(), "refresh-value".to_owned())]);
+        let c = json!({"kind": "bearer", "access_token": "{cred:rt}", "expires_in": 12, "scopes": ["{cred:rt}", "x"]});
+        let got = with_credentials(&c, &creds).unwrap_or_else(|_| panic!("filled"));
+        assert_eq!(
+            got,
+            json!({"kind": "bearer", "access_token": "refresh-value", "expires_in": 12, "scopes": ["refresh-value", "x"]})
+        );
+        match with_credentials(&json!({"refresh_token": "{cred:nope}"}), &creds) {
+            Err(StepError::Fail(why)) => assert!(why.contains("\"nope\""), "{why}"),
+            other => panic!("expected a failure naming the credential, got {:?}", other.is_ok()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_driver_that_hangs_is_killed_at_its_deadline_and_its_stderr_reported() {
+        let mut sh = tokio::process::Command::new("sh");
+        sh.args(["-c", "echo started >&2; exec sleep 30"]);
+        let started = std::time::Instant::now();
+        let err = run_driver(Lang::Go, sh, &json!({}), Duration::from_millis(300)).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10), "not killed at the deadline");
+        assert!(err.contains("did not finish within") && err.contains("started"), "{err}");
+        let mut crash = tokio::process::Command::new("sh");
+        crash.args(["-c", "echo boom >&2; exit 3"]);
+        let err = run_driver(Lang::Java, crash, &json!({}), Duration::from_secs(10))
+            .await
+            .unwrap_err();
+        assert!(err.contains("exited with") && err.contains("boom"), "{err}");
     }
 }

@@ -23,7 +23,7 @@ pub enum Kind {
     /// A login through the provider's HTML page in a headless Chromium ([`crate::browser`]); the
     /// token from the redirect is stored under `name`.
     Browser,
-    /// The official Python and TypeScript clients run `actions` ([`crate::client`]).
+    /// The official Python, TypeScript, Go and Java clients run `actions` ([`crate::client`]).
     Client,
 }
 
@@ -108,7 +108,7 @@ pub struct Step {
     #[serde(default)]
     pub response_mode: Option<String>,
 
-    /// `client`: which clients run the actions (`python`, `typescript`; both by default).
+    /// `client`: which clients run the actions (`python`, `typescript`, `go`, `java`; all by default).
     #[serde(default)]
     pub clients: Vec<crate::client::Lang>,
     /// `client`: the driver's credential, e.g. `{ kind = "api_key", key = "k" }`; with

@@ -105,6 +105,9 @@ pub struct Facts {
     /// `username` of a password grant or a login form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// `scope` as the request asked for it (not secret; shows which scopes a client sends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// Credential name (`password`, `authorization`, `refresh_token`...) to its fingerprint.
     #[serde(default, skip_serializing_if = "Fingerprints::is_empty")]
     pub fingerprints: Fingerprints,
@@ -172,6 +175,7 @@ impl Facts {
                 "client_id" => facts.client_id = Some(v.to_owned()),
                 "grant_type" => facts.grant_type = Some(v.to_owned()),
                 "username" => facts.username = Some(v.to_owned()),
+                "scope" => facts.scope = Some(v.to_owned()),
                 k if SECRET_PARAMS.contains(&k) => {
                     facts.fingerprints.insert(k.to_owned(), crate::accounts::fingerprint(v));
                 }
@@ -414,6 +418,7 @@ mod tests {
                 ("password", "hunter2"),
                 ("client_id", "c"),
                 ("refresh_token", "rt-value"),
+                ("scope", "openid offline_access"),
             ]
             .into_iter(),
             Some("Basic YzpzM2NyZXQ="),
@@ -423,6 +428,11 @@ mod tests {
             assert!(!text.contains(secret), "{secret} leaked into {text}");
         }
         assert_eq!(f.username.as_deref(), Some("alice"));
+        assert_eq!(
+            f.scope.as_deref(),
+            Some("openid offline_access"),
+            "the scope asked for is kept as sent"
+        );
         assert_eq!(
             f.fingerprints.get("password"),
             Some(crate::accounts::fingerprint("hunter2").as_str())
