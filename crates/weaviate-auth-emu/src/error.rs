@@ -42,6 +42,11 @@ pub enum Error {
     /// 401 with an empty body (own-info as anonymous, spec 3.3).
     #[error("not authenticated")]
     EmptyUnauthorized,
+    /// A failed credential check on v1.38.11's REST search and aggregate operations, which
+    /// answer it in the `{"error":[{"message":...}]}` shape (recorded; every other route uses
+    /// the generic writer's): 401.
+    #[error("{0}")]
+    SearchUnauthorized(String),
 
     // ---- router and request body ---------------------------------------------------------------
     /// The router found no route (spec 2.1 step 2): holds the path as sent.
@@ -223,7 +228,9 @@ impl Error {
     /// The HTTP status of this failure.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized => StatusCode::UNAUTHORIZED,
+            Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized | Error::SearchUnauthorized(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::Coded { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Error::RouteNotFound(_) | Error::EmptyNotFound | Error::StaticUserMissing(_) | Error::RolesMissing => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -341,6 +348,7 @@ impl IntoResponse for Error {
                 with_body(status, "application/json", body)
             }
             Error::Forbidden(_)
+            | Error::SearchUnauthorized(_)
             | Error::ClassFilterDenied(_)
             | Error::IntrospectionDenied(_)
             | Error::RoleDenied(_)
@@ -395,6 +403,7 @@ fn grpc_code(e: &Error) -> Code {
         // sends as UNKNOWN.
         Error::AnonymousNotEnabled(_)
         | Error::Unauthorized(_)
+        | Error::SearchUnauthorized(_)
         | Error::Coded { .. }
         | Error::EmptyUnauthorized
         | Error::RouteNotFound(_)

@@ -209,7 +209,7 @@ async fn pipeline(state: &AppState, req: Request, path: &str, query: Option<Stri
         authentication::gate(state.config(), token.is_some())?;
     }
     let principal = match token {
-        Some(token) => Some(state.authenticate(&token).await?),
+        Some(token) => Some(state.authenticate(&token).await.map_err(|e| rest::refusal_of(matched.op, e))?),
         None => None,
     };
     tracing::debug!(op = ?matched.op, user = principal.as_ref().map(|p| p.username.as_str()), "authenticated");

@@ -52,7 +52,8 @@ pub fn without_rbac(op: Op, ctx: &Ctx<'_>) -> Option<Result<Reply, Error>> {
         | Op::DbUserDelete
         | Op::DbUserRotate
         | Op::DbUserActivate
-        | Op::DbUserDeactivate => return None,
+        | Op::DbUserDeactivate
+        | Op::NotEmulated(_) => return None,
     };
     Some(answer)
 }
