@@ -290,8 +290,9 @@ impl KnownDifferences {
                 continue;
             }
             out.push_str(&format!(
-                "\n{heading} ({} entries):\n\n| {first} | Embedded | Weaviate v1.38.11 | Why |\n|---|---|---|---|\n",
-                entries.len()
+                "\n{heading} ({} {}):\n\n| {first} | Embedded | Weaviate v1.38.11 | Why |\n|---|---|---|---|\n",
+                entries.len(),
+                if entries.len() == 1 { "entry" } else { "entries" }
             ));
             for d in entries {
                 let place = match (&d.scenario, d.step) {

@@ -19,6 +19,9 @@ pub struct RemoteProvider {
     pub issuer: String,
     /// The same issuer as this process reaches it.
     pub local_issuer: String,
+    /// The admin token of its `_mock/` controls, sent as `Authorization: Bearer` on every
+    /// control request (`None`: a provider whose controls are open, as one in this process).
+    pub admin_token: Option<mock_idp::AdminToken>,
     /// Whatever keeps the provider alive (a container); dropped with the provider.
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
@@ -165,7 +168,14 @@ impl Provider {
     /// POSTs `body` to a control path of the first tenant and returns the JSON answer.
     async fn control(&self, http: &reqwest::Client, path: &str, body: &Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.local_issuer_url());
-        let resp = http.post(&url).json(body).send().await.map_err(|e| format!("{path}: {e}"))?;
+        let mut req = http.post(&url).json(body);
+        if let Provider::Remote(RemoteProvider {
+            admin_token: Some(t), ..
+        }) = self
+        {
+            req = req.bearer_auth(t.expose());
+        }
+        let resp = req.send().await.map_err(|e| format!("{path}: {e}"))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| format!("{path}: {e}"))?;
         if !status.is_success() {
@@ -183,6 +193,7 @@ mod tests {
         Provider::Remote(RemoteProvider {
             issuer: issuer.into(),
             local_issuer: local.into(),
+            admin_token: None,
             guard: Box::new(()),
         })
     }
@@ -203,13 +214,19 @@ mod tests {
     async fn a_remote_provider_gets_scenario_users_and_mints_tokens_with_the_container_issuer() {
         // Arrange: a provider whose issuer names a host this process cannot resolve, as a
         // container's would; the test reaches it on its loopback port.
-        let idp = mock_idp::MockIdp::builder().base_url("http://idp:8080").start().await;
+        // Its controls need an admin token, as the container's do.
+        let idp = mock_idp::MockIdp::builder()
+            .base_url("http://idp:8080")
+            .configure(|t| t.admin_token = Some("t0ken".into()))
+            .start()
+            .await;
         let local = format!("http://{}/default", idp.address());
         let http = reqwest::Client::new();
         let setup: IdpSetup = toml::from_str("[[user]]\nusername = \"carol\"\npassword = \"pw\"\n").expect("setup parses");
         let r = RemoteProvider {
             issuer: "http://idp:8080/default".into(),
             local_issuer: local.clone(),
+            admin_token: Some("t0ken".into()),
             guard: Box::new(idp),
         };
         // Act
@@ -217,6 +234,7 @@ mod tests {
         let minted = p.mint(&http, &serde_json::json!({"user": "carol"})).await.expect("mints");
         let users: Value = http
             .get(format!("{local}/_mock/users"))
+            .bearer_auth("t0ken")
             .send()
             .await
             .expect("users list")

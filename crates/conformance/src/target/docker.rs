@@ -68,6 +68,9 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
     let network = format!("oidc-harness-{}-{n}", std::process::id());
     let name = format!("oidc-harness-idp-{}-{n}", std::process::id());
     let base = format!("http://{name}:{HTTP_PORT}");
+    // The provider listens beyond loopback in its container, so its controls take a token: a
+    // fresh random one per container, known only to this process.
+    let admin_token = format!("{:032x}", rand::random::<u128>());
     let container = GenericImage::new(PROVIDER_IMAGE, "latest")
         .with_exposed_port(HTTP_PORT.tcp())
         .with_wait_for(WaitFor::http(
@@ -77,7 +80,7 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
         .with_container_name(name)
         .with_env_var("OIDC_HARNESS_LISTEN", format!("0.0.0.0:{HTTP_PORT}"))
         .with_env_var("OIDC_HARNESS_BASE_URL", base.clone())
-        .with_env_var("OIDC_HARNESS_INSECURE_OPEN_CONTROLS", "true")
+        .with_env_var("OIDC_HARNESS_ADMIN_TOKEN", admin_token.clone())
         .start()
         .await
         .map_err(|e| format!("provider image {PROVIDER_IMAGE}:latest (build it with `just build-image`): {e}"))?;
@@ -89,6 +92,7 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
     let remote = RemoteProvider {
         issuer: format!("{base}/default"),
         local_issuer: format!("http://{host}:{port}/default"),
+        admin_token: Some(admin_token.into()),
         guard: Box::new(ProviderContainer {
             _container: container,
             network,
