@@ -169,10 +169,7 @@ impl Provider {
     async fn control(&self, http: &reqwest::Client, path: &str, body: &Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.local_issuer_url());
         let mut req = http.post(&url).json(body);
-        if let Provider::Remote(RemoteProvider {
-            admin_token: Some(t), ..
-        }) = self
-        {
+        if let Provider::Remote(RemoteProvider { admin_token: Some(t), .. }) = self {
             req = req.bearer_auth(t.expose());
         }
         let resp = req.send().await.map_err(|e| format!("{path}: {e}"))?;

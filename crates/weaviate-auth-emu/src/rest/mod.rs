@@ -10,8 +10,8 @@ mod ctx;
 mod graphql;
 mod meta;
 mod objects;
-mod schema;
 mod routes;
+mod schema;
 mod users;
 
 use axum::http::header;
@@ -187,7 +187,10 @@ mod tests {
         let search = route("POST", "/v1/search/Sweep/bm25").expect("routed").op;
         let aggregate = route("POST", "/v1/aggregate/Sweep").expect("routed").op;
         for op in [search, aggregate] {
-            assert_eq!(refusal_of(op, bad()), Error::SearchUnauthorized("unauthorized: invalid api key".into()));
+            assert_eq!(
+                refusal_of(op, bad()),
+                Error::SearchUnauthorized("unauthorized: invalid api key".into())
+            );
         }
         assert_eq!(refusal_of(Op::SchemaList, bad()), bad());
         assert_eq!(refusal_of(route("GET", "/v1/backups/s3").expect("routed").op, bad()), bad());

@@ -39,10 +39,7 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/aliases",
-        methods: &[
-            ("GET", Op::NotEmulated("/v1/aliases")),
-            ("POST", Op::NotEmulated("/v1/aliases")),
-        ],
+        methods: &[("GET", Op::NotEmulated("/v1/aliases")), ("POST", Op::NotEmulated("/v1/aliases"))],
     },
     Route {
         pattern: "/v1/aliases/{}",
@@ -70,17 +67,11 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/authz/roles",
-        methods: &[
-            ("GET", Op::RolesList),
-            ("POST", Op::RoleCreate),
-        ],
+        methods: &[("GET", Op::RolesList), ("POST", Op::RoleCreate)],
     },
     Route {
         pattern: "/v1/authz/roles/{}",
-        methods: &[
-            ("DELETE", Op::RoleDelete),
-            ("GET", Op::RoleGet),
-        ],
+        methods: &[("DELETE", Op::RoleDelete), ("GET", Op::RoleGet)],
     },
     Route {
         pattern: "/v1/authz/roles/{}/add-permissions",
@@ -229,10 +220,7 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/objects",
-        methods: &[
-            ("GET", Op::ObjectsList),
-            ("POST", Op::ObjectCreate),
-        ],
+        methods: &[("GET", Op::ObjectsList), ("POST", Op::ObjectCreate)],
     },
     Route {
         pattern: "/v1/objects/validate",
@@ -313,18 +301,11 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/schema",
-        methods: &[
-            ("GET", Op::SchemaList),
-            ("POST", Op::SchemaCreate),
-        ],
+        methods: &[("GET", Op::SchemaList), ("POST", Op::SchemaCreate)],
     },
     Route {
         pattern: "/v1/schema/{}",
-        methods: &[
-            ("DELETE", Op::ClassDelete),
-            ("GET", Op::ClassGet),
-            ("PUT", Op::ClassUpdate),
-        ],
+        methods: &[("DELETE", Op::ClassDelete), ("GET", Op::ClassGet), ("PUT", Op::ClassUpdate)],
     },
     Route {
         pattern: "/v1/schema/{}/indexes",
@@ -340,7 +321,10 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/schema/{}/properties/{}/index/{}",
-        methods: &[("DELETE", Op::NotEmulated("/v1/schema/{className}/properties/{propertyName}/index/{indexName}"))],
+        methods: &[(
+            "DELETE",
+            Op::NotEmulated("/v1/schema/{className}/properties/{propertyName}/index/{indexName}"),
+        )],
     },
     Route {
         pattern: "/v1/schema/{}/properties/{}/tokenize",
@@ -404,11 +388,7 @@ const ROUTES: &[Route] = &[
     },
     Route {
         pattern: "/v1/users/db/{}",
-        methods: &[
-            ("DELETE", Op::DbUserDelete),
-            ("GET", Op::DbUserGet),
-            ("POST", Op::DbUserCreate),
-        ],
+        methods: &[("DELETE", Op::DbUserDelete), ("GET", Op::DbUserGet), ("POST", Op::DbUserCreate)],
     },
     Route {
         pattern: "/v1/users/db/{}/activate",
@@ -531,10 +511,13 @@ mod tests {
             route("POST", "/v1/objects/validate").map(|m| m.op),
             Ok(Op::NotEmulated("/v1/objects/validate"))
         );
-        assert_eq!(route("GET", "/v1/objects/validate").map(|m| m.op), Err(Error::MethodNotAllowed {
-            method: "GET".into(),
-            allowed: vec!["POST"]
-        }));
+        assert_eq!(
+            route("GET", "/v1/objects/validate").map(|m| m.op),
+            Err(Error::MethodNotAllowed {
+                method: "GET".into(),
+                allowed: vec!["POST"]
+            })
+        );
         assert_eq!(route("GET", "/v1/objects/some-id").map(|m| m.op), Ok(Op::ObjectGetById));
         assert_eq!(route("GET", "/v1/users/own-info").map(|m| m.op), Ok(Op::OwnInfo));
         assert_eq!(route("GET", "/v1/users/db/own-info").map(|m| m.op), Ok(Op::DbUserGet));
@@ -554,9 +537,12 @@ mod tests {
             assert_eq!(route(method, path).map(|m| m.op), Ok(Op::NotEmulated(pattern)), "{method} {path}");
         }
         assert_eq!(route("GET", "/v1/backupz"), Err(Error::RouteNotFound("/v1/backupz".into())));
-        assert_eq!(route("GET", "/v1/batch/objects").map(|m| m.op), Err(Error::MethodNotAllowed {
-            method: "GET".into(),
-            allowed: vec!["DELETE", "POST"]
-        }));
+        assert_eq!(
+            route("GET", "/v1/batch/objects").map(|m| m.op),
+            Err(Error::MethodNotAllowed {
+                method: "GET".into(),
+                allowed: vec!["DELETE", "POST"]
+            })
+        );
     }
 }
