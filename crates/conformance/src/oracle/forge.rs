@@ -662,7 +662,7 @@ impl Forge {
             }
             _ => {
                 let mut out = segs.join(&b'.');
-                out.insert(0, *c.pick(&[b' ', b'{', b'.', b'"']));
+                out.insert(0, *c.pick(b" {.\""));
                 return out;
             }
         }
