@@ -128,6 +128,16 @@ pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, Stri
             "b64" => b64 = v.kind != Kind::Bool(false),
             _ => {}
         }
+        if !matches!(k.as_str(), "alg" | "kid" | "nonce" | "x5c" | "jwk") {
+            // go-jose decodes every other member into an interface{}: a number beyond float64
+            // (1e309) fails there, wherever it sits in the value.
+            if let Some(number) = overflowing_number(v) {
+                return Err(format!(
+                    "failed to unmarshal value: json: cannot unmarshal number {number} into Go value of type float64: {}",
+                    raw_text(&header, v)
+                ));
+            }
+        }
     }
     if !allowed.contains(&alg) {
         return Err(format!(
@@ -149,6 +159,17 @@ pub(crate) fn parse_compact(token: &str, allowed: &[String]) -> Result<Jws, Stri
         payload,
         signature,
     })
+}
+
+/// The first number of `v`, in document order, that Go's `strconv.ParseFloat` refuses as out of
+/// range (it overflows float64; an underflow rounds to zero without an error, as in Go).
+fn overflowing_number(v: &Node) -> Option<&str> {
+    match &v.kind {
+        Kind::Number(text) => text.parse::<f64>().is_ok_and(f64::is_infinite).then_some(text.as_str()),
+        Kind::Array(items) => items.iter().find_map(overflowing_number),
+        Kind::Object(members) => members.iter().find_map(|(_, m)| overflowing_number(m)),
+        Kind::Null | Kind::Bool(_) | Kind::String(_) => None,
+    }
 }
 
 /// `x5c` must be an array of base64 (standard alphabet) DER certificates. Only the shape of
