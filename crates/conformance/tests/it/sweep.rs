@@ -209,7 +209,10 @@ fn the_emulation_routes_every_published_operation_so_that_it_authenticates_befor
         .operations
         .iter()
         .filter(|op| {
-            let path = op.path_params.iter().fold(op.path.clone(), |p, name| p.replace(&format!("{{{name}}}"), "x"));
+            let path = op
+                .path_params
+                .iter()
+                .fold(op.path.clone(), |p, name| p.replace(&format!("{{{name}}}"), "x"));
             weaviate_auth_emu::rest::route(&op.method, &path).is_err()
         })
         .map(|op| format!("{} {}", op.method, op.path))
