@@ -372,7 +372,7 @@ impl GrantType {
 }
 
 /// A registered user (P41).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     /// Login name.
@@ -420,6 +420,47 @@ pub struct UserConfig {
     pub fail_next: Option<u32>,
 }
 
+/// By hand, so that `password`, `otp` never reach a log (P140); the
+/// destructuring makes a new field a compile error here until it is listed.
+impl std::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let UserConfig {
+            username,
+            password: _,
+            sub,
+            email,
+            email_verified,
+            name,
+            given_name,
+            family_name,
+            preferred_username,
+            groups,
+            claims,
+            lifetimes,
+            status,
+            otp: _,
+            fail_next,
+        } = self;
+        f.debug_struct("UserConfig")
+            .field("username", username)
+            .field("password", &"[redacted]")
+            .field("sub", sub)
+            .field("email", email)
+            .field("email_verified", email_verified)
+            .field("name", name)
+            .field("given_name", given_name)
+            .field("family_name", family_name)
+            .field("preferred_username", preferred_username)
+            .field("groups", groups)
+            .field("claims", claims)
+            .field("lifetimes", lifetimes)
+            .field("status", status)
+            .field("otp", &self.otp.as_ref().map(|_| "[redacted]"))
+            .field("fail_next", fail_next)
+            .finish()
+    }
+}
+
 /// Login-failure presets of a user (P150).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -440,7 +481,7 @@ pub enum UserStatus {
 }
 
 /// A registered client (P38).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// Client identifier.
@@ -508,6 +549,61 @@ pub struct ClientConfig {
     /// Require a `state` parameter at the authorize endpoint (P90).
     #[serde(default)]
     pub require_state: bool,
+}
+
+/// By hand, so that `secrets` never reach a log (P140); the
+/// destructuring makes a new field a compile error here until it is listed.
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ClientConfig {
+            client_id,
+            secrets: _,
+            public,
+            auth_method,
+            grant_types,
+            redirect_uris,
+            post_logout_redirect_uris,
+            allowed_scopes,
+            default_scope,
+            audience,
+            extra_audiences,
+            audience_parameter,
+            audience_form,
+            lifetimes,
+            alg,
+            require_pkce,
+            rotate_refresh_tokens,
+            always_refresh_token,
+            id_token_for_client_credentials,
+            always_azp,
+            claims,
+            require_state,
+        } = self;
+        f.debug_struct("ClientConfig")
+            .field("client_id", client_id)
+            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field("public", public)
+            .field("auth_method", auth_method)
+            .field("grant_types", grant_types)
+            .field("redirect_uris", redirect_uris)
+            .field("post_logout_redirect_uris", post_logout_redirect_uris)
+            .field("allowed_scopes", allowed_scopes)
+            .field("default_scope", default_scope)
+            .field("audience", audience)
+            .field("extra_audiences", extra_audiences)
+            .field("audience_parameter", audience_parameter)
+            .field("audience_form", audience_form)
+            .field("lifetimes", lifetimes)
+            .field("alg", alg)
+            .field("require_pkce", require_pkce)
+            .field("rotate_refresh_tokens", rotate_refresh_tokens)
+            .field("always_refresh_token", always_refresh_token)
+            .field("id_token_for_client_credentials", id_token_for_client_credentials)
+            .field("always_azp", always_azp)
+            .field("claims", claims)
+            .field("require_state", require_state)
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -905,5 +1001,28 @@ fn check_claim_type(name: &str, v: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("claim {name:?} has the wrong JSON type for OIDC Core §5.1 (P43): {v}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p140_debug_of_users_and_clients_redacts_passwords_one_time_codes_and_secrets() {
+        let user = UserConfig {
+            username: "carol".into(),
+            password: "pw-XYZZY".into(),
+            otp: Some("otp-PLUGH".into()),
+            ..UserConfig::default()
+        };
+        let client = ClientConfig {
+            client_id: "ci".into(),
+            secrets: vec!["s3cret-1".into(), "s3cret-2".into()],
+            ..ClientConfig::default()
+        };
+        let (u, c) = (format!("{user:?}"), format!("{client:?}"));
+        assert!(u.contains("carol") && !u.contains("XYZZY") && !u.contains("PLUGH"), "{u}");
+        assert!(c.contains("\"ci\"") && c.contains("[2 redacted]") && !c.contains("s3cret"), "{c}");
     }
 }
