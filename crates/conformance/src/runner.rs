@@ -126,6 +126,31 @@ async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), Str
     }
 }
 
+/// Gets the client drivers the scenario's client steps use (compiling the Go and Java ones on
+/// first use) before its first step: a first build (Go, Maven) can outlast a short-lived token
+/// that an earlier step fetched for a client step. A driver that cannot be had is reported by
+/// the client step itself.
+async fn prepare_drivers(s: &Scenario) {
+    let mut langs: Vec<crate::client::Lang> = s
+        .steps
+        .iter()
+        .filter(|step| step.kind == Kind::Client)
+        .flat_map(|step| {
+            if step.clients.is_empty() {
+                crate::client::Lang::ALL.to_vec()
+            } else {
+                step.clients.clone()
+            }
+        })
+        .collect();
+    langs.sort();
+    langs.dedup();
+    for lang in langs {
+        // An error is the step's to report, with its reason, when it runs.
+        let _ = lang.driver().await;
+    }
+}
+
 /// The normalizer of a scenario on this provider: issuer and provider URLs become names.
 fn normalizer(s: &Scenario, idp: &Provider) -> Normalizer {
     let issuer = idp.issuer_url();
@@ -177,6 +202,7 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| format!("http client: {e}"))?;
+    prepare_drivers(s).await;
     let mut creds: BTreeMap<String, String> = BTreeMap::new();
     // Answers of client steps played ahead, as one run of consecutive client steps.
     let mut played_ahead: VecDeque<Result<Answer, StepError>> = VecDeque::new();
