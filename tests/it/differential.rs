@@ -7,7 +7,7 @@
 //! Bounds: `PROPTEST_CASES` tokens (256 when unset; CI sets 10,000) and `DIFF_TIME_LIMIT_S`
 //! seconds (300 when unset), whichever comes first. The choice bytes come from a seeded
 //! generator; the seed is printed, random unless `DIFF_SEED` is set, so a failure replays with
-//! `DIFF_SEED=<seed> cargo test --test it differential` (proptest then also prints the minimal
+//! `DIFF_SEED=<seed> PROPTEST_CASES=<n> cargo test --test it differential` (proptest then also prints the minimal
 //! choice bytes). Without the oracle (no Go, no module proxy) both tests print `skipped` outside
 //! CI and fail under `CI=true`, where `.ci/run` builds it.
 
@@ -71,7 +71,7 @@ fn r19_structured_mutations_get_go_oidcs_verdict() {
         let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         t.as_secs() ^ u64::from(t.subsec_nanos()) << 20
     });
-    println!("differential seed {seed} (replay: DIFF_SEED={seed} cargo test --test it differential)");
+    println!("differential seed {seed} (replay: DIFF_SEED={seed} PROPTEST_CASES={cases} cargo test --test it differential)");
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = RunnerConfig {

@@ -187,11 +187,18 @@ fn check_x5c(header: &[u8], v: &Node) -> Result<(), String> {
             v.kind.go_word()
         ));
     };
+    // Go decodes the whole array into []string before it parses any certificate, so a
+    // wrongly typed member anywhere wins over a bad certificate before it.
+    if let Some(other) = items.iter().find(|it| !matches!(it.kind, Kind::String(_) | Kind::Null)) {
+        return fail(format!(
+            "json: cannot unmarshal {} into Go value of type string",
+            other.kind.go_word()
+        ));
+    }
     for it in items {
         let s = match &it.kind {
             Kind::String(s) => s,
-            Kind::Null => "",
-            other => return fail(format!("json: cannot unmarshal {} into Go value of type string", other.go_word())),
+            _ => "",
         };
         let der = match base64::engine::general_purpose::STANDARD.decode(s) {
             Ok(d) => d,

@@ -198,6 +198,12 @@ async fn step15_header_member_types_and_shapes_use_go_jose_texts() {
             r#"failed to unmarshal x5c header: x509: malformed certificate: "[\"AAAA\"]""#,
         ),
         (
+            // Found by the differential run (seed 951032634219141): Go decodes the whole
+            // array before it parses a certificate.
+            format!(r#"{{"alg":"RS256","kid":"{kid}","x5c":["AAAA",1]}}"#),
+            r#"failed to unmarshal x5c header: json: cannot unmarshal number into Go value of type string: "[\"AAAA\",1]""#,
+        ),
+        (
             format!(r#"{{"alg":"RS256","kid":"{kid}","x5c":["!!"]}}"#),
             r#"failed to unmarshal x5c header: illegal base64 data at input byte 0: "[\"!!\"]""#,
         ),
