@@ -42,7 +42,7 @@ fn r19_every_bad_token_preset_gets_go_oidcs_verdict() {
     for preset in Preset::ALL {
         let forged = diff.emulation().preset(preset).expect("the provider mints every preset");
         if let Err(e) = diff.check(&forged) {
-            failures.push(e);
+            failures.push(e.to_string());
         }
     }
     let tally = diff.tally();
@@ -89,7 +89,9 @@ fn r19_structured_mutations_get_go_oidcs_verdict() {
         if began.elapsed() >= limit {
             return Ok(());
         }
-        diff.borrow_mut().check_choices(&choices).map_err(TestCaseError::fail)
+        diff.borrow_mut()
+            .check_choices(&choices)
+            .map_err(|e| TestCaseError::fail(e.to_string()))
     });
     let diff = diff.into_inner();
     let tally = diff.tally();

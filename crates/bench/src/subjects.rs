@@ -517,7 +517,7 @@ fn weaviate(name: &str, ctx: &Ctx, port: u16) -> Result<Launch, String> {
         cmd.args(["weaviate", "--listen", &format!("127.0.0.1:{port}")]);
         (cmd, None, 30)
     } else {
-        let bin = conformance::target::find_weaviate_binary()?;
+        let bin = conformance::target::find_weaviate_binary().map_err(|e| e.to_string())?;
         let data = ctx.cache.join("weaviate-data");
         let _ = std::fs::remove_dir_all(&data);
         std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;

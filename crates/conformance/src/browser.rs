@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 
 use crate::runner::{Answer, StepError};
 use crate::step::Step;
+use crate::Error;
 
 /// How long Chromium may take for the whole login (start, two pages, the redirect).
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -30,24 +31,24 @@ const DEADLINE: Duration = Duration::from_secs(30);
 const CHROMIUM_ARGS: [&str; 4] = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 
 /// The first of `names` found as an executable file on `PATH`, or the file `var` names.
-fn find(var: &str, names: &[&str]) -> Result<PathBuf, String> {
+fn find(var: &str, names: &[&str]) -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os(var) {
         let p = PathBuf::from(p);
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("{var}={} is not a file", p.display()))
+            Err(Error::Unavailable(format!("{var}={} is not a file", p.display())))
         };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .flat_map(|d| names.iter().map(move |n| d.join(n)))
         .find(|p| p.is_file())
-        .ok_or_else(|| format!("{} not found ({var}, PATH)", names.join(" / ")))
+        .ok_or_else(|| Error::Unavailable(format!("{} not found ({var}, PATH)", names.join(" / "))))
 }
 
 /// Chromium and chromedriver, or why the step cannot run here.
-pub fn find_browser() -> Result<(PathBuf, PathBuf), String> {
+pub fn find_browser() -> Result<(PathBuf, PathBuf), Error> {
     let chromium = find("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"])?;
     let driver = find("CHROMEDRIVER", &["chromedriver"])?;
     Ok((chromium, driver))
@@ -98,12 +99,12 @@ pub async fn step(http: &reqwest::Client, idp: &crate::provider::Provider, step:
             .finish()
     );
 
-    let session = Session::start(&chromium, &driver).await.map_err(fail)?;
+    let session = Session::start(&chromium, &driver).await.map_err(|e| fail(e.to_string()))?;
     let landed = session
         .login(&url, username, step.password.as_deref().unwrap_or_default(), &callback.uri)
         .await;
     session.close().await;
-    let landed = landed.map_err(fail)?;
+    let landed = landed.map_err(|e| fail(e.to_string()))?;
 
     let (status, shown, token) = read_redirect(&landed, &callback.uri, &state, &nonce, step.use_token.as_deref());
     let shown = shown.replace(&callback.uri, "{callback}");
@@ -192,10 +193,10 @@ struct Session {
 }
 
 impl Session {
-    async fn start(chromium: &std::path::Path, driver: &std::path::Path) -> Result<Session, String> {
+    async fn start(chromium: &std::path::Path, driver: &std::path::Path) -> Result<Session, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
-            .map_err(|e| format!("picking a port for chromedriver: {e}"))?
+            .map_err(|e| Error::Unavailable(format!("picking a port for chromedriver: {e}")))?
             .port();
         let child = tokio::process::Command::new(driver)
             .arg(format!("--port={port}"))
@@ -204,7 +205,7 @@ impl Session {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("starting {}: {e}", driver.display()))?;
+            .map_err(|e| Error::Unavailable(format!("starting {}: {e}", driver.display())))?;
         let caps = json!({
             "goog:chromeOptions": {"binary": chromium, "args": CHROMIUM_ARGS},
         });
@@ -219,7 +220,7 @@ impl Session {
                 .await
             {
                 Ok(c) => break c,
-                Err(e) if Instant::now() > deadline => return Err(format!("no WebDriver session: {e}")),
+                Err(e) if Instant::now() > deadline => return Err(Error::Unavailable(format!("no WebDriver session: {e}"))),
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         };
@@ -228,11 +229,16 @@ impl Session {
 
     /// Opens `url`, fills the login form, and returns the URL the browser ends on once it has
     /// left the provider (the callback, fragment included).
-    async fn login(&self, url: &str, username: &str, password: &str, callback: &str) -> Result<String, String> {
+    async fn login(&self, url: &str, username: &str, password: &str, callback: &str) -> Result<String, Error> {
         let c = &self.client;
-        c.goto(url).await.map_err(|e| format!("opening the authorization request: {e}"))?;
+        c.goto(url)
+            .await
+            .map_err(|e| Error::Exchange(format!("opening the authorization request: {e}")))?;
         // A refused request redirects at once, without a login page.
-        let now = c.current_url().await.map_err(|e| format!("reading the URL: {e}"))?;
+        let now = c
+            .current_url()
+            .await
+            .map_err(|e| Error::Exchange(format!("reading the URL: {e}")))?;
         if now.as_str().starts_with(callback) {
             return Ok(now.to_string());
         }
@@ -241,32 +247,35 @@ impl Session {
                 .at_most(DEADLINE)
                 .for_element(Locator::Css(name))
                 .await
-                .map_err(|e| format!("the login page has no {name}: {e}"))
+                .map_err(|e| Error::Exchange(format!("the login page has no {name}: {e}")))
         };
         field("input[name=username]")
             .await?
             .send_keys(username)
             .await
-            .map_err(|e| format!("typing the username: {e}"))?;
+            .map_err(|e| Error::Exchange(format!("typing the username: {e}")))?;
         field("input[name=password]")
             .await?
             .send_keys(password)
             .await
-            .map_err(|e| format!("typing the password: {e}"))?;
+            .map_err(|e| Error::Exchange(format!("typing the password: {e}")))?;
         field("button[value=login]")
             .await?
             .click()
             .await
-            .map_err(|e| format!("submitting the login form: {e}"))?;
+            .map_err(|e| Error::Exchange(format!("submitting the login form: {e}")))?;
         let deadline = Instant::now() + DEADLINE;
         loop {
-            let now = c.current_url().await.map_err(|e| format!("reading the URL: {e}"))?;
+            let now = c
+                .current_url()
+                .await
+                .map_err(|e| Error::Exchange(format!("reading the URL: {e}")))?;
             if now.as_str().starts_with(callback) {
                 return Ok(now.to_string());
             }
             if Instant::now() > deadline {
                 let page = c.source().await.unwrap_or_default();
-                return Err(format!("still on {now} after {DEADLINE:?}: {page}"));
+                return Err(Error::Exchange(format!("still on {now} after {DEADLINE:?}: {page}")));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -23,6 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::runner::{Answer, StepError};
 use crate::step::{contains, Step};
 use crate::target::Running;
+use crate::Error;
 
 /// How long one driver run may take (a start, then a few connections and calls each, and the
 /// waits of refresh steps).
@@ -70,7 +71,7 @@ impl Lang {
     /// The command that runs this client's driver (it reads its input on stdin), after checking
     /// that the client can run here and building its driver when it is compiled; the reason
     /// when it cannot run.
-    pub async fn driver(self) -> Result<tokio::process::Command, String> {
+    pub async fn driver(self) -> Result<tokio::process::Command, Error> {
         let dir = build::drivers_dir();
         match self {
             Lang::Python => {
@@ -80,8 +81,17 @@ impl Lang {
                     .await;
                 match probe {
                     Ok(out) if out.status.success() => {}
-                    Ok(_) => return Err("Python client: package weaviate missing (run drivers/install.sh)".into()),
-                    Err(e) => return Err(format!("Python client: interpreter {} not found: {e}", python())),
+                    Ok(_) => {
+                        return Err(Error::Unavailable(
+                            "Python client: package weaviate missing (run drivers/install.sh)".into(),
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(Error::Unavailable(format!(
+                            "Python client: interpreter {} not found: {e}",
+                            python()
+                        )))
+                    }
                 }
                 let mut c = tokio::process::Command::new(python());
                 c.arg(dir.join("weaviate_py.py"));
@@ -89,12 +99,14 @@ impl Lang {
             }
             Lang::Typescript => {
                 if !dir.join("node_modules/weaviate-client").is_dir() {
-                    return Err("TypeScript client: node_modules missing (run drivers/install.sh)".into());
+                    return Err(Error::Unavailable(
+                        "TypeScript client: node_modules missing (run drivers/install.sh)".into(),
+                    ));
                 }
                 match tokio::process::Command::new("node").arg("--version").output().await {
                     Ok(out) if out.status.success() => {}
-                    Ok(_) => return Err("TypeScript client: node does not run".into()),
-                    Err(e) => return Err(format!("TypeScript client: node not found: {e}")),
+                    Ok(_) => return Err(Error::Unavailable("TypeScript client: node does not run".into())),
+                    Err(e) => return Err(Error::Unavailable(format!("TypeScript client: node not found: {e}"))),
                 }
                 let mut c = tokio::process::Command::new("node");
                 c.arg(dir.join("weaviate_ts.mjs"));
@@ -114,7 +126,8 @@ impl Lang {
 
 /// What a client that cannot run here makes of a step: a skip with the reason, or a failure
 /// under `CI=true`, where `.ci/run` has installed every client.
-pub fn unavailable(why: String) -> StepError {
+pub fn unavailable(why: Error) -> StepError {
+    let why = why.to_string();
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         StepError::Fail(format!("{why} (CI=true: every client driver must run)"))
     } else {
@@ -377,7 +390,9 @@ pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &BTreeMap<String,
             .collect();
         async move {
             let command = lang.driver().await.map_err(unavailable)?;
-            let out = drive(lang, command, json!({ "sessions": inputs })).await.map_err(StepError::Fail)?;
+            let out = drive(lang, command, json!({ "sessions": inputs }))
+                .await
+                .map_err(|e| StepError::Fail(e.to_string()))?;
             Ok::<_, StepError>(indices.into_iter().zip(out).collect::<BTreeMap<usize, Vec<Value>>>())
         }
     };
@@ -484,11 +499,11 @@ fn closed_port() -> std::io::Result<u16> {
 }
 
 /// Runs one driver on `input` (`{"sessions": [...]}`) and returns each session's `results`.
-async fn drive(lang: Lang, command: tokio::process::Command, input: Value) -> Result<Vec<Vec<Value>>, String> {
+async fn drive(lang: Lang, command: tokio::process::Command, input: Value) -> Result<Vec<Vec<Value>>, Error> {
     let doc = run_driver(lang, command, &input, DEADLINE).await?;
     let sessions = doc["sessions"]
         .as_array()
-        .ok_or_else(|| format!("the {} driver printed no sessions", lang.name()))?;
+        .ok_or_else(|| Error::Exchange(format!("the {} driver printed no sessions", lang.name())))?;
     Ok(sessions
         .iter()
         .map(|s| s["results"].as_array().cloned().unwrap_or_default())
@@ -505,7 +520,7 @@ fn tail(stderr: &[u8]) -> String {
 /// Runs a driver `command` on `input` and returns the JSON document it printed. A driver that
 /// cannot start, exits with an error, prints no JSON or outlives `deadline` (it is then killed)
 /// is an `Err` that carries its stderr.
-pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input: &Value, deadline: Duration) -> Result<Value, String> {
+pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input: &Value, deadline: Duration) -> Result<Value, Error> {
     let name = lang.name();
     let mut child = command
         .stdin(Stdio::piped())
@@ -513,11 +528,11 @@ pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input:
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("starting the {name} driver: {e}"))?;
+        .map_err(|e| Error::Process(format!("starting the {name} driver: {e}")))?;
     // Read both pipes while the driver runs, so that a full pipe never stalls it and a driver
     // that hangs still shows what it said.
-    let mut stdout = child.stdout.take().ok_or("the driver's stdout is piped")?;
-    let mut stderr = child.stderr.take().ok_or("the driver's stderr is piped")?;
+    let mut stdout = child.stdout.take().ok_or_else(|| Error::process("the driver's stdout is piped"))?;
+    let mut stderr = child.stderr.take().ok_or_else(|| Error::process("the driver's stderr is piped"))?;
     let out_task = tokio::spawn(async move {
         let mut buf = Vec::new();
         let _ = stdout.read_to_end(&mut buf).await;
@@ -532,28 +547,32 @@ pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input:
         stdin
             .write_all(input.to_string().as_bytes())
             .await
-            .map_err(|e| format!("writing the {name} driver's input: {e}"))?;
+            .map_err(|e| Error::Process(format!("writing the {name} driver's input: {e}")))?;
     }
     let status = match tokio::time::timeout(deadline, child.wait()).await {
-        Ok(status) => status.map_err(|e| format!("waiting for the {name} driver: {e}"))?,
+        Ok(status) => status.map_err(|e| Error::Process(format!("waiting for the {name} driver: {e}")))?,
         Err(_) => {
             let _ = child.kill().await;
             let err = tokio::time::timeout(Duration::from_secs(5), err_task)
                 .await
                 .ok()
                 .and_then(Result::ok);
-            return Err(format!(
+            return Err(Error::Process(format!(
                 "the {name} driver did not finish within {deadline:?} and was killed; stderr:\n{}",
                 tail(&err.unwrap_or_default())
-            ));
+            )));
         }
     };
     let out = out_task.await.unwrap_or_default();
     let err = err_task.await.unwrap_or_default();
     if !status.success() {
-        return Err(format!("the {name} driver exited with {status}; stderr:\n{}", tail(&err)));
+        return Err(Error::Process(format!(
+            "the {name} driver exited with {status}; stderr:\n{}",
+            tail(&err)
+        )));
     }
-    serde_json::from_slice(&out).map_err(|e| format!("the {name} driver printed no JSON document ({e}); stderr:\n{}", tail(&err)))
+    serde_json::from_slice(&out)
+        .map_err(|e| Error::Process(format!("the {name} driver printed no JSON document ({e}); stderr:\n{}", tail(&err))))
 }
 
 #[cfg(test)]
@@ -624,14 +643,18 @@ java = { error_class = "WeaviateError" }
         let mut sh = tokio::process::Command::new("sh");
         sh.args(["-c", "echo started >&2; exec sleep 30"]);
         let started = std::time::Instant::now();
-        let err = run_driver(Lang::Go, sh, &json!({}), Duration::from_millis(300)).await.unwrap_err();
+        let err = run_driver(Lang::Go, sh, &json!({}), Duration::from_millis(300))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(started.elapsed() < Duration::from_secs(10), "not killed at the deadline");
         assert!(err.contains("did not finish within") && err.contains("started"), "{err}");
         let mut crash = tokio::process::Command::new("sh");
         crash.args(["-c", "echo boom >&2; exit 3"]);
         let err = run_driver(Lang::Java, crash, &json!({}), Duration::from_secs(10))
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("exited with") && err.contains("boom"), "{err}");
     }
 }

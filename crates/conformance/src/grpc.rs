@@ -21,6 +21,7 @@ use weaviate_auth_emu::grpc::proto::weaviate::weaviate_client::WeaviateClient;
 use crate::runner::Answer;
 use crate::step::Step;
 use crate::target::Running;
+use crate::Error;
 
 /// The methods a `grpc` step can call, by the name a scenario gives (`method = "Search"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +41,9 @@ pub enum Method {
 }
 
 impl FromStr for Method {
-    type Err = String;
+    type Err = Error;
 
-    fn from_str(s: &str) -> Result<Method, String> {
+    fn from_str(s: &str) -> Result<Method, Error> {
         Ok(match s {
             "Search" => Method::Search,
             "BatchObjects" => Method::BatchObjects,
@@ -51,9 +52,9 @@ impl FromStr for Method {
             "health.Check" => Method::HealthCheck,
             "health.Watch" => Method::HealthWatch,
             other => {
-                return Err(format!(
+                return Err(Error::Invalid(format!(
                     "unknown gRPC method {other:?}: Search, BatchObjects, Aggregate, TenantsGet, health.Check or health.Watch"
-                ))
+                )))
             }
         })
     }
@@ -93,45 +94,53 @@ pub struct Object {
 }
 
 /// The method and request of a `grpc` step, checked: what `Step::validate` calls.
-pub fn call_of(step: &Step) -> Result<(Method, Request), String> {
-    let method: Method = step.method.as_deref().ok_or("a grpc step needs a method")?.parse()?;
+pub fn call_of(step: &Step) -> Result<(Method, Request), Error> {
+    let method: Method = step
+        .method
+        .as_deref()
+        .ok_or_else(|| Error::Invalid("a grpc step needs a method".into()))?
+        .parse()?;
     let request: Request = match &step.body {
-        Some(b) => serde_json::from_value(b.clone()).map_err(|e| format!("grpc body: {e}"))?,
+        Some(b) => serde_json::from_value(b.clone()).map_err(|e| Error::Invalid(format!("grpc body: {e}")))?,
         None => Request::default(),
     };
     let needs_collection = matches!(method, Method::Search | Method::Aggregate | Method::TenantsGet);
     if needs_collection && request.collection.is_none() {
-        return Err(format!("{method:?} needs body.collection"));
+        return Err(Error::Invalid(format!("{method:?} needs body.collection")));
     }
     if method == Method::BatchObjects {
         if request.objects.is_empty() {
-            return Err("BatchObjects needs body.objects".into());
+            return Err(Error::Invalid("BatchObjects needs body.objects".into()));
         }
         if request.collection.is_none() && request.objects.iter().any(|o| o.collection.is_none()) {
-            return Err("every object needs a collection (its own or body.collection)".into());
+            return Err(Error::Invalid(
+                "every object needs a collection (its own or body.collection)".into(),
+            ));
         }
     }
     Ok((method, request))
 }
 
 /// Connects to `addr` (`HOST:PORT`, cleartext HTTP/2) within `timeout`.
-pub async fn connect(addr: &str, timeout: Duration) -> Result<Channel, String> {
+pub async fn connect(addr: &str, timeout: Duration) -> Result<Channel, Error> {
     Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| format!("gRPC address {addr}: {e}"))?
+        .map_err(|e| Error::Exchange(format!("gRPC address {addr}: {e}")))?
         .connect_timeout(timeout)
         .timeout(Duration::from_secs(30))
         .connect()
         .await
-        .map_err(|e| format!("gRPC connect {addr}: {e}"))
+        .map_err(|e| Error::Exchange(format!("gRPC connect {addr}: {e}")))
 }
 
 /// Plays a `grpc` step on `w`: `bearer` becomes `authorization: Bearer <credential>` metadata,
 /// `headers` literal metadata.
-pub async fn step(w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> Result<Answer, String> {
+pub async fn step(w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> Result<Answer, Error> {
     let (method, request) = call_of(step)?;
     let mut metadata: Vec<(String, String)> = step.headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
     if let Some(name) = &step.bearer {
-        let token = creds.get(name).ok_or_else(|| format!("no credential named {name:?}"))?;
+        let token = creds
+            .get(name)
+            .ok_or_else(|| Error::Exchange(format!("no credential named {name:?}")))?;
         metadata.push(("authorization".into(), format!("Bearer {token}")));
     }
     let channel = connect(&w.grpc_addr(), Duration::from_secs(10)).await?;
@@ -153,7 +162,7 @@ pub async fn step(w: &Running, step: &Step, creds: &BTreeMap<String, String>) ->
 }
 
 /// One call; `Ok(Err(status))` is the server's refusal, `Err` a request that could not be built.
-pub async fn call(channel: Channel, method: Method, r: &Request, metadata: &[(String, String)]) -> Result<Result<Json, Status>, String> {
+pub async fn call(channel: Channel, method: Method, r: &Request, metadata: &[(String, String)]) -> Result<Result<Json, Status>, Error> {
     let collection = r.collection.clone().unwrap_or_default();
     Ok(match method {
         Method::Search => {
@@ -242,11 +251,11 @@ pub async fn call(channel: Channel, method: Method, r: &Request, metadata: &[(St
     })
 }
 
-fn with_metadata<T>(message: T, metadata: &[(String, String)]) -> Result<tonic::Request<T>, String> {
+pub(crate) fn with_metadata<T>(message: T, metadata: &[(String, String)]) -> Result<tonic::Request<T>, Error> {
     let mut req = tonic::Request::new(message);
     for (k, v) in metadata {
-        let key = MetadataKey::from_bytes(k.as_bytes()).map_err(|e| format!("metadata key {k:?}: {e}"))?;
-        let value = MetadataValue::try_from(v.as_str()).map_err(|e| format!("metadata value of {k}: {e}"))?;
+        let key = MetadataKey::from_bytes(k.as_bytes()).map_err(|e| Error::Invalid(format!("metadata key {k:?}: {e}")))?;
+        let value = MetadataValue::try_from(v.as_str()).map_err(|e| Error::Invalid(format!("metadata value of {k}: {e}")))?;
         req.metadata_mut().append(key, value);
     }
     Ok(req)

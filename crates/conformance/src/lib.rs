@@ -41,6 +41,7 @@ pub mod browser;
 pub mod client;
 pub mod compare;
 pub mod doctor;
+pub mod error;
 pub mod files;
 pub mod grpc;
 pub mod known_differences;
@@ -58,6 +59,7 @@ pub mod step;
 pub mod sweep;
 pub mod target;
 
+pub use error::Error;
 pub use report::{Outcome, Report, Row, Tally};
 pub use runner::{run, run_all, ScenarioRun};
 pub use scenario::Scenario;

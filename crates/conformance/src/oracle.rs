@@ -21,6 +21,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::Error;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
@@ -55,7 +56,7 @@ impl Unavailable {
     /// What a test does without the oracle: under `CI=true` (where `.ci/run` builds it) that is a
     /// failure, so this panics; elsewhere it prints `skipped: <reason>`.
     pub fn skip_or_fail(&self, what: &str) {
-        crate::skip::missing(&format!("{what}: the go-oidc oracle: {self}"));
+        crate::skip::missing(format!("{what}: the go-oidc oracle: {self}"));
     }
 }
 
@@ -259,7 +260,7 @@ impl Oracle {
             lines,
             versions: String::new(),
         };
-        let ready = oracle.next_line(START_LIMIT).map_err(Unavailable)?;
+        let ready = oracle.next_line(START_LIMIT).map_err(|e| Unavailable(e.to_string()))?;
         match (ready.event.as_deref(), ready.error) {
             (Some("ready"), _) => {
                 oracle.versions = ready
@@ -283,30 +284,32 @@ impl Oracle {
         &self.versions
     }
 
-    fn next_line(&mut self, limit: Duration) -> Result<Line, String> {
+    fn next_line(&mut self, limit: Duration) -> Result<Line, Error> {
         let line = match self.lines.recv_timeout(limit) {
             Ok(l) => l,
-            Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("the oracle gave no answer within {} s", limit.as_secs())),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(Error::Process(format!("the oracle gave no answer within {} s", limit.as_secs())))
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = self.child.try_wait().ok().flatten();
-                return Err(format!("the oracle ended (exit {status:?})"));
+                return Err(Error::Process(format!("the oracle ended (exit {status:?})")));
             }
         };
-        serde_json::from_str(&line).map_err(|e| format!("the oracle printed something that is not its JSON ({e}): {line}"))
+        serde_json::from_str(&line).map_err(|e| Error::Process(format!("the oracle printed something that is not its JSON ({e}): {line}")))
     }
 
     /// Go's verdict on `token` (any bytes, as a Go string holds them). `Err` when the process
     /// fails to answer within [`ANSWER_LIMIT`] or answers nonsense.
-    pub fn verify(&mut self, token: &[u8]) -> Result<Verdict, String> {
+    pub fn verify(&mut self, token: &[u8]) -> Result<Verdict, Error> {
         let mut line = STANDARD.encode(token);
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())
             .and_then(|()| self.stdin.flush())
-            .map_err(|e| format!("cannot write to the oracle: {e}"))?;
+            .map_err(|e| Error::Process(format!("cannot write to the oracle: {e}")))?;
         let answer = self.next_line(ANSWER_LIMIT)?;
         if let Some(e) = answer.error {
-            return Err(format!("the oracle refused its input: {e}"));
+            return Err(Error::Process(format!("the oracle refused its input: {e}")));
         }
         Ok(if answer.ok {
             Verdict::Accepted {

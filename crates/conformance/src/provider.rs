@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use crate::scenario::IdpSetup;
+use crate::Error;
 
 /// A provider reached over HTTP only (a container): scenario users and clients are added through
 /// its `_mock/users` and `_mock/clients` controls, tokens minted through `_mock/mint`.
@@ -47,7 +48,7 @@ pub enum Provider {
 impl Provider {
     /// A provider in this process with the scenario's users and clients, on `listen` (a fixed
     /// address, when a running Weaviate already names it as issuer) or a free loopback port.
-    pub async fn start_local(setup: &IdpSetup, listen: Option<SocketAddr>) -> Result<Provider, String> {
+    pub async fn start_local(setup: &IdpSetup, listen: Option<SocketAddr>) -> Result<Provider, Error> {
         let mut builder = mock_idp::MockIdp::builder();
         for u in &setup.users {
             builder = builder.user(u.clone());
@@ -60,7 +61,7 @@ impl Provider {
                 .try_start()
                 .await
                 .map(Provider::Local)
-                .map_err(|e| format!("provider setup: {e}"));
+                .map_err(|e| Error::Unavailable(format!("provider setup: {e}")));
         };
         // The previous scenario's provider on the same address closes its listener in its own
         // task after being dropped: retry the bind until it has, within a deadline.
@@ -71,20 +72,20 @@ impl Provider {
                 Err(mock_idp::ConfigError::Bind { .. }) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
-                Err(e) => return Err(format!("provider setup: {e}")),
+                Err(e) => return Err(Error::Unavailable(format!("provider setup: {e}"))),
             }
         }
     }
 
     /// Adds the scenario's users and clients to a remote provider through its controls.
-    pub async fn setup_remote(remote: RemoteProvider, setup: &IdpSetup, http: &reqwest::Client) -> Result<Provider, String> {
+    pub async fn setup_remote(remote: RemoteProvider, setup: &IdpSetup, http: &reqwest::Client) -> Result<Provider, Error> {
         let p = Provider::Remote(remote);
         for u in &setup.users {
-            let body = serde_json::to_value(u).map_err(|e| format!("user {}: {e}", u.username))?;
+            let body = serde_json::to_value(u).map_err(|e| Error::Exchange(format!("user {}: {e}", u.username)))?;
             p.control(http, "/_mock/users", &body).await?;
         }
         for c in &setup.clients {
-            let body = serde_json::to_value(c).map_err(|e| format!("client {}: {e}", c.client_id))?;
+            let body = serde_json::to_value(c).map_err(|e| Error::Exchange(format!("client {}: {e}", c.client_id)))?;
             p.control(http, "/_mock/clients", &body).await?;
         }
         Ok(p)
@@ -94,7 +95,7 @@ impl Provider {
     /// (keys, clock, faults, journal, issued tokens and accounts, P127). A local provider keeps
     /// the scenario's users and clients, which are part of its configuration; a remote one is
     /// given them again.
-    pub async fn reset(&self, http: &reqwest::Client, setup: &IdpSetup) -> Result<(), String> {
+    pub async fn reset(&self, http: &reqwest::Client, setup: &IdpSetup) -> Result<(), Error> {
         match self {
             Provider::Local(idp) => {
                 idp.reset();
@@ -103,11 +104,11 @@ impl Provider {
             Provider::Remote(_) => {
                 self.control(http, "/_mock/reset", &serde_json::json!({})).await?;
                 for u in &setup.users {
-                    let body = serde_json::to_value(u).map_err(|e| format!("user {}: {e}", u.username))?;
+                    let body = serde_json::to_value(u).map_err(|e| Error::Exchange(format!("user {}: {e}", u.username)))?;
                     self.control(http, "/_mock/users", &body).await?;
                 }
                 for c in &setup.clients {
-                    let body = serde_json::to_value(c).map_err(|e| format!("client {}: {e}", c.client_id))?;
+                    let body = serde_json::to_value(c).map_err(|e| Error::Exchange(format!("client {}: {e}", c.client_id)))?;
                     self.control(http, "/_mock/clients", &body).await?;
                 }
                 Ok(())
@@ -154,31 +155,31 @@ impl Provider {
     }
 
     /// Mints with a `_mock/mint` body: in process, or over HTTP for a remote provider.
-    pub async fn mint(&self, http: &reqwest::Client, body: &Value) -> Result<Value, String> {
+    pub async fn mint(&self, http: &reqwest::Client, body: &Value) -> Result<Value, Error> {
         match self {
             Provider::Local(idp) => {
-                let b = mock_idp::TokenBuilder::from_json(body).map_err(|e| format!("mint: {e}"))?;
-                let minted = idp.mint(b).map_err(|e| format!("mint: {e}"))?;
-                serde_json::to_value(&minted).map_err(|e| format!("mint: {e}"))
+                let b = mock_idp::TokenBuilder::from_json(body).map_err(|e| Error::Exchange(format!("mint: {e}")))?;
+                let minted = idp.mint(b).map_err(|e| Error::Exchange(format!("mint: {e}")))?;
+                serde_json::to_value(&minted).map_err(|e| Error::Exchange(format!("mint: {e}")))
             }
             Provider::Remote(_) => self.control(http, "/_mock/mint", body).await,
         }
     }
 
     /// POSTs `body` to a control path of the first tenant and returns the JSON answer.
-    async fn control(&self, http: &reqwest::Client, path: &str, body: &Value) -> Result<Value, String> {
+    async fn control(&self, http: &reqwest::Client, path: &str, body: &Value) -> Result<Value, Error> {
         let url = format!("{}{path}", self.local_issuer_url());
         let mut req = http.post(&url).json(body);
         if let Provider::Remote(RemoteProvider { admin_token: Some(t), .. }) = self {
             req = req.bearer_auth(t.expose());
         }
-        let resp = req.send().await.map_err(|e| format!("{path}: {e}"))?;
+        let resp = req.send().await.map_err(|e| Error::Exchange(format!("{path}: {e}")))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| format!("{path}: {e}"))?;
+        let text = resp.text().await.map_err(|e| Error::Exchange(format!("{path}: {e}")))?;
         if !status.is_success() {
-            return Err(format!("{path}: {status}: {text}"));
+            return Err(Error::Exchange(format!("{path}: {status}: {text}")));
         }
-        serde_json::from_str(&text).map_err(|e| format!("{path}: {e}: {text}"))
+        serde_json::from_str(&text).map_err(|e| Error::Exchange(format!("{path}: {e}: {text}")))
     }
 }
 

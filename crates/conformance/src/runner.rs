@@ -114,7 +114,7 @@ async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), Str
     if let Some(why) = target.cannot_play(s) {
         return Err(why);
     }
-    let idp = target.provider(s).await?;
+    let idp = target.provider(s).await.map_err(|e| e.to_string())?;
     let env = s.env_for(&idp.issuer_url());
     match target.start(&env, &idp).await {
         Err(StartError::Unavailable(why)) => Err(why),
@@ -214,7 +214,9 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
         }
         let result = match step.kind {
             Kind::Http => http_step(&http, weaviate, step, &creds).await.map_err(StepError::Fail),
-            Kind::Grpc => crate::grpc::step(weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Grpc => crate::grpc::step(weaviate, step, &creds)
+                .await
+                .map_err(|e| StepError::Fail(e.to_string())),
             Kind::Token => token_step(&http, idp, step, &creds).await.map_err(StepError::Fail),
             Kind::Idp => idp_step(&http, idp, step).await.map_err(StepError::Fail),
             #[cfg(feature = "browser")]
@@ -375,7 +377,7 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
             serde_json::from_str(&body.to_string().replace("{issuer}", &idp.issuer_url())).map_err(|e| format!("mint: {e}"))?;
         let body = &body;
         let label = body.get("preset").and_then(Value::as_str).unwrap_or("token");
-        let v = idp.mint(http, body).await?;
+        let v = idp.mint(http, body).await.map_err(|e| e.to_string())?;
         let token = v
             .get(which)
             .or_else(|| v.get("id_token"))

@@ -28,6 +28,7 @@ use crate::runner::{play_on, refused, run, Record, ScenarioRun};
 use crate::scenario::{Scenario, Sharing};
 use crate::target::reset::{admin_credential, reset_data};
 use crate::target::{Running, StartError, Target};
+use crate::Error;
 
 /// Whether scenarios may share a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -179,7 +180,7 @@ async fn play_batch(
         Ok(p) => p,
         Err(why) => {
             for &i in &batch {
-                let r = Record::default().finish(&scenarios[i], target.clone(), Err(why.clone()), started);
+                let r = Record::default().finish(&scenarios[i], target.clone(), Err(why.to_string()), started);
                 report(&r);
                 out.push((i, r));
             }
@@ -229,12 +230,12 @@ impl Shared {
             return Err(why.clone());
         }
         if after_another {
-            self.idp.reset(&self.http, &s.idp).await?;
+            self.idp.reset(&self.http, &s.idp).await.map_err(|e| e.to_string())?;
         }
         if std::mem::take(&mut self.dirty) {
             let reset = match (&self.server, &self.admin) {
                 (Some(w), Some(admin)) => reset_data(&self.http, w, &self.idp, admin).await,
-                (Some(_), None) => Err("no admin credential in this environment".into()),
+                (Some(_), None) => Err(Error::Invalid("no admin credential in this environment".into())),
                 (None, _) => Ok(()),
             };
             if reset.is_err() {

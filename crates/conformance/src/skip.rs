@@ -13,7 +13,9 @@ pub fn in_ci() -> bool {
 /// `skipped: <reason>` (the caller then returns).
 ///
 /// ```no_run
-/// # fn weaviate_bin() -> Result<std::path::PathBuf, String> { Err("no binary".into()) }
+/// # fn weaviate_bin() -> Result<std::path::PathBuf, conformance::Error> {
+/// #     Err(conformance::Error::Unavailable("no binary".into()))
+/// # }
 /// let bin = match weaviate_bin() {
 ///     Ok(bin) => bin,
 ///     Err(why) => return conformance::skip::missing(&why),
@@ -21,7 +23,7 @@ pub fn in_ci() -> bool {
 /// ```
 #[track_caller]
 #[allow(clippy::print_stdout)] // The test's output, where `cargo test` shows skips.
-pub fn missing(reason: &str) {
+pub fn missing(reason: impl std::fmt::Display) {
     if in_ci() {
         panic!("CI=true, where .ci/run installs every test dependency, but: {reason}");
     }

@@ -177,7 +177,7 @@ impl Step {
                 if self.value.is_some() || self.grant.is_some() || self.mint.is_some() {
                     return Err("value, grant and mint belong to token steps".into());
                 }
-                crate::grpc::call_of(self)?;
+                crate::grpc::call_of(self).map_err(|e| e.to_string())?;
             }
             Kind::Idp => {
                 if self.path.is_none() {

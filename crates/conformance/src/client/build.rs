@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::Error;
+
 /// How long one build may take: a cold Go build compiles gRPC and protobuf; a cold Maven build
 /// downloads the client and its dependencies.
 const BUILD_DEADLINE: Duration = Duration::from_secs(900);
@@ -61,10 +63,10 @@ fn cache_dir() -> PathBuf {
 }
 
 /// SHA-256 over the relative paths and contents of `files` (under `root`), in order.
-fn source_hash(root: &Path, files: &[&str]) -> Result<String, String> {
+fn source_hash(root: &Path, files: &[&str]) -> Result<String, Error> {
     let mut h = Sha256::new();
     for f in files {
-        let bytes = std::fs::read(root.join(f)).map_err(|e| format!("reading {}: {e}", root.join(f).display()))?;
+        let bytes = std::fs::read(root.join(f)).map_err(|e| Error::io("reading", root.join(f), e))?;
         h.update(f.as_bytes());
         h.update([0]);
         h.update((bytes.len() as u64).to_le_bytes());
@@ -74,16 +76,16 @@ fn source_hash(root: &Path, files: &[&str]) -> Result<String, String> {
 }
 
 /// Runs a build command with the deadline; its output is kept for the error.
-async fn run_build(what: &str, mut cmd: tokio::process::Command) -> Result<(), String> {
+async fn run_build(what: &str, mut cmd: tokio::process::Command) -> Result<(), Error> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = cmd.spawn().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let child = cmd.spawn().map_err(|e| Error::Unavailable(format!("{what}: cannot start: {e}")))?;
     let out = tokio::time::timeout(BUILD_DEADLINE, child.wait_with_output())
         .await
-        .map_err(|_| format!("{what}: did not finish within {BUILD_DEADLINE:?}"))?
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|_| Error::Process(format!("{what}: did not finish within {BUILD_DEADLINE:?}")))?
+        .map_err(|e| Error::Process(format!("{what}: {e}")))?;
     if out.status.success() {
         return Ok(());
     }
@@ -91,27 +93,29 @@ async fn run_build(what: &str, mut cmd: tokio::process::Command) -> Result<(), S
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(25)..].join("\n");
-    Err(format!("{what} failed ({}):\n{tail}", out.status))
+    Err(Error::Process(format!("{what} failed ({}):\n{tail}", out.status)))
 }
 
 /// Builds into a fresh folder with `build`, then renames it to `dest`; a folder already at
 /// `dest` (another process's build of the same sources) wins.
-async fn build_into<F, Fut>(dest: &Path, build: F) -> Result<(), String>
+async fn build_into<F, Fut>(dest: &Path, build: F) -> Result<(), Error>
 where
     F: FnOnce(PathBuf) -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output = Result<(), Error>>,
 {
     if dest.is_dir() {
         return Ok(());
     }
-    let parent = dest.parent().ok_or("the driver cache has no parent folder")?;
-    std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    let parent = dest
+        .parent()
+        .ok_or_else(|| Error::invalid("the driver cache has no parent folder"))?;
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
     let unique = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let partial = parent.join(format!(".partial-{}-{unique}", std::process::id()));
-    std::fs::create_dir_all(&partial).map_err(|e| format!("creating {}: {e}", partial.display()))?;
+    std::fs::create_dir_all(&partial).map_err(|e| Error::io("creating", &partial, e))?;
     let result = build(partial.clone()).await;
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&partial);
@@ -121,7 +125,7 @@ where
         // Another build of the same sources got there first; theirs is as good as ours.
         let _ = std::fs::remove_dir_all(&partial);
         if !dest.is_dir() {
-            return Err(format!("could not move the build to {}", dest.display()));
+            return Err(Error::Process(format!("could not move the build to {}", dest.display())));
         }
     }
     Ok(())
@@ -129,7 +133,7 @@ where
 
 /// The Go driver's binary, built when missing. Needs `go` (1.24+, from `go.mod`) and the Go
 /// module proxy for a cold build.
-pub async fn go_driver() -> Result<PathBuf, String> {
+pub async fn go_driver() -> Result<PathBuf, Error> {
     let src = drivers_dir().join("go");
     let hash = source_hash(&src, &["go.mod", "go.sum", "main.go"])?;
     let dest = cache_dir().join(format!("go-{hash}"));
@@ -142,12 +146,12 @@ pub async fn go_driver() -> Result<PathBuf, String> {
     match version {
         Ok(out) if out.status.success() => {}
         Ok(out) => {
-            return Err(format!(
+            return Err(Error::Unavailable(format!(
                 "Go client: `go version` failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
-            ))
+            )))
         }
-        Err(e) => return Err(format!("Go client: no Go toolchain (`go`): {e}")),
+        Err(e) => return Err(Error::Unavailable(format!("Go client: no Go toolchain (`go`): {e}"))),
     }
     build_into(&dest, |dir| async move {
         let mut cmd = tokio::process::Command::new("go");
@@ -183,7 +187,7 @@ pub fn java_major(version_text: &str) -> Option<u32> {
 
 /// The Java driver, built when missing. Needs Java 11+ and Maven (`mvn`), and Maven Central for
 /// a cold build.
-pub async fn java_driver() -> Result<JavaDriver, String> {
+pub async fn java_driver() -> Result<JavaDriver, Error> {
     let src = drivers_dir().join("java");
     let hash = source_hash(&src, &["pom.xml", "src/main/java/WeaviateJava.java"])?;
     let dest = cache_dir().join(format!("java-{hash}"));
@@ -192,17 +196,22 @@ pub async fn java_driver() -> Result<JavaDriver, String> {
         .arg("-version")
         .output()
         .await
-        .map_err(|e| format!("Java client: no Java runtime ({}): {e}", java.display()))?;
+        .map_err(|e| Error::Unavailable(format!("Java client: no Java runtime ({}): {e}", java.display())))?;
     let text = String::from_utf8_lossy(&out.stderr);
     match java_major(&text) {
         Some(v) if v >= 11 => {}
-        Some(v) => return Err(format!("Java client: needs Java 11 or later, {} is Java {v}", java.display())),
+        Some(v) => {
+            return Err(Error::Unavailable(format!(
+                "Java client: needs Java 11 or later, {} is Java {v}",
+                java.display()
+            )))
+        }
         None => {
-            return Err(format!(
+            return Err(Error::Unavailable(format!(
                 "Java client: cannot read the version of {}: {}",
                 java.display(),
                 text.trim()
-            ))
+            )))
         }
     }
     let classpath_file = dest.join("classpath.txt");
@@ -211,7 +220,9 @@ pub async fn java_driver() -> Result<JavaDriver, String> {
     if !classpath_file.is_file() || !jar.is_file() {
         let mvn = tokio::process::Command::new("mvn").arg("--version").output().await;
         if !mvn.is_ok_and(|o| o.status.success()) {
-            return Err("Java client: Maven (`mvn`) not found; it builds drivers/java".into());
+            return Err(Error::Unavailable(
+                "Java client: Maven (`mvn`) not found; it builds drivers/java".into(),
+            ));
         }
         build_into(&dest, |dir| async move {
             let mut cmd = tokio::process::Command::new("mvn");
@@ -230,7 +241,7 @@ pub async fn java_driver() -> Result<JavaDriver, String> {
         })
         .await?;
     }
-    let deps = std::fs::read_to_string(&classpath_file).map_err(|e| format!("reading {}: {e}", classpath_file.display()))?;
+    let deps = std::fs::read_to_string(&classpath_file).map_err(|e| Error::io("reading", &classpath_file, e))?;
     let sep = if cfg!(windows) { ";" } else { ":" };
     Ok(JavaDriver {
         java,
@@ -260,7 +271,7 @@ mod tests {
         std::fs::write(dir.join("a"), "two").unwrap();
         assert_ne!(first, source_hash(&dir, &["a"]).unwrap());
         let missing = source_hash(&dir, &["b"]).unwrap_err();
-        assert!(missing.contains(&dir.join("b").display().to_string()), "{missing}");
+        assert!(matches!(&missing, Error::Io { path, .. } if *path == dir.join("b")), "{missing:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -52,7 +52,7 @@ pub(super) async fn check_grpc(d: &mut Diagnosis, url: &str, grpc: Option<&str>)
     let answer = match grpc::connect(&addr, TIMEOUT).await {
         Ok(channel) => tokio::time::timeout(TIMEOUT, grpc::call(channel, Method::HealthCheck, &Request::default(), &[])).await,
         Err(e) => {
-            d.push("grpc", Status::Fail, e, Some(not_grpc.into()));
+            d.push("grpc", Status::Fail, e.to_string(), Some(not_grpc.into()));
             return None;
         }
     };
@@ -117,7 +117,7 @@ pub(super) async fn check_grpc_auth(d: &mut Diagnosis, addr: Option<&str>, beare
     };
     let who = if bearer.is_some() { "the credential" } else { "an anonymous call" };
     match answer {
-        Err(e) => d.push("grpc-auth", Status::Fail, e, None),
+        Err(e) => d.push("grpc-auth", Status::Fail, e.to_string(), None),
         Ok(Ok(_)) => d.push("grpc-auth", Status::Ok, format!("TenantsGet: OK, {who} is accepted"), None),
         Ok(Err(s)) => {
             let refused = s.message().strip_prefix("extract auth: ");

@@ -26,6 +26,7 @@ use weaviate_auth_emu::authentication::{OidcFailure, OidcSettings, OidcVerifier}
 
 use super::forge::{Choices, Forge, Forged};
 use super::{Oracle, OracleSettings, Unavailable, Verdict};
+use crate::Error;
 
 /// How many more times the oracle is asked when its text differs from the emulation's.
 pub const RETRIES: usize = 24;
@@ -124,12 +125,12 @@ impl Emulation {
     /// Starts the provider (the built-in tenant plus a PS256 and an ES384 key, so that the
     /// allowlist holds every family) and the emulation's verifier, on a runtime of its own.
     /// Call from outside any async runtime.
-    pub fn start() -> Result<Emulation, String> {
+    pub fn start() -> Result<Emulation, Error> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot build a runtime: {e}"))?;
+            .map_err(|e| Error::Unavailable(format!("cannot build a runtime: {e}")))?;
         let idp = rt.block_on(
             MockIdp::builder()
                 .configure(|t| {
@@ -163,7 +164,7 @@ impl Emulation {
         };
         let verifier = rt
             .block_on(OidcVerifier::start(settings))
-            .map_err(|e| format!("the emulation's verifier did not start: {e}"))?;
+            .map_err(|e| Error::Unavailable(format!("the emulation's verifier did not start: {e}")))?;
         let forge = Forge::new(&idp, CLIENT_ID)?;
         Ok(Emulation { rt, idp, verifier, forge })
     }
@@ -179,7 +180,7 @@ impl Emulation {
     }
 
     /// The preset minted as is.
-    pub fn preset(&self, preset: Preset) -> Result<Forged, String> {
+    pub fn preset(&self, preset: Preset) -> Result<Forged, Error> {
         self.forge.preset_token(preset)
     }
 
@@ -234,7 +235,7 @@ impl std::fmt::Display for StartError {
 impl Differential {
     /// Starts the [`Emulation`] and an oracle configured as the same Weaviate.
     pub fn start() -> Result<Differential, StartError> {
-        let emulation = Emulation::start().map_err(StartError::Failed)?;
+        let emulation = Emulation::start().map_err(|e| StartError::Failed(e.to_string()))?;
         let oracle = Oracle::start(&OracleSettings {
             issuer: emulation.issuer(),
             client_id: CLIENT_ID.into(),
@@ -266,13 +267,13 @@ impl Differential {
     }
 
     /// Forges the token `choices` describe and compares the two verdicts on it.
-    pub fn check_choices(&mut self, choices: &[u8]) -> Result<(), String> {
+    pub fn check_choices(&mut self, choices: &[u8]) -> Result<(), Error> {
         let forged = self.emulation.forge(choices);
         self.check(&forged)
     }
 
     /// Both verdicts on one token; `Err` names the difference (or an oracle failure).
-    pub fn check(&mut self, forged: &Forged) -> Result<(), String> {
+    pub fn check(&mut self, forged: &Forged) -> Result<(), Error> {
         let go = self.oracle.verify(&forged.token)?;
         let emulation = self.emulation.verdict(&forged.token);
         self.tally.tokens += 1;
@@ -305,15 +306,15 @@ impl Differential {
                         }
                     }
                 }
-                Err(differ().to_string())
+                Err(Error::Disagreement(differ().to_string()))
             }
-            _ => Err(differ().to_string()),
+            _ => Err(Error::Disagreement(differ().to_string())),
         }
     }
 
     /// Compares tokens forged from `seed`-derived choices until `count` tokens or `limit` time,
     /// whichever comes first; stops at the first difference.
-    pub fn run(&mut self, seed: u64, count: u64, limit: Duration) -> Result<Tally, String> {
+    pub fn run(&mut self, seed: u64, count: u64, limit: Duration) -> Result<Tally, Error> {
         let began = Instant::now();
         let mut state = seed;
         for i in 0..count {
@@ -325,7 +326,8 @@ impl Differential {
                 state = splitmix(state);
                 chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
             }
-            self.check_choices(&choices).map_err(|e| format!("token {i} of seed {seed}: {e}"))?;
+            self.check_choices(&choices)
+                .map_err(|e| Error::Exchange(format!("token {i} of seed {seed}: {e}")))?;
         }
         Ok(self.tally)
     }

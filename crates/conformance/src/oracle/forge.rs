@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 
+use crate::Error;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -99,14 +100,14 @@ fn jwt_alg(alg: Alg) -> Option<Algorithm> {
 }
 
 impl Key {
-    fn from_signing_key(k: &SigningKey) -> Result<Key, String> {
+    fn from_signing_key(k: &SigningKey) -> Result<Key, Error> {
         let pem = k.private_pem();
         let encoding = match k.alg() {
             Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => EncodingKey::from_rsa_pem(pem.as_bytes()),
             Alg::ES256 | Alg::ES384 => EncodingKey::from_ec_pem(pem.as_bytes()),
             _ => EncodingKey::from_ed_pem(pem.as_bytes()),
         }
-        .map_err(|e| format!("key {}: {e}", k.kid().as_str()))?;
+        .map_err(|e| Error::Invalid(format!("key {}: {e}", k.kid().as_str())))?;
         Ok(Key {
             alg: k.alg(),
             kid: k.kid().as_str().to_owned(),
@@ -282,10 +283,10 @@ fn quoted(s: &str) -> Vec<u8> {
 
 impl Forge {
     /// A forge for the first tenant of `idp`, minting for `client_id`.
-    pub fn new(idp: &MockIdp, client_id: &str) -> Result<Forge, String> {
+    pub fn new(idp: &MockIdp, client_id: &str) -> Result<Forge, Error> {
         let tenant = idp.first_tenant();
         let tenant_keys = {
-            let ring = tenant.keys.read().map_err(|_| "the key lock is poisoned".to_owned())?;
+            let ring = tenant.keys.read().map_err(|_| Error::invalid("the key lock is poisoned"))?;
             ring.all()
                 .iter()
                 .filter(|k| k.published)
@@ -320,14 +321,14 @@ impl Forge {
     }
 
     /// `preset` minted as an access token, as is.
-    pub fn preset_token(&self, preset: Preset) -> Result<Forged, String> {
+    pub fn preset_token(&self, preset: Preset) -> Result<Forged, Error> {
         let token = TokenBuilder::new()
             .preset(preset)
             .tokens([TokenKind::AccessToken])
             .mint(&self.idp_tenant)
-            .map_err(|e| format!("preset {preset}: {e}"))?
+            .map_err(|e| Error::Invalid(format!("preset {preset}: {e}")))?
             .access_token
-            .ok_or_else(|| format!("preset {preset}: no access token minted"))?;
+            .ok_or_else(|| Error::Invalid(format!("preset {preset}: no access token minted")))?;
         Ok(Forged {
             token: token.into_bytes(),
             recipe: format!("preset {preset}"),

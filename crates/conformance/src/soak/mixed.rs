@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{fault, probe, until, Done, Rig};
+use crate::Error;
 
 /// Forgery presets of attacks.md (R2's list) whose answer is 401 on every target.
 const FORGED: &[&str] = &[
@@ -33,7 +34,7 @@ const FORGED: &[&str] = &[
 ];
 
 /// The valid tokens and the bad ones, with the status each must get.
-pub(super) fn prepare(rig: &Rig) -> Result<(), String> {
+pub(super) fn prepare(rig: &Rig) -> Result<(), Error> {
     let mut valid = Vec::new();
     for user in ["admin", "viewer"] {
         valid.push(probe("valid", rig.mint(json!({ "user": user }))?, 200));
@@ -67,7 +68,7 @@ const FRESH: Duration = Duration::from_secs(60);
 /// the JWKS is up) and add fresh tokens of the new key to the valid ones, then arm the next JWKS
 /// fault for its slot. Unknown-kid and bad-signature forgeries make the emulation refetch all
 /// the time, so every fault meets fetches.
-pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant) -> Result<Done, String> {
+pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant) -> Result<Done, Error> {
     let half = Duration::from_millis(500);
     let normal = Duration::from_millis(1500);
     // R9's stall outlasts the emulation's 3 s JWKS timeout; clearing the fault ends it.

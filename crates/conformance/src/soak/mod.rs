@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::Error;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -179,18 +180,18 @@ struct Rig {
 }
 
 impl Rig {
-    async fn start() -> Result<Rig, String> {
+    async fn start() -> Result<Rig, Error> {
         let idp = mock_idp::MockIdp::builder()
             .try_start()
             .await
-            .map_err(|e| format!("provider: {e}"))?;
+            .map_err(|e| Error::Unavailable(format!("provider: {e}")))?;
         let issuer = idp.issuer_url();
         let weaviate = weaviate_auth_emu::EmbeddedWeaviate::builder()
             .envs(ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())))
             .env("AUTHENTICATION_OIDC_ISSUER", issuer.clone())
             .start()
             .await
-            .map_err(|e| format!("emulation: {}", e.message))?;
+            .map_err(|e| Error::Unavailable(format!("emulation: {}", e.message)))?;
         let url = format!("{}/v1/users/own-info", weaviate.rest_url());
         Ok(Rig {
             idp,
@@ -204,25 +205,25 @@ impl Rig {
         })
     }
 
-    fn mint(&self, body: Value) -> Result<String, String> {
-        let b = mock_idp::TokenBuilder::from_json(&body).map_err(|e| format!("mint {body}: {e}"))?;
-        let minted = self.idp.mint(b).map_err(|e| format!("mint {body}: {e}"))?;
-        let v = serde_json::to_value(minted).map_err(|e| e.to_string())?;
+    fn mint(&self, body: Value) -> Result<String, Error> {
+        let b = mock_idp::TokenBuilder::from_json(&body).map_err(|e| Error::Invalid(format!("mint {body}: {e}")))?;
+        let minted = self.idp.mint(b).map_err(|e| Error::Invalid(format!("mint {body}: {e}")))?;
+        let v = serde_json::to_value(minted).map_err(Error::invalid)?;
         v.get("access_token")
             .or_else(|| v.get("id_token"))
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| format!("mint {body}: no token"))
+            .ok_or_else(|| Error::Invalid(format!("mint {body}: no token")))
     }
 
-    fn with_mix(&self, change: impl FnOnce(&mut Mix)) -> Result<(), String> {
-        change(&mut *self.mix.write().map_err(|e| e.to_string())?);
+    fn with_mix(&self, change: impl FnOnce(&mut Mix)) -> Result<(), Error> {
+        change(&mut *self.mix.write().map_err(Error::process)?);
         Ok(())
     }
 
     /// A request outside the load, sent up to `tries` times until it gets `expect`; never
     /// getting it is a schedule failure.
-    async fn check(&mut self, what: &str, token: &str, expect: u16, tries: u32) -> Result<(), String> {
+    async fn check(&mut self, what: &str, token: &str, expect: u16, tries: u32) -> Result<(), Error> {
         let mut status = 0;
         for _ in 0..tries {
             status = self
@@ -232,7 +233,7 @@ impl Rig {
                 .send()
                 .await
                 .map(|r| r.status().as_u16())
-                .map_err(|e| format!("{what}: {e}"))?;
+                .map_err(|e| Error::Exchange(format!("{what}: {e}")))?;
             if status == expect {
                 break;
             }
@@ -241,28 +242,28 @@ impl Rig {
             self.schedule_failures += 1;
             self.samples
                 .lock()
-                .map_err(|e| e.to_string())?
+                .map_err(Error::exchange)?
                 .push(format!("{what} got {status}, expected {expect}"));
         }
         Ok(())
     }
 
     /// A control request to the provider (`{issuer}/_mock/{path}`); its JSON answer.
-    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Error> {
         let mut req = self.control.request(method, format!("{}/_mock/{path}", self.issuer));
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await.map_err(|e| format!("_mock/{path}: {e}"))?;
+        let res = req.send().await.map_err(|e| Error::Exchange(format!("_mock/{path}: {e}")))?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| format!("_mock/{path}: {e}"))?;
+        let text = res.text().await.map_err(|e| Error::Exchange(format!("_mock/{path}: {e}")))?;
         if !status.is_success() {
-            return Err(format!("_mock/{path} got {status}: {text}"));
+            return Err(Error::Exchange(format!("_mock/{path} got {status}: {text}")));
         }
-        serde_json::from_str(&text).map_err(|e| format!("_mock/{path}: {e}: {text}"))
+        serde_json::from_str(&text).map_err(|e| Error::Exchange(format!("_mock/{path}: {e}: {text}")))
     }
 
-    async fn jwks_count(&self) -> Result<u64, String> {
+    async fn jwks_count(&self) -> Result<u64, Error> {
         let counters = self.control(reqwest::Method::GET, "counters", None).await?;
         Ok(counters["jwks"].as_u64().unwrap_or(0))
     }
@@ -365,14 +366,14 @@ async fn load_loop(
 }
 
 /// Runs the load with the plan's schedule; an `Err` means the set-up failed (nothing measured).
-pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
+pub async fn run(options: SoakOptions) -> Result<SoakReport, Error> {
     let mut rig = Rig::start().await?;
     match options.plan {
         Plan::Mixed => mixed::prepare(&rig)?,
         Plan::Steady => steady::prepare(&rig)?,
     }
     // Warm-up: the first valid request loads the JWKS; the counters then start from zero.
-    let first = rig.mix.read().map_err(|e| e.to_string())?.valid[0].token.clone();
+    let first = rig.mix.read().map_err(Error::process)?.valid[0].token.clone();
     rig.check("warm-up", &first, 200, 1).await?;
     rig.control(reqwest::Method::DELETE, "counters", None).await?;
     let rss_start_kib = rss_kib();
@@ -410,18 +411,18 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
     stop.store(true, Ordering::Relaxed);
     let mut merged = Tallies::new();
     while let Some(tallies) = loops.join_next().await {
-        for (class, t) in tallies.map_err(|e| format!("a load loop: {e}"))? {
+        for (class, t) in tallies.map_err(|e| Error::Exchange(format!("a load loop: {e}")))? {
             let m = merged.entry(class).or_insert_with(Tally::new);
             m.figures.requests += t.figures.requests;
             m.figures.wrong += t.figures.wrong;
             m.figures.errors += t.figures.errors;
             m.rejected += t.rejected;
-            m.micros.add(&t.micros).map_err(|e| e.to_string())?;
+            m.micros.add(&t.micros).map_err(Error::invalid)?;
         }
     }
     let seconds = started.elapsed().as_secs_f64();
     let schedule = schedule?;
-    let rss_during_kib = sampler.await.map_err(|e| format!("the RSS sampler: {e}"))?;
+    let rss_during_kib = sampler.await.map_err(|e| Error::Exchange(format!("the RSS sampler: {e}")))?;
 
     let journal = rig.control(reqwest::Method::GET, "log?endpoint=jwks", None).await?;
     let intervals: Vec<(f64, f64)> = journal["entries"]
@@ -444,7 +445,7 @@ pub async fn run(options: SoakOptions) -> Result<SoakReport, String> {
         classes.insert(class.to_string(), f);
     }
     let total: u64 = classes.values().map(|c| c.requests).sum();
-    let samples = rig.samples.lock().map_err(|e| e.to_string())?.clone();
+    let samples = rig.samples.lock().map_err(Error::process)?.clone();
     Ok(SoakReport {
         plan: options.plan,
         seconds,

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{probe, until, Done, Rig};
+use crate::Error;
 
 /// Lifetime of the tokens: a day, so that a long run never sees them expire (this plan never
 /// drops a key from the JWKS but K1).
 const LIFETIME_S: u64 = 86_400;
 
 /// K1's tokens (the provider's signer at start) for two users.
-pub(super) fn prepare(rig: &Rig) -> Result<(), String> {
+pub(super) fn prepare(rig: &Rig) -> Result<(), Error> {
     let mut valid = Vec::new();
     for user in ["admin", "viewer"] {
         valid.push(probe("k1", rig.mint(json!({ "user": user, "lifetime_s": LIFETIME_S }))?, 200));
@@ -22,17 +23,17 @@ pub(super) fn prepare(rig: &Rig) -> Result<(), String> {
     rig.with_mix(|mix| mix.valid = valid)
 }
 
-fn active_kid(keys: &Value) -> Result<String, String> {
+fn active_kid(keys: &Value) -> Result<String, Error> {
     keys["keys"]
         .as_array()
         .and_then(|keys| keys.iter().find(|k| k["active"] == true))
         .and_then(|k| k["kid"].as_str())
         .map(str::to_owned)
-        .ok_or_else(|| format!("no active key in {keys}"))
+        .ok_or_else(|| Error::Invalid(format!("no active key in {keys}")))
 }
 
 /// Adds K2 at a third of the run, deletes K1 at two thirds, and counts JWKS fetches per phase.
-pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant) -> Result<Done, String> {
+pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant) -> Result<Done, Error> {
     let mut done = Done::default();
     let k1 = active_kid(&rig.control(reqwest::Method::GET, "keys", None).await?)?;
     let mut seen = 0;
@@ -49,7 +50,7 @@ pub(super) async fn schedule(rig: &mut Rig, duration: Duration, started: Instant
     done.key_operations += 1;
     let k2 = active_kid(&keys)?;
     if k2 == k1 {
-        return Err(format!("adding K2 left {k1} the signer"));
+        return Err(Error::Exchange(format!("adding K2 left {k1} the signer")));
     }
     let mut k2_tokens = Vec::new();
     for user in ["admin", "viewer"] {

@@ -20,6 +20,7 @@
 use serde::Deserialize;
 
 use super::plan::{configs, Credential, Input};
+use crate::Error;
 
 /// One `[[difference]]` with `scope = "sweep"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -140,14 +141,14 @@ impl Entry {
 }
 
 /// Reads the sweep's entries of a known-differences file; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Vec<Entry>, String> {
-    let doc: toml::Value = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+pub fn parse(text: &str, file: &str) -> Result<Vec<Entry>, Error> {
+    let doc: toml::Value = toml::from_str(text).map_err(|e| Error::Invalid(format!("{file}: {e}")))?;
     let Some(list) = doc.get("difference") else {
         return Ok(Vec::new());
     };
     let list = list
         .as_array()
-        .ok_or_else(|| format!("{file}: `difference` must be an array of tables ([[difference]])"))?;
+        .ok_or_else(|| Error::Invalid(format!("{file}: `difference` must be an array of tables ([[difference]])")))?;
     let mut out: Vec<Entry> = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let name = item
@@ -158,30 +159,35 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Entry>, String> {
         if item.get("scope").and_then(toml::Value::as_str) != Some("sweep") {
             continue;
         }
-        let e: Entry = item.clone().try_into().map_err(|e| format!("{file}: {name}: {e}"))?;
-        check(&e).map_err(|why| format!("{file}: {name}: {why}"))?;
+        let e: Entry = item
+            .clone()
+            .try_into()
+            .map_err(|e| Error::Invalid(format!("{file}: {name}: {e}")))?;
+        check(&e).map_err(|why| Error::Invalid(format!("{file}: {name}: {why}")))?;
         if out.iter().any(|o| o.id == e.id) {
-            return Err(format!("{file}: {name}: the id is used twice"));
+            return Err(Error::Invalid(format!("{file}: {name}: the id is used twice")));
         }
         out.push(e);
     }
     Ok(out)
 }
 
-fn check(e: &Entry) -> Result<(), String> {
+fn check(e: &Entry) -> Result<(), Error> {
     if e.id.trim().is_empty() || e.id.contains(char::is_whitespace) {
-        return Err("`id` must be a slug".into());
+        return Err(Error::Invalid("`id` must be a slug".into()));
     }
     if e.embedded.0.is_empty() || e.weaviate.0.is_empty() {
-        return Err("`embedded` and `weaviate` need at least one glob each (\"*\" for any answer)".into());
+        return Err(Error::Invalid(
+            "`embedded` and `weaviate` need at least one glob each (\"*\" for any answer)".into(),
+        ));
     }
     if e.reason.trim().is_empty() {
-        return Err("`reason` is empty: say why the difference is acceptable".into());
+        return Err(Error::Invalid("`reason` is empty: say why the difference is acceptable".into()));
     }
-    let names = |what: &str, globs: &Globs, known: &[&str]| -> Result<(), String> {
+    let names = |what: &str, globs: &Globs, known: &[&str]| -> Result<(), Error> {
         for g in &globs.0 {
             if !known.iter().any(|k| glob(g, k)) {
-                return Err(format!("{what} {g:?} matches none of {}", known.join(", ")));
+                return Err(Error::Invalid(format!("{what} {g:?} matches none of {}", known.join(", "))));
             }
         }
         Ok(())
@@ -334,7 +340,11 @@ reason = "another code"
 
     #[test]
     fn bad_entries_are_refused_with_their_id_and_the_problem() {
-        let bad = |body: &str| parse(&format!("[[difference]]\nid = \"x\"\nscope = \"sweep\"\n{body}"), "k.toml").unwrap_err();
+        let bad = |body: &str| {
+            parse(&format!("[[difference]]\nid = \"x\"\nscope = \"sweep\"\n{body}"), "k.toml")
+                .unwrap_err()
+                .to_string()
+        };
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\nconfig = \"nope\"\n");
         assert!(
             e.starts_with("k.toml: difference \"x\": config \"nope\" matches none of anonymous-on"),
@@ -349,7 +359,7 @@ reason = "another code"
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\ncredential = \"root\"\n");
         assert!(e.contains("credential \"root\""), "{e}");
         let twice = "[[difference]]\nid = \"x\"\nscope = \"sweep\"\nembedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\n";
-        let e = parse(&format!("{twice}{twice}"), "k.toml").unwrap_err();
+        let e = parse(&format!("{twice}{twice}"), "k.toml").unwrap_err().to_string();
         assert!(e.contains("used twice"), "{e}");
     }
 }

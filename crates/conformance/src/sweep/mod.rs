@@ -29,6 +29,7 @@ use serde_json::json;
 use crate::normalize::Normalizer;
 use crate::provider::Provider;
 use crate::target::{StartError, Target};
+use crate::Error;
 use known::{Entry, Key, Tally};
 use plan::{AuthConfig, Credential, Request, Selection, Step};
 use send::{Answer, Player, Secrets};
@@ -49,12 +50,12 @@ pub struct Options {
 
 impl Options {
     /// The configurations this run plays; an unknown name is an error naming it.
-    pub fn chosen_configs(&self) -> Result<Vec<AuthConfig>, String> {
+    pub fn chosen_configs(&self) -> Result<Vec<AuthConfig>, Error> {
         let all = plan::configs();
         for name in &self.configs {
             if !all.iter().any(|c| c.name == name) {
                 let names: Vec<&str> = all.iter().map(|c| c.name).collect();
-                return Err(format!("unknown configuration {name:?}: {}", names.join(", ")));
+                return Err(Error::Invalid(format!("unknown configuration {name:?}: {}", names.join(", "))));
             }
         }
         Ok(all
@@ -174,7 +175,7 @@ impl Sweep {
 
 /// Starts the configuration's provider: the built-in users plus `outsider` (on no list, in no
 /// group), over HTTPS with a generated CA when the configuration asks for it.
-pub async fn start_provider(https: bool) -> Result<Provider, String> {
+pub async fn start_provider(https: bool) -> Result<Provider, Error> {
     let outsider = mock_idp::UserConfig {
         username: "outsider".into(),
         password: "outsider-pass".into(),
@@ -184,11 +185,15 @@ pub async fn start_provider(https: bool) -> Result<Provider, String> {
     if https {
         builder = builder.tls(mock_idp::tls::TlsOptions::default());
     }
-    builder.try_start().await.map(Provider::Local).map_err(|e| format!("provider: {e}"))
+    builder
+        .try_start()
+        .await
+        .map(Provider::Local)
+        .map_err(|e| Error::Unavailable(format!("provider: {e}")))
 }
 
 /// Mints every token credential and adds the literal ones.
-pub async fn secrets(idp: &Provider) -> Result<Secrets, String> {
+pub async fn secrets(idp: &Provider) -> Result<Secrets, Error> {
     let http = reqwest::Client::new();
     let mut s = Secrets::default();
     s.insert(Credential::AdminKey, "admin-key".into());
@@ -206,14 +211,14 @@ pub async fn secrets(idp: &Provider) -> Result<Secrets, String> {
         let token = minted
             .get("access_token")
             .and_then(|t| t.as_str())
-            .ok_or_else(|| format!("mint {body}: no access_token"))?;
+            .ok_or_else(|| Error::Exchange(format!("mint {body}: no access_token")))?;
         s.insert(kind, token.to_owned());
     }
     Ok(s)
 }
 
 /// The configuration's variables with `{issuer}` and `{ca}` filled in.
-pub fn env_of(config: &AuthConfig, idp: &Provider) -> Result<BTreeMap<String, String>, String> {
+pub fn env_of(config: &AuthConfig, idp: &Provider) -> Result<BTreeMap<String, String>, Error> {
     let ca = match idp {
         Provider::Local(i) => i.ca_pem().map(str::to_owned),
         Provider::Remote(_) => None,
@@ -224,7 +229,9 @@ pub fn env_of(config: &AuthConfig, idp: &Provider) -> Result<BTreeMap<String, St
         .map(|(k, v)| {
             let v = match *v {
                 "{issuer}" => idp.issuer_url(),
-                "{ca}" => ca.clone().ok_or("an HTTPS configuration needs the provider's CA")?,
+                "{ca}" => ca
+                    .clone()
+                    .ok_or_else(|| Error::Invalid("an HTTPS configuration needs the provider's CA".into()))?,
                 other => other.to_owned(),
             };
             Ok(((*k).to_owned(), v))
@@ -250,21 +257,21 @@ pub async fn play_on(
     secrets: &Secrets,
     norm: Normalizer,
     admin: Credential,
-) -> Result<(Vec<Answer>, Duration), String> {
+) -> Result<(Vec<Answer>, Duration), Error> {
     let started = Instant::now();
     let name = target.name();
     let w = target.start(env, idp).await.map_err(|e| match e {
-        StartError::Refused(m) => format!("{name} refused the configuration: {m}"),
-        StartError::Unavailable(why) => format!("{name} is unavailable: {why}"),
+        StartError::Refused(m) => Error::Refused(format!("{name} refused the configuration: {m}")),
+        StartError::Unavailable(why) => Error::Unavailable(format!("{name} is unavailable: {why}")),
     })?;
     let mut player = Player::new(&w, secrets, norm, admin)?;
-    let answers = player.play(steps).await.map_err(|e| format!("{name}: {e}"))?;
+    let answers = player.play(steps).await.map_err(|e| e.context(&name))?;
     drop(w);
     Ok((answers, started.elapsed()))
 }
 
 /// Plays one configuration on both sides.
-async fn sweep_config(config: &AuthConfig, published: &Published, opts: &Options) -> Result<(Vec<Record>, ConfigFigures), String> {
+async fn sweep_config(config: &AuthConfig, published: &Published, opts: &Options) -> Result<(Vec<Record>, ConfigFigures), Error> {
     let idp = start_provider(config.https).await?;
     let secrets = secrets(&idp).await?;
     let env = env_of(config, &idp)?;
@@ -301,14 +308,14 @@ async fn sweep_config(config: &AuthConfig, published: &Published, opts: &Options
 }
 
 /// Runs the sweep; `progress` gets one line per configuration.
-pub async fn run(published: &Published, opts: &Options, mut progress: impl FnMut(&str)) -> Result<Sweep, String> {
+pub async fn run(published: &Published, opts: &Options, mut progress: impl FnMut(&str)) -> Result<Sweep, Error> {
     let started = Instant::now();
     let mut records = Vec::new();
     let mut configs = Vec::new();
     for config in opts.chosen_configs()? {
         let (r, f) = sweep_config(&config, published, opts)
             .await
-            .map_err(|e| format!("configuration {}: {e}", config.name))?;
+            .map_err(|e| Error::Exchange(format!("configuration {}: {e}", config.name)))?;
         progress(&format!(
             "sweep {:<14} {:>5} requests, {:>5} identical, {:>5} differ (embedded {:.1} s, {} {:.1} s)",
             f.name,

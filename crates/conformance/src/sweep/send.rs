@@ -11,15 +11,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::Channel;
 use weaviate_auth_emu::grpc::proto::weaviate as pb;
 use weaviate_auth_emu::grpc::proto::weaviate::weaviate_client::WeaviateClient;
 
 use super::plan::{self, Call, Credential, GrpcMethod, Request, Step};
-use crate::grpc::{code_name, code_number, Method};
+use crate::grpc::{code_name, code_number, with_metadata, Method};
 use crate::normalize::Normalizer;
 use crate::target::Running;
+use crate::Error;
 
 /// How long one REST request or gRPC call may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -171,7 +171,7 @@ pub struct Player<'a> {
 
 impl<'a> Player<'a> {
     /// A player for `w`; `norm` already knows the provider and the secrets.
-    pub fn new(w: &Running, secrets: &'a Secrets, mut norm: Normalizer, admin: Credential) -> Result<Player<'a>, String> {
+    pub fn new(w: &Running, secrets: &'a Secrets, mut norm: Normalizer, admin: Credential) -> Result<Player<'a>, Error> {
         let rest = w.rest_url();
         norm.add(rest.clone(), "{weaviate}");
         norm.add(rest.trim_start_matches("http://").to_owned(), "{weaviate_host}");
@@ -180,7 +180,7 @@ impl<'a> Player<'a> {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .build()
-            .map_err(|e| format!("http client: {e}"))?;
+            .map_err(|e| Error::Invalid(format!("http client: {e}")))?;
         Ok(Player {
             http,
             rest,
@@ -193,7 +193,7 @@ impl<'a> Player<'a> {
     }
 
     /// Plays `steps`: one answer per [`Step::Send`], in order.
-    pub async fn play(&mut self, steps: &[Step]) -> Result<Vec<Answer>, String> {
+    pub async fn play(&mut self, steps: &[Step]) -> Result<Vec<Answer>, Error> {
         let mut answers = Vec::new();
         for s in steps {
             match s {
@@ -205,7 +205,7 @@ impl<'a> Player<'a> {
     }
 
     /// Deletes what the sweep may have created and creates the fixture again.
-    pub async fn restore(&mut self) -> Result<(), String> {
+    pub async fn restore(&mut self) -> Result<(), Error> {
         let cleanup = [
             "/v1/schema/SweepNew",
             "/v1/schema/SweepUnknown",
@@ -221,7 +221,7 @@ impl<'a> Player<'a> {
         for (path, body) in [("/v1/schema", plan::fixture_class()), ("/v1/objects", plan::fixture_object())] {
             let a = self.admin_request("POST", path, Some(body)).await;
             if a.status != 200 {
-                return Err(format!("the fixture's POST {path} answered {}", a.summary()));
+                return Err(Error::Exchange(format!("the fixture's POST {path} answered {}", a.summary())));
             }
         }
         Ok(())
@@ -305,7 +305,7 @@ impl<'a> Player<'a> {
                     self.channel = Some(c.clone());
                     c
                 }
-                Err(e) => return Answer::transport(self.norm.text(&e)),
+                Err(e) => return Answer::transport(self.norm.text(&e.to_string())),
             },
         };
         let metadata: Vec<(String, String)> = secret
@@ -313,12 +313,12 @@ impl<'a> Player<'a> {
             .unwrap_or_default();
         let result = match tokio::time::timeout(REQUEST_TIMEOUT, call(channel, method, collection, &metadata)).await {
             Ok(r) => r,
-            Err(_) => Err(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
+            Err(_) => Err(Error::Exchange(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))),
         };
         let (status, body) = match result {
             Ok(Ok(summary)) => (0, summary),
             Ok(Err(s)) => (code_number(s.code()), crate::grpc::status_json(&s)),
-            Err(e) => return Answer::transport(self.norm.text(&e)),
+            Err(e) => return Answer::transport(self.norm.text(&e.to_string())),
         };
         let text = body.to_string();
         Answer {
@@ -343,16 +343,6 @@ fn error_kind(e: &reqwest::Error) -> &'static str {
     }
 }
 
-fn with_metadata<T>(message: T, metadata: &[(String, String)]) -> Result<tonic::Request<T>, String> {
-    let mut req = tonic::Request::new(message);
-    for (k, v) in metadata {
-        let key = MetadataKey::from_bytes(k.as_bytes()).map_err(|e| format!("metadata key {k:?}: {e}"))?;
-        let value = MetadataValue::try_from(v.as_str()).map_err(|e| format!("metadata value of {k}: {e}"))?;
-        req.metadata_mut().append(key, value);
-    }
-    Ok(req)
-}
-
 /// One gRPC call: the step client's for the methods it knows, the generated client with an
 /// empty message for `BatchDelete`, `BatchReferences` and `BatchStream` (the emulation's protos
 /// declare them with an empty message).
@@ -361,7 +351,7 @@ async fn call(
     method: GrpcMethod,
     collection: &str,
     metadata: &[(String, String)],
-) -> Result<Result<Value, tonic::Status>, String> {
+) -> Result<Result<Value, tonic::Status>, Error> {
     let known = |m: Method| {
         let request = crate::grpc::Request {
             collection: Some(collection.to_owned()),

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::Error;
 use serde_json::Value;
 
 /// The Weaviate version whose API is swept (the server `.ci/run` builds).
@@ -25,13 +26,16 @@ pub const SERVICE_PROTO_PATH: &str = "grpc/proto/v1/weaviate.proto";
 
 /// The module's folder: `OIDC_HARNESS_WEAVIATE_SOURCE` when set, else what `go mod download
 /// -json` reports (it downloads the module when the cache lacks it), else the module cache.
-pub fn module_dir() -> Result<PathBuf, String> {
+pub fn module_dir() -> Result<PathBuf, Error> {
     if let Some(dir) = std::env::var_os("OIDC_HARNESS_WEAVIATE_SOURCE") {
         let dir = PathBuf::from(dir);
         return if dir.join(OPENAPI_PATH).is_file() {
             Ok(dir)
         } else {
-            Err(format!("OIDC_HARNESS_WEAVIATE_SOURCE={} has no {OPENAPI_PATH}", dir.display()))
+            Err(Error::Unavailable(format!(
+                "OIDC_HARNESS_WEAVIATE_SOURCE={} has no {OPENAPI_PATH}",
+                dir.display()
+            )))
         };
     }
     let module = format!("{WEAVIATE_MODULE}@{WEAVIATE_VERSION}");
@@ -57,7 +61,7 @@ pub fn module_dir() -> Result<PathBuf, String> {
         }
         why.push_str(&format!("; not in the module cache {cache} either"));
     }
-    Err(why)
+    Err(Error::Unavailable(why))
 }
 
 /// A REST operation of the OpenAPI document.
@@ -88,21 +92,21 @@ const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "op
 /// Every operation of a Swagger 2.0 document: paths sorted, methods in a fixed order within a
 /// path (GET, PUT, POST, DELETE, PATCH, HEAD, OPTIONS), so the order never depends on how a JSON
 /// map happens to be kept.
-pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
+pub fn operations(doc: &Value) -> Result<Vec<Operation>, Error> {
     let base = doc.get("basePath").and_then(Value::as_str).unwrap_or("");
     let paths = doc
         .get("paths")
         .and_then(Value::as_object)
-        .ok_or("the OpenAPI document has no `paths` object")?;
+        .ok_or_else(|| Error::Invalid("the OpenAPI document has no `paths` object".into()))?;
     let shared = doc.get("parameters").and_then(Value::as_object);
-    let resolve = |p: &Value| -> Result<Value, String> {
+    let resolve = |p: &Value| -> Result<Value, Error> {
         match p.get("$ref").and_then(Value::as_str) {
             Some(r) => {
                 let name = r.rsplit('/').next().unwrap_or(r);
                 shared
                     .and_then(|s| s.get(name))
                     .cloned()
-                    .ok_or_else(|| format!("parameter reference {r} names nothing"))
+                    .ok_or_else(|| Error::Invalid(format!("parameter reference {r} names nothing")))
             }
             None => Ok(p.clone()),
         }
@@ -111,7 +115,9 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = Vec::new();
     for (path, item) in sorted {
-        let item = item.as_object().ok_or_else(|| format!("path {path} is not an object"))?;
+        let item = item
+            .as_object()
+            .ok_or_else(|| Error::Invalid(format!("path {path} is not an object")))?;
         let common: Vec<Value> = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
         for m in METHODS {
             let Some(op) = item.get(m) else { continue };
@@ -122,10 +128,10 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
             let mut path_params: Vec<String> = Vec::new();
             for name in placeholders(&full) {
                 if !of("path").any(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str())) {
-                    return Err(format!(
+                    return Err(Error::Invalid(format!(
                         "{} {full}: the path names {{{name}}} but no path parameter",
                         m.to_uppercase()
-                    ));
+                    )));
                 }
                 path_params.push(name);
             }
@@ -175,15 +181,15 @@ pub struct Published {
 }
 
 /// Reads the OpenAPI document and the service proto from `dir`.
-pub fn read(dir: &Path) -> Result<Published, String> {
+pub fn read(dir: &Path) -> Result<Published, Error> {
     let doc_path = dir.join(OPENAPI_PATH);
-    let text = std::fs::read_to_string(&doc_path).map_err(|e| format!("reading {}: {e}", doc_path.display()))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", doc_path.display()))?;
+    let text = std::fs::read_to_string(&doc_path).map_err(|e| Error::Invalid(format!("reading {}: {e}", doc_path.display())))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: not JSON: {e}", doc_path.display())))?;
     let proto_path = dir.join(SERVICE_PROTO_PATH);
-    let proto = std::fs::read_to_string(&proto_path).map_err(|e| format!("reading {}: {e}", proto_path.display()))?;
+    let proto = std::fs::read_to_string(&proto_path).map_err(|e| Error::Invalid(format!("reading {}: {e}", proto_path.display())))?;
     Ok(Published {
         source: format!("{WEAVIATE_MODULE}@{WEAVIATE_VERSION}: {OPENAPI_PATH}, {SERVICE_PROTO_PATH}"),
-        operations: operations(&doc).map_err(|e| format!("{}: {e}", doc_path.display()))?,
+        operations: operations(&doc).map_err(|e| Error::Invalid(format!("{}: {e}", doc_path.display())))?,
         grpc_methods: rpc_names(&proto),
     })
 }
@@ -228,11 +234,14 @@ mod tests {
     fn a_placeholder_without_its_parameter_and_a_dangling_ref_are_named() {
         let doc = json!({ "paths": { "/x/{id}": { "get": {} } } });
         assert_eq!(
-            operations(&doc).unwrap_err(),
+            operations(&doc).unwrap_err().to_string(),
             "GET /x/{id}: the path names {id} but no path parameter"
         );
         let doc = json!({ "paths": { "/x": { "get": { "parameters": [ { "$ref": "#/parameters/Nope" } ] } } } });
-        assert_eq!(operations(&doc).unwrap_err(), "parameter reference #/parameters/Nope names nothing");
+        assert_eq!(
+            operations(&doc).unwrap_err().to_string(),
+            "parameter reference #/parameters/Nope names nothing"
+        );
         assert!(operations(&json!({})).is_err());
     }
 

@@ -8,18 +8,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::StartError;
+use crate::Error;
 
 /// How long a server may take to answer ready (5-10 s on 2 cores, observed).
 const READY_DEADLINE: Duration = Duration::from_secs(90);
 
 /// `weaviate-server` from WEAVIATE_BIN, else PATH, else `$HOME/go/bin`.
-pub fn find_weaviate_binary() -> Result<PathBuf, String> {
+pub fn find_weaviate_binary() -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os("WEAVIATE_BIN") {
         let p = PathBuf::from(p);
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("WEAVIATE_BIN={} is not a file", p.display()))
+            Err(Error::Unavailable(format!("WEAVIATE_BIN={} is not a file", p.display())))
         };
     }
     if let Some(path) = std::env::var_os("PATH") {
@@ -36,7 +37,9 @@ pub fn find_weaviate_binary() -> Result<PathBuf, String> {
             return Ok(p);
         }
     }
-    Err("weaviate-server not found (set WEAVIATE_BIN, or put it on PATH or in $HOME/go/bin)".into())
+    Err(Error::Unavailable(
+        "weaviate-server not found (set WEAVIATE_BIN, or put it on PATH or in $HOME/go/bin)".into(),
+    ))
 }
 
 /// A running `weaviate-server`; killed (and its data folder removed) when dropped.

@@ -19,6 +19,7 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use super::StartError;
 use crate::provider::{Provider, RemoteProvider};
 use crate::scenario::IdpSetup;
+use crate::Error;
 
 /// The official image; docker/compose.yml names the same one.
 pub const WEAVIATE_IMAGE: &str = "cr.weaviate.io/semitechnologies/weaviate";
@@ -38,20 +39,22 @@ const READY_DEADLINE: Duration = Duration::from_secs(120);
 static RUN: AtomicU32 = AtomicU32::new(0);
 
 /// `Ok` when a Docker engine answers a ping, else why not (a skip reason).
-pub async fn docker_available() -> Result<(), String> {
+pub async fn docker_available() -> Result<(), Error> {
     let ping = async {
         let docker = testcontainers::core::client::docker_client_instance()
             .await
-            .map_err(|e| format!("no Docker client: {e}"))?;
+            .map_err(|e| Error::Unavailable(format!("no Docker client: {e}")))?;
         docker
             .ping()
             .await
             .map(|_| ())
-            .map_err(|e| format!("no Docker engine reachable: {e}"))
+            .map_err(|e| Error::Unavailable(format!("no Docker engine reachable: {e}")))
     };
-    tokio::time::timeout(Duration::from_secs(5), ping)
-        .await
-        .unwrap_or_else(|_| Err("no Docker engine reachable: no answer to a ping within 5 s".into()))
+    tokio::time::timeout(Duration::from_secs(5), ping).await.unwrap_or_else(|_| {
+        Err(Error::Unavailable(
+            "no Docker engine reachable: no answer to a ping within 5 s".into(),
+        ))
+    })
 }
 
 /// The provider container and the network Weaviate must join to reach it; removed when dropped
@@ -62,7 +65,7 @@ struct ProviderContainer {
 }
 
 /// Starts the provider image on a fresh network, adds the scenario's users and clients.
-pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
+pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, Error> {
     docker_available().await?;
     let n = RUN.fetch_add(1, Ordering::Relaxed);
     let network = format!("oidc-harness-{}-{n}", std::process::id());
@@ -83,12 +86,19 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
         .with_env_var("OIDC_HARNESS_ADMIN_TOKEN", admin_token.clone())
         .start()
         .await
-        .map_err(|e| format!("provider image {PROVIDER_IMAGE}:latest (build it with `just build-image`): {e}"))?;
-    let host = container.get_host().await.map_err(|e| format!("provider host: {e}"))?;
+        .map_err(|e| {
+            Error::Exchange(format!(
+                "provider image {PROVIDER_IMAGE}:latest (build it with `just build-image`): {e}"
+            ))
+        })?;
+    let host = container
+        .get_host()
+        .await
+        .map_err(|e| Error::Exchange(format!("provider host: {e}")))?;
     let port = container
         .get_host_port_ipv4(HTTP_PORT)
         .await
-        .map_err(|e| format!("provider port: {e}"))?;
+        .map_err(|e| Error::Exchange(format!("provider port: {e}")))?;
     let remote = RemoteProvider {
         issuer: format!("{base}/default"),
         local_issuer: format!("http://{host}:{port}/default"),
@@ -101,7 +111,7 @@ pub(super) async fn provider(setup: &IdpSetup) -> Result<Provider, String> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| format!("http client: {e}"))?;
+        .map_err(|e| Error::Exchange(format!("http client: {e}")))?;
     Provider::setup_remote(remote, setup, &http).await
 }
 

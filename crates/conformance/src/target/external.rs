@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::StartError;
 use crate::scenario::Scenario;
+use crate::Error;
 
 /// A running Weaviate and what its user states about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ const AUTH_PREFIXES: [&str; 3] = ["AUTHENTICATION_", "AUTHORIZATION_", "EXPERIME
 
 /// `KEY=VALUE` lines (Docker's `--env-file` format, also accepting `export ` and quoted values);
 /// blank lines and `#` comments are skipped.
-pub fn parse_env_file(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_env_file(text: &str) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -55,7 +56,7 @@ pub fn parse_env_file(text: &str) -> Result<BTreeMap<String, String>, String> {
         let line = line.strip_prefix("export ").unwrap_or(line);
         let (k, v) = line
             .split_once('=')
-            .ok_or_else(|| format!("line {}: expected KEY=VALUE, got {line:?}", i + 1))?;
+            .ok_or_else(|| Error::Invalid(format!("line {}: expected KEY=VALUE, got {line:?}", i + 1)))?;
         let v = v.trim();
         let v = v
             .strip_prefix('"')
@@ -138,7 +139,7 @@ mod tests {
     fn env_files_take_comments_exports_and_quotes_and_refuse_lines_without_equals() {
         let env = parse_env_file("# c\n\nexport A=1\nB=\"x,y\"\nC='z'\nD=\n").expect("parses");
         assert_eq!(env, map(&[("A", "1"), ("B", "x,y"), ("C", "z"), ("D", "")]));
-        assert!(parse_env_file("NOPE").unwrap_err().contains("line 1"));
+        assert!(parse_env_file("NOPE").unwrap_err().to_string().contains("line 1"));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! installed one fails with Go's message unless `GOTOOLCHAIN` names one (the environment is
 //! passed through).
 
+use crate::Error;
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -56,13 +57,13 @@ impl fmt::Display for WeaviateVersion {
 }
 
 impl FromStr for WeaviateVersion {
-    type Err = String;
+    type Err = Error;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, Error> {
         let bare = s.strip_prefix('v').unwrap_or(s);
         semver::Version::parse(bare)
             .map(WeaviateVersion)
-            .map_err(|e| format!("Weaviate version {s:?}: {e}; name an exact release such as v{PINNED}"))
+            .map_err(|e| Error::Invalid(format!("Weaviate version {s:?}: {e}; name an exact release such as v{PINNED}")))
     }
 }
 
@@ -97,6 +98,15 @@ impl fmt::Display for InstallError {
 }
 
 impl std::error::Error for InstallError {}
+
+impl From<InstallError> for Error {
+    fn from(e: InstallError) -> Error {
+        match e {
+            InstallError::NoGo(_) => Error::Unavailable(e.to_string()),
+            InstallError::Build { .. } | InstallError::Cache(_) => Error::Process(e.to_string()),
+        }
+    }
+}
 
 /// Where releases are built and found: the cache folder and the `go` program.
 #[derive(Debug, Clone)]
@@ -243,9 +253,9 @@ mod tests {
 
     #[test]
     fn versions_are_exact_releases_with_or_without_v_and_bad_ones_are_named() {
-        assert_eq!("1.29.8".parse::<WeaviateVersion>().map(|v| v.to_string()), Ok("v1.29.8".into()));
-        assert_eq!("v1.29.8".parse::<WeaviateVersion>().map(|v| v.to_string()), Ok("v1.29.8".into()));
-        let e = "v1.30.x".parse::<WeaviateVersion>().expect_err("not exact");
+        assert_eq!("1.29.8".parse::<WeaviateVersion>().expect("exact").to_string(), "v1.29.8");
+        assert_eq!("v1.29.8".parse::<WeaviateVersion>().expect("exact").to_string(), "v1.29.8");
+        let e = "v1.30.x".parse::<WeaviateVersion>().expect_err("not exact").to_string();
         assert!(
             e.starts_with("Weaviate version \"v1.30.x\": ") && e.contains("exact release"),
             "{e}"

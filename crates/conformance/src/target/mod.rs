@@ -22,6 +22,7 @@ pub use install::{Installer, WeaviateVersion};
 
 use crate::provider::Provider;
 use crate::scenario::Scenario;
+use crate::Error;
 
 /// Why the docker target cannot run in a build without the `docker` feature.
 #[cfg(not(feature = "docker"))]
@@ -118,7 +119,7 @@ impl Target {
 
     /// The target called `spec`: one of [`Target::NAMES`], or `weaviate-binary@vX.Y.Z` for a
     /// release of Weaviate. The error names the input and what is wrong with it.
-    pub fn from_spec(spec: &str) -> Result<Target, String> {
+    pub fn from_spec(spec: &str) -> Result<Target, Error> {
         let (name, version) = match spec.split_once('@') {
             Some((n, v)) => (n, Some(v)),
             None => (spec, None),
@@ -128,14 +129,14 @@ impl Target {
             ("weaviate-binary", None) => Ok(Target::WeaviateBinary),
             ("weaviate-binary", Some(v)) => Ok(Target::WeaviateBinaryAt(v.parse()?)),
             ("docker", None) => Ok(Target::Docker),
-            ("embedded" | "docker", Some(v)) => Err(format!(
+            ("embedded" | "docker", Some(v)) => Err(Error::Invalid(format!(
                 "target {spec:?}: only weaviate-binary takes a version ({name} is Weaviate {}, not {v})",
                 install::PINNED
-            )),
-            _ => Err(format!(
+            ))),
+            _ => Err(Error::Invalid(format!(
                 "unknown target {spec:?}: expected one of {}, or weaviate-binary@vX.Y.Z",
                 Target::NAMES.join(", ")
-            )),
+            ))),
         }
     }
 
@@ -159,11 +160,11 @@ impl Target {
     /// Gets what the target needs before a run: `weaviate-binary@vX.Y.Z` builds its release
     /// when the cache does not have it yet, telling `progress` how it goes; the error is Go's
     /// own answer (for a version that does not exist, the module registry's).
-    pub fn prepare(&self, progress: impl FnMut(&str)) -> Result<(), String> {
+    pub fn prepare(&self, progress: impl FnMut(&str)) -> Result<(), Error> {
         match self {
             Target::WeaviateBinaryAt(v) => {
-                let installer = Installer::from_env().map_err(|e| e.to_string())?;
-                installer.ensure(v, progress).map(|_| ()).map_err(|e| e.to_string())
+                let installer = Installer::from_env()?;
+                installer.ensure(v, progress).map(|_| ()).map_err(Error::from)
             }
             Target::Embedded | Target::WeaviateBinary | Target::Docker | Target::External(_) => Ok(()),
         }
@@ -184,7 +185,7 @@ impl Target {
     }
 
     /// The scenario's provider, where this target's Weaviate can reach it.
-    pub async fn provider(&self, s: &Scenario) -> Result<Provider, String> {
+    pub async fn provider(&self, s: &Scenario) -> Result<Provider, Error> {
         match self {
             Target::Embedded | Target::WeaviateBinary | Target::WeaviateBinaryAt(_) => Provider::start_local(&s.idp, None).await,
             Target::External(e) => Provider::start_local(&s.idp, e.idp_listen).await,
@@ -200,7 +201,7 @@ impl Target {
         match self {
             Target::Embedded => embedded::start(env).await.map(Running::Embedded),
             Target::WeaviateBinary => {
-                let bin = find_weaviate_binary().map_err(StartError::Unavailable)?;
+                let bin = find_weaviate_binary().map_err(|e| StartError::Unavailable(e.to_string()))?;
                 binary::start(&bin, env).await.map(Running::Binary)
             }
             Target::WeaviateBinaryAt(v) => {

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::Running;
 use crate::provider::Provider;
+use crate::Error;
 
 /// How the reset authenticates, derived from Weaviate's environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +99,7 @@ pub fn admin_credential(env: &BTreeMap<String, String>) -> Option<AdminCredentia
 }
 
 /// Deletes every class of `w`, then checks that its schema reads empty, as a fresh server's does.
-pub async fn reset_data(http: &reqwest::Client, w: &Running, idp: &Provider, cred: &AdminCredential) -> Result<(), String> {
+pub async fn reset_data(http: &reqwest::Client, w: &Running, idp: &Provider, cred: &AdminCredential) -> Result<(), Error> {
     let bearer = match cred {
         AdminCredential::Anonymous => None,
         AdminCredential::ApiKey(k) => Some(k.clone()),
@@ -108,7 +109,7 @@ pub async fn reset_data(http: &reqwest::Client, w: &Running, idp: &Provider, cre
                 minted
                     .get("access_token")
                     .and_then(Value::as_str)
-                    .ok_or("reset: the minted answer has no access_token")?
+                    .ok_or_else(|| Error::Exchange("reset: the minted answer has no access_token".into()))?
                     .to_owned(),
             )
         }
@@ -130,26 +131,38 @@ pub async fn reset_data(http: &reqwest::Client, w: &Running, idp: &Provider, cre
     };
     let read = |resp: reqwest::Response| async move {
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| format!("reset: {e}"))?;
+        let text = resp.text().await.map_err(|e| Error::Exchange(format!("reset: {e}")))?;
         if !status.is_success() {
-            return Err(format!("reset: {status}: {text}"));
+            return Err(Error::Exchange(format!("reset: {status}: {text}")));
         }
-        serde_json::from_str::<Value>(&text).map_err(|e| format!("reset: {e}: {text}"))
+        serde_json::from_str::<Value>(&text).map_err(|e| Error::Exchange(format!("reset: {e}: {text}")))
     };
-    let before = read(send(http.get(&schema)).send().await.map_err(|e| format!("reset: {e}"))?).await?;
+    let before = read(
+        send(http.get(&schema))
+            .send()
+            .await
+            .map_err(|e| Error::Exchange(format!("reset: {e}")))?,
+    )
+    .await?;
     for class in classes(&before) {
         let resp = send(http.delete(format!("{schema}/{class}")))
             .send()
             .await
-            .map_err(|e| format!("reset: deleting {class}: {e}"))?;
+            .map_err(|e| Error::Exchange(format!("reset: deleting {class}: {e}")))?;
         if !resp.status().is_success() {
-            return Err(format!("reset: deleting {class}: {}", resp.status()));
+            return Err(Error::Exchange(format!("reset: deleting {class}: {}", resp.status())));
         }
     }
-    let after = read(send(http.get(&schema)).send().await.map_err(|e| format!("reset: {e}"))?).await?;
+    let after = read(
+        send(http.get(&schema))
+            .send()
+            .await
+            .map_err(|e| Error::Exchange(format!("reset: {e}")))?,
+    )
+    .await?;
     match classes(&after) {
         left if left.is_empty() => Ok(()),
-        left => Err(format!("reset: classes left after deletion: {left:?}")),
+        left => Err(Error::Exchange(format!("reset: classes left after deletion: {left:?}"))),
     }
 }
 

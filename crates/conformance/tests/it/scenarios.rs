@@ -33,7 +33,7 @@ fn s_every_scenario_passes_on_embedded() {
         // Assert: a scenario whose browser or client library is absent is skipped, never passed;
         // CI installs them all, so there a skip is a failure.
         if let Outcome::Skip(why) = &r.outcome {
-            return conformance::skip::missing(&format!("{}: {why}", r.scenario));
+            return conformance::skip::missing(format!("{}: {why}", r.scenario));
         }
         if r.outcome != Outcome::Pass {
             failures.push(format!("{}: {:?}", r.scenario, r.outcome));
@@ -79,7 +79,7 @@ fn s_scenarios_on_the_real_weaviate_binary_answer_as_embedded_but_for_the_known_
     // Assert: every expectation holds on both, and every answer is the same unless listed.
     for p in &c.pairs {
         if let Outcome::Skip(why) = &p.b.outcome {
-            conformance::skip::missing(&format!("{}: {why}", p.b.scenario));
+            conformance::skip::missing(format!("{}: {why}", p.b.scenario));
         }
     }
     assert!(c.passed(), "{}", c.text());

@@ -194,7 +194,7 @@ fn pinned_module() -> Option<Published> {
     match source::module_dir() {
         Ok(dir) => Some(source::read(&dir).expect("the document and protos read")),
         Err(why) => {
-            conformance::skip::missing(&format!("Weaviate's Go module: {why}"));
+            conformance::skip::missing(format!("Weaviate's Go module: {why}"));
             None
         }
     }

@@ -86,7 +86,7 @@ async fn external_with_a_wrong_stated_key_fails_instead_of_passing() {
 /// with `oidc-harness idp --listen ADDR`, then stops that provider: the suite binds the address
 /// again per scenario (`--idp-listen`).
 async fn oidc_weaviate(target: &Target, s: &Scenario) -> Result<(Running, std::net::SocketAddr, BTreeMap<String, String>), String> {
-    let idp = Provider::start_local(&s.idp, None).await?;
+    let idp = Provider::start_local(&s.idp, None).await.map_err(|e| e.to_string())?;
     let addr = match &idp {
         Provider::Local(i) => i.address(),
         Provider::Remote(_) => unreachable!("start_local is local"),
@@ -140,6 +140,7 @@ async fn docker_target_skips_with_the_reason_when_no_engine_answers() {
     // Assert
     match engine {
         Err(why) => {
+            let why = why.to_string();
             assert!(why.starts_with("no Docker"), "{why}");
             assert_eq!(r.outcome, Outcome::Skip(why.clone()));
             println!("skipped: {why}");
