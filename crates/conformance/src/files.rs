@@ -27,3 +27,9 @@ impl std::fmt::Display for BadFile {
 }
 
 impl std::error::Error for BadFile {}
+
+impl From<BadFile> for crate::Error {
+    fn from(b: BadFile) -> crate::Error {
+        crate::Error::Invalid(b.to_string())
+    }
+}

@@ -136,6 +136,8 @@ pub struct KnownDifferences {
     /// Where it was read from (for messages).
     pub source: String,
     entries: Vec<Difference>,
+    /// Each entry's whole table, in the same order (for the fields a check defines itself).
+    tables: Vec<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +169,23 @@ impl KnownDifferences {
     /// whether its scenario exists: [`KnownDifferences::validate`]).
     pub fn parse(source: &str, text: &str) -> Result<KnownDifferences, BadFile> {
         let file: File = toml::from_str(text).map_err(|e| BadFile::new(source, e.to_string().trim_end().to_owned()))?;
+        let tables = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|mut t| t.remove("difference"))
+            .and_then(|d| match d {
+                toml::Value::Array(items) => Some(items),
+                _ => None,
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| match item {
+                toml::Value::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        if tables.len() != file.differences.len() {
+            return Err(BadFile::new(source, "every [[difference]] must be a table"));
+        }
         let mut seen = BTreeSet::new();
         for d in &file.differences {
             let bad = |problem: String| BadFile::new(source, format!("entry {:?}: {problem}", d.id));
@@ -216,6 +235,7 @@ impl KnownDifferences {
         Ok(KnownDifferences {
             source: source.to_owned(),
             entries: file.differences,
+            tables,
         })
     }
 
@@ -258,6 +278,12 @@ impl KnownDifferences {
     /// The entries of one scope, in file order.
     pub fn of(&self, scope: Scope) -> impl Iterator<Item = &Difference> {
         self.entries.iter().filter(move |d| d.scope == scope)
+    }
+
+    /// The entries of one scope with their whole tables, in file order: for a check that reads
+    /// fields of its own (the sweep's globs, [`crate::sweep::known`]).
+    pub fn tables(&self, scope: Scope) -> impl Iterator<Item = (&Difference, &toml::Table)> {
+        self.entries.iter().zip(&self.tables).filter(move |(d, _)| d.scope == scope)
     }
 
     /// The scenario entry for `scenario`'s step `step`.

@@ -20,6 +20,7 @@
 use serde::Deserialize;
 
 use super::plan::{configs, Credential, Input};
+use crate::known_differences::{KnownDifferences, Scope};
 use crate::Error;
 
 /// One `[[difference]]` with `scope = "sweep"`.
@@ -140,36 +141,22 @@ impl Entry {
     }
 }
 
-/// Reads the sweep's entries of a known-differences file; `file` names it in errors.
+/// Reads the sweep's entries of a known-differences file; `file` names it in errors. The file is
+/// read and its common fields checked by [`KnownDifferences::parse`]; this adds the sweep's own
+/// fields (the globs) and checks that they name configurations, credentials and inputs that exist.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Entry>, Error> {
-    let doc: toml::Value = toml::from_str(text).map_err(|e| Error::Invalid(format!("{file}: {e}")))?;
-    let Some(list) = doc.get("difference") else {
-        return Ok(Vec::new());
-    };
-    let list = list
-        .as_array()
-        .ok_or_else(|| Error::Invalid(format!("{file}: `difference` must be an array of tables ([[difference]])")))?;
-    let mut out: Vec<Entry> = Vec::new();
-    for (i, item) in list.iter().enumerate() {
-        let name = item
-            .get("id")
-            .and_then(toml::Value::as_str)
-            .map(|id| format!("difference {id:?}"))
-            .unwrap_or_else(|| format!("difference #{}", i + 1));
-        if item.get("scope").and_then(toml::Value::as_str) != Some("sweep") {
-            continue;
-        }
-        let e: Entry = item
-            .clone()
-            .try_into()
-            .map_err(|e| Error::Invalid(format!("{file}: {name}: {e}")))?;
-        check(&e).map_err(|why| Error::Invalid(format!("{file}: {name}: {why}")))?;
-        if out.iter().any(|o| o.id == e.id) {
-            return Err(Error::Invalid(format!("{file}: {name}: the id is used twice")));
-        }
-        out.push(e);
-    }
-    Ok(out)
+    let known = KnownDifferences::parse(file, text)?;
+    known
+        .tables(Scope::Sweep)
+        .map(|(d, table)| {
+            let name = format!("entry {:?}", d.id);
+            let e: Entry = toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e| Error::Invalid(format!("{file}: {name}: {e}")))?;
+            check(&e).map_err(|why| Error::Invalid(format!("{file}: {name}: {why}")))?;
+            Ok(e)
+        })
+        .collect()
 }
 
 fn check(e: &Entry) -> Result<(), Error> {
@@ -261,6 +248,8 @@ id = "scenario-entry"
 scope = "scenario"
 scenario = "s01"
 step = 3
+embedded = "401"
+weaviate = "403"
 reason = "not ours"
 
 [[difference]]
@@ -289,6 +278,13 @@ reason = "another code"
             credential,
             input: "valid",
         }
+    }
+
+    #[test]
+    fn the_repositorys_file_gives_the_sweep_its_entries() {
+        let entries = parse(crate::known_differences::BUILTIN, crate::known_differences::PATH).expect("parses");
+        assert!(!entries.is_empty());
+        assert!(entries.iter().all(|e| e.scope == "sweep"));
     }
 
     #[test]
@@ -347,7 +343,7 @@ reason = "another code"
         };
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\nconfig = \"nope\"\n");
         assert!(
-            e.starts_with("k.toml: difference \"x\": config \"nope\" matches none of anonymous-on"),
+            e.starts_with("k.toml: entry \"x\": config \"nope\" matches none of anonymous-on"),
             "{e}"
         );
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \" \"\n");
@@ -355,7 +351,9 @@ reason = "another code"
         let e = bad("embedded = \"*\"\nreason = \"r\"\n");
         assert!(e.contains("missing field `weaviate`"), "{e}");
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\nstep = 3\n");
-        assert!(e.contains("unknown field `step`"), "{e}");
+        assert!(e.contains("`step` and `fields` belong to scope \"scenario\""), "{e}");
+        let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\nstatus = 3\n");
+        assert!(e.contains("unknown field `status`"), "{e}");
         let e = bad("embedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\ncredential = \"root\"\n");
         assert!(e.contains("credential \"root\""), "{e}");
         let twice = "[[difference]]\nid = \"x\"\nscope = \"sweep\"\nembedded = \"*\"\nweaviate = \"*\"\nreason = \"r\"\n";
