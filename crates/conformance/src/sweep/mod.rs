@@ -15,7 +15,9 @@
 //! the emulation and the real server start with the same variables and play the same plan at
 //! the same time; the comparison is per request, whole answer against whole answer.
 
+pub mod bodies;
 pub mod known;
+pub mod matrix;
 pub mod plan;
 pub mod report;
 pub mod send;
