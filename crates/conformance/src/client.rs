@@ -10,18 +10,21 @@
 //! `CI=true`, where `.ci/run` installs them all, it is a failure. A driver that exits with an
 //! error or outlives its deadline fails the step with its stderr.
 
+mod action;
 pub mod build;
+mod driver;
+
+pub use action::{Action, ActionExpect};
+pub use driver::run_driver;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::runner::{Answer, StepError};
-use crate::step::{contains, Step};
+use crate::step::Step;
 use crate::target::Running;
 use crate::Error;
 
@@ -138,145 +141,6 @@ pub fn unavailable(why: Error) -> StepError {
 /// `PYTHON`, else `python3`.
 fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// One action of a `client` step: the driver's action (`action` and its arguments) and what its
-/// result must be.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Action {
-    /// The driver's action: `connect`, `meta`, `own_info`, `insert`, `query`, `wait`, ...
-    pub action: String,
-    /// `create_collection`, `delete_collection`: the collection (`{client}` becomes the client's
-    /// [`Lang::suffix`]).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// `insert`, `query`, `batch_insert`: the collection (`{client}` as for `name`).
-    #[serde(default)]
-    pub collection: Option<String>,
-    /// `insert`: the object's properties.
-    #[serde(default)]
-    pub properties: Option<Value>,
-    /// `batch_insert`: how many objects.
-    #[serde(default)]
-    pub n: Option<u64>,
-    /// `wait`: how long the driver sleeps, in seconds (to let an access token expire: Weaviate
-    /// checks `exp` against the real clock).
-    #[serde(default)]
-    pub seconds: Option<f64>,
-    /// What every client's result must be.
-    #[serde(default)]
-    pub expect: ActionExpect,
-    /// What the Python client's result must be, over `expect`.
-    #[serde(default)]
-    pub python: ActionExpect,
-    /// What the TypeScript client's result must be, over `expect`.
-    #[serde(default)]
-    pub typescript: ActionExpect,
-    /// What the Go client's result must be, over `expect`.
-    #[serde(default)]
-    pub go: ActionExpect,
-    /// What the Java client's result must be, over `expect`.
-    #[serde(default)]
-    pub java: ActionExpect,
-}
-
-/// Expectations on one driver result; every field that is set must hold.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionExpect {
-    /// The action succeeded.
-    #[serde(default)]
-    pub ok: Option<bool>,
-    /// The client's error class (Python exception, TypeScript error name).
-    #[serde(default)]
-    pub error_class: Option<String>,
-    /// The status the client exposes.
-    #[serde(default)]
-    pub status: Option<i64>,
-    /// A fragment of the error message (after normalization: `{weaviate}`, `{issuer}`...).
-    #[serde(default)]
-    pub message_contains: Option<String>,
-    /// The action's value (objects: a subset).
-    #[serde(default)]
-    pub value: Option<Value>,
-}
-
-impl ActionExpect {
-    /// `over`'s fields where set, else this one's.
-    fn merged(&self, over: &ActionExpect) -> ActionExpect {
-        ActionExpect {
-            ok: over.ok.or(self.ok),
-            error_class: over.error_class.clone().or_else(|| self.error_class.clone()),
-            status: over.status.or(self.status),
-            message_contains: over.message_contains.clone().or_else(|| self.message_contains.clone()),
-            value: over.value.clone().or_else(|| self.value.clone()),
-        }
-    }
-
-    /// The failed expectations for one result, one sentence each.
-    fn check(&self, got: &Value) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(ok) = self.ok {
-            if got["ok"] != json!(ok) {
-                out.push(format!("ok: expected {ok}, got {}", got["ok"]));
-            }
-        }
-        if let Some(c) = &self.error_class {
-            if got["error_class"].as_str() != Some(c.as_str()) {
-                out.push(format!("error_class: expected {c:?}, got {}", got["error_class"]));
-            }
-        }
-        if let Some(s) = self.status {
-            if got["status"] != json!(s) {
-                out.push(format!("status: expected {s}, got {}", got["status"]));
-            }
-        }
-        if let Some(m) = &self.message_contains {
-            if !got["message"].as_str().is_some_and(|x| x.contains(m.as_str())) {
-                out.push(format!("message: {m:?} not in {}", got["message"]));
-            }
-        }
-        if let Some(v) = &self.value {
-            if !contains(&got["value"], v) {
-                out.push(format!("value: expected {v}, got {}", got["value"]));
-            }
-        }
-        out
-    }
-}
-
-impl Action {
-    /// The driver's view of the action, without the expectations; `{client}` in a collection
-    /// name becomes the client's suffix, so that the clients can run at once on one server.
-    fn driver_json(&self, lang: Lang) -> Value {
-        let suffix = lang.suffix();
-        let named = |n: &Option<String>| n.as_ref().map(|n| Value::from(n.replace("{client}", suffix)));
-        let mut m = Map::new();
-        m.insert("action".into(), json!(self.action));
-        let optional = [
-            ("name", named(&self.name)),
-            ("collection", named(&self.collection)),
-            ("properties", self.properties.clone()),
-            ("n", self.n.map(Value::from)),
-            ("seconds", self.seconds.map(Value::from)),
-        ];
-        for (k, v) in optional {
-            if let Some(v) = v {
-                m.insert(k.into(), v);
-            }
-        }
-        Value::Object(m)
-    }
-
-    fn expect_for(&self, lang: Lang) -> ActionExpect {
-        match lang {
-            Lang::Python => self.expect.merged(&self.python),
-            Lang::Typescript => self.expect.merged(&self.typescript),
-            Lang::Go => self.expect.merged(&self.go),
-            Lang::Java => self.expect.merged(&self.java),
-        }
-    }
 }
 
 /// One client step made ready to run: its clients, its credential and the closed port it uses
@@ -510,117 +374,14 @@ async fn drive(lang: Lang, command: tokio::process::Command, input: Value) -> Re
         .collect())
 }
 
-/// The last lines of a driver's stderr, for a failure message.
-fn tail(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-/// Runs a driver `command` on `input` and returns the JSON document it printed. A driver that
-/// cannot start, exits with an error, prints no JSON or outlives `deadline` (it is then killed)
-/// is an `Err` that carries its stderr.
-pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input: &Value, deadline: Duration) -> Result<Value, Error> {
-    let name = lang.name();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| Error::Process(format!("starting the {name} driver: {e}")))?;
-    // Read both pipes while the driver runs, so that a full pipe never stalls it and a driver
-    // that hangs still shows what it said.
-    let mut stdout = child.stdout.take().ok_or_else(|| Error::process("the driver's stdout is piped"))?;
-    let mut stderr = child.stderr.take().ok_or_else(|| Error::process("the driver's stderr is piped"))?;
-    let out_task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf).await;
-        buf
-    });
-    let err_task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        buf
-    });
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.to_string().as_bytes())
-            .await
-            .map_err(|e| Error::Process(format!("writing the {name} driver's input: {e}")))?;
-    }
-    let status = match tokio::time::timeout(deadline, child.wait()).await {
-        Ok(status) => status.map_err(|e| Error::Process(format!("waiting for the {name} driver: {e}")))?,
-        Err(_) => {
-            let _ = child.kill().await;
-            let err = tokio::time::timeout(Duration::from_secs(5), err_task)
-                .await
-                .ok()
-                .and_then(Result::ok);
-            return Err(Error::Process(format!(
-                "the {name} driver did not finish within {deadline:?} and was killed; stderr:\n{}",
-                tail(&err.unwrap_or_default())
-            )));
-        }
-    };
-    let out = out_task.await.unwrap_or_default();
-    let err = err_task.await.unwrap_or_default();
-    if !status.success() {
-        return Err(Error::Process(format!(
-            "the {name} driver exited with {status}; stderr:\n{}",
-            tail(&err)
-        )));
-    }
-    serde_json::from_slice(&out)
-        .map_err(|e| Error::Process(format!("the {name} driver printed no JSON document ({e}); stderr:\n{}", tail(&err))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn per_client_expectations_override_the_common_ones() {
-        let a: Action = toml::from_str(
-            r#"
-action = "insert"
-collection = "C"
-expect = { ok = false, status = 403 }
-python = { error_class = "InsufficientPermissionsError" }
-typescript = { error_class = "WeaviateInsufficientPermissionsError", status = 403 }
-"#,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let py = json!({"ok": false, "error_class": "InsufficientPermissionsError", "status": 403});
-        assert!(a.expect_for(Lang::Python).check(&py).is_empty());
-        assert_eq!(a.expect_for(Lang::Typescript).check(&py).len(), 1);
-        assert_eq!(a.driver_json(Lang::Python), json!({"action": "insert", "collection": "C"}));
+    fn generated_ids_are_stable_and_names_are_kept() {
         assert_eq!(stable(&json!("e54e4646-4fa9-4f16-b414-933551664b64")), json!("<uuid>"));
         assert_eq!(stable(&json!("BooksPy")), json!("BooksPy"));
-    }
-
-    #[test]
-    fn go_and_java_have_their_own_expectations_suffixes_and_waits() {
-        let a: Action = toml::from_str(
-            r#"
-action = "create_collection"
-name = "Books{client}"
-expect = { ok = false, status = 403 }
-go = { error_class = "*fault.WeaviateClientError" }
-java = { error_class = "WeaviateError" }
-"#,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let go = json!({"ok": false, "error_class": "*fault.WeaviateClientError", "status": 403});
-        assert!(a.expect_for(Lang::Go).check(&go).is_empty());
-        assert_eq!(
-            a.expect_for(Lang::Java).check(&go),
-            vec![r#"error_class: expected "WeaviateError", got "*fault.WeaviateClientError""#]
-        );
-        assert_eq!(a.driver_json(Lang::Go)["name"], json!("BooksGo"));
-        assert_eq!(a.driver_json(Lang::Java)["name"], json!("BooksJava"));
-        let wait: Action = toml::from_str("action = \"wait\"\nseconds = 1.5").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(wait.driver_json(Lang::Java), json!({"action": "wait", "seconds": 1.5}));
     }
 
     #[test]
@@ -636,25 +397,5 @@ java = { error_class = "WeaviateError" }
             Err(StepError::Fail(why)) => assert!(why.contains("\"nope\""), "{why}"),
             other => panic!("expected a failure naming the credential, got {:?}", other.is_ok()),
         }
-    }
-
-    #[tokio::test]
-    async fn a_driver_that_hangs_is_killed_at_its_deadline_and_its_stderr_reported() {
-        let mut sh = tokio::process::Command::new("sh");
-        sh.args(["-c", "echo started >&2; exec sleep 30"]);
-        let started = std::time::Instant::now();
-        let err = run_driver(Lang::Go, sh, &json!({}), Duration::from_millis(300))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(started.elapsed() < Duration::from_secs(10), "not killed at the deadline");
-        assert!(err.contains("did not finish within") && err.contains("started"), "{err}");
-        let mut crash = tokio::process::Command::new("sh");
-        crash.args(["-c", "echo boom >&2; exit 3"]);
-        let err = run_driver(Lang::Java, crash, &json!({}), Duration::from_secs(10))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("exited with") && err.contains("boom"), "{err}");
     }
 }
