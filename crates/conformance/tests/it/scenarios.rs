@@ -43,6 +43,33 @@ fn s_every_scenario_passes_on_embedded() {
     assert!(failures.is_empty(), "scenarios failing on embedded:\n{}", failures.join("\n"));
 }
 
+/// No snapshot without its scenario (a renamed or deleted scenario leaves one behind, which
+/// `insta` never reads again) and no scenario without its snapshot.
+#[test]
+fn s_every_snapshot_belongs_to_a_scenario_and_every_scenario_has_one() {
+    const PREFIX: &str = "it__scenarios__s_every_scenario_passes_on_embedded@";
+    let snapshots_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    let mut snapshots: Vec<String> = std::fs::read_dir(&snapshots_dir)
+        .expect("the snapshot folder reads")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".snap.new") && !n.ends_with(".pending-snap"))
+        .collect();
+    snapshots.sort();
+    let mut expected: Vec<String> = std::fs::read_dir(scenarios_dir())
+        .expect("the scenario folder reads")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .map(|n| format!("{PREFIX}{n}.snap"))
+        .collect();
+    expected.sort();
+    let orphans: Vec<&String> = snapshots.iter().filter(|s| !expected.contains(s)).collect();
+    let missing: Vec<&String> = expected.iter().filter(|e| !snapshots.contains(e)).collect();
+    assert!(
+        orphans.is_empty() && missing.is_empty(),
+        "snapshots without a scenario: {orphans:?}; scenarios without a snapshot: {missing:?}"
+    );
+}
+
 #[test]
 fn s_the_builtin_list_is_the_scenario_directory() {
     let dir: Vec<String> = load_dir(&scenarios_dir())
