@@ -44,10 +44,13 @@ pub async fn run_driver(lang: Lang, mut command: tokio::process::Command, input:
         buf
     });
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.to_string().as_bytes())
-            .await
-            .map_err(|e| Error::Process(format!("writing the {name} driver's input: {e}")))?;
+        match stdin.write_all(input.to_string().as_bytes()).await {
+            // A driver that exits before it reads its input closes the pipe: its exit status
+            // and stderr below say why, which a "broken pipe" would hide.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(Error::Process(format!("writing the {name} driver's input: {e}"))),
+            Ok(()) => {}
+        }
     }
     let status = match tokio::time::timeout(deadline, child.wait()).await {
         Ok(status) => status.map_err(|e| Error::Process(format!("waiting for the {name} driver: {e}")))?,
@@ -98,5 +101,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("exited with") && err.contains("boom"), "{err}");
+        // An input larger than a pipe's buffer, to a driver that never reads it: the write
+        // meets a closed pipe, and the error is still the exit status and stderr.
+        let mut early = tokio::process::Command::new("sh");
+        early.args(["-c", "echo early >&2; exit 4"]);
+        let big = json!({ "padding": "x".repeat(1 << 20) });
+        let err = run_driver(Lang::Python, early, &big, Duration::from_secs(10))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exited with") && err.contains("early"), "{err}");
     }
 }
