@@ -40,7 +40,7 @@ use crate::state::AppState;
 use crate::tenant::Tenant;
 
 /// `_mock/` routes that stay open whatever the tokens: readiness and the public CA certificate.
-pub const PUBLIC_ROUTES: [&str; 2] = ["/_mock/ready", crate::tls::CA_PATH];
+pub const PUBLIC_ROUTES: [&str; 2] = [crate::endpoint::READY_PATH, crate::endpoint::CA_PATH];
 
 /// What a `_mock/` request addresses.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +53,7 @@ pub enum Scope<'a> {
 
 /// Whether `config` names any admin token, on the server or on a tenant: then the guard is on.
 pub fn guard_on(config: &Config) -> bool {
-    config.server.admin_token.is_some() || config.tenants.iter().any(|t| t.admin_token.is_some())
+    config.admin_guard_on()
 }
 
 /// Whether a path the tenant table did not resolve is a server-wide control route, which the

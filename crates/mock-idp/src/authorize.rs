@@ -5,8 +5,8 @@
 //! Why two kinds of error: until the client and its `redirect_uri` are known to be genuine, a
 //! redirect would make the provider an open redirector (RFC 6749 §10.15), so those errors are
 //! shown (P85). Every later error travels back to the client in the response mode in effect
-//! (P86). The login page and its POST live in `login.rs`; both end in [`complete`], which mints
-//! the code and the front-channel ID token.
+//! (P86). The login page is drawn here ([`page`]) and its POST handled in `login.rs`; both end
+//! in [`complete`], which mints the code and the front-channel ID token.
 
 use std::sync::Arc;
 
@@ -21,12 +21,15 @@ use crate::accounts::{Client, User};
 use crate::claims::{self, has_scope, IdTokenExtras, Times};
 use crate::config::{Alg, GrantType, UserStatus};
 use crate::error::{sanitize_description, Error, Result};
-use crate::grants::password::status_description;
-use crate::grants::{grant_scope, half_hash, opaque_token, store_key, CodeRecord, Session};
-use crate::login::{self, html_escape, lookup_session, open_session, session_cookie};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::authorization_code::pkce_syntax_ok;
+use crate::grant_types::grant_scope;
+use crate::grant_types::password::status_description;
+use crate::grants::{half_hash, opaque_token, store_key, CodeRecord, Session};
+use crate::html::{html, html_escape};
+use crate::session::{cookie_header, lookup_session, open_session, session_cookie, CSRF_COOKIE};
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// `GET {issuer}/authorize` (P84).
 pub async fn handle_get(TenantRef(tenant): TenantRef, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
@@ -476,11 +479,6 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
     Ok(Some((challenge.to_owned(), method.to_owned())))
 }
 
-/// 43 to 128 characters from `[A-Za-z0-9-._~]` (RFC 7636 §4.1, §4.2; P70, P72).
-pub fn pkce_syntax_ok(s: &str) -> bool {
-    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-}
-
 fn absolute_http(uri: &str) -> bool {
     (uri.starts_with("http://") || uri.starts_with("https://")) && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
 }
@@ -591,7 +589,7 @@ pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64)
             Some(alg) => keys.for_alg(alg).ok_or_else(|| server_error("no key for the client's algorithm"))?,
             None => keys.active(),
         };
-        let (id_life, _, _) = crate::grants::lifetimes(tenant, client, Some(user));
+        let (id_life, _, _) = crate::grant_types::lifetimes(tenant, client, Some(user));
         let extras = IdTokenExtras {
             nonce: req.nonce.clone(),
             at_hash: None, // P94: no access token in the front channel
@@ -630,7 +628,7 @@ pub fn respond(tenant: &Tenant, headers: &HeaderMap, outcome: Outcome) -> Respon
             }
             resp
         }
-        Outcome::Login(req) => login::page(tenant, &req, &login::PageState::default()),
+        Outcome::Login(req) => page(tenant, &req, &PageState::default()),
     }
 }
 
@@ -652,7 +650,7 @@ pub fn shown(headers: &HeaderMap, s: &Shown) -> Response {
             html_escape(s.error),
             html_escape(&s.description)
         );
-        login::html(StatusCode::BAD_REQUEST, "Authorization error", &body)
+        html(StatusCode::BAD_REQUEST, "Authorization error", &body)
     };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -721,9 +719,68 @@ fn form_post_page(uri: &str, params: &[(String, String)]) -> Response {
     body.push_str("<noscript><p>Scripts are off: press the button to continue.</p></noscript>\n");
     body.push_str("<button type=\"submit\">Continue</button>\n</form>\n");
     body.push_str("<script>document.getElementById(\"response\").submit();</script>");
-    let mut resp = login::html(StatusCode::OK, "Submitting the authorization response", &body);
+    let mut resp = html(StatusCode::OK, "Submitting the authorization response", &body);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// What a login page shows besides the form.
+#[derive(Debug, Clone, Default)]
+pub struct PageState {
+    /// A visible error (P152).
+    pub error: Option<String>,
+    /// Username to prefill (the one typed, or `login_hint`, P100).
+    pub username: Option<String>,
+    /// Set for the second step: the ticket of a password-checked login awaiting its code.
+    pub mfa_ticket: Option<String>,
+}
+
+/// The login page (or its MFA step) for a pending request: `X-Frame-Options: DENY`, not
+/// cached, and a fresh anti-CSRF cookie (P98).
+pub fn page(tenant: &Tenant, req: &AuthRequest, state: &PageState) -> Response {
+    let csrf = opaque_token();
+    let mut authz = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in req.raw.iter() {
+        authz.append_pair(k, v);
+    }
+    let authz = authz.finish();
+    let mut body = format!(
+        "<h1>Sign in</h1>\n<p>to <strong>{}</strong> for client <strong>{}</strong></p>\n",
+        html_escape(tenant.issuer.as_str()),
+        html_escape(req.target.client.id())
+    );
+    if let Some(e) = &state.error {
+        body.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>\n", html_escape(e)));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n<input type=\"hidden\" name=\"authz\" value=\"{}\">\n",
+        html_escape(&tenant.endpoint_url(crate::endpoint::Endpoint::Login).unwrap_or_default()),
+        html_escape(&csrf),
+        html_escape(&authz)
+    ));
+    let username = state.username.as_deref().or(req.login_hint.as_deref()).unwrap_or("");
+    match &state.mfa_ticket {
+        Some(ticket) => body.push_str(&format!(
+            "<input type=\"hidden\" name=\"mfa_ticket\" value=\"{}\">\n<p>Signing in as <strong>{}</strong>: enter your one-time code.</p>\n<label>One-time code <input name=\"otp\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus></label>\n",
+            html_escape(ticket),
+            html_escape(username)
+        )),
+        None => body.push_str(&format!(
+            "<label>Username <input name=\"username\" value=\"{}\" autocomplete=\"username\" autofocus></label>\n<label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\n",
+            html_escape(username)
+        )),
+    }
+    body.push_str(
+        "<button type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n</form>",
+    );
+    let mut resp = html(StatusCode::OK, "Sign in", &body);
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(c) = HeaderValue::from_str(&cookie_header(tenant, CSRF_COOKIE, &csrf, None)) {
+        h.append(header::SET_COOKIE, c);
+    }
     resp
 }
 

@@ -5,10 +5,11 @@
 //! and the registered claims are the only ones with fixed rules. Absent claims are absent, never
 //! `null` (P132: `null` appears only when a mint request asks for it).
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::accounts::{Client, User};
 use crate::config::AudienceForm;
+use crate::personas::{stable_guid, tenant_guid, Persona, TokenKind};
 use crate::tenant::Tenant;
 
 /// Registered claims that configuration may not override (P120).
@@ -184,7 +185,7 @@ pub fn id_token(
         }
         merge_extra(&mut m, &u.config.claims);
     }
-    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Id, &mut m); // P124
+    shape_claims(tenant, user, client.id(), TokenKind::Id, &mut m); // P124
     m
 }
 
@@ -204,7 +205,7 @@ pub fn access_token(tenant: &Tenant, client: &Client, user: Option<&User>, scope
         put_identity(&mut m, tenant, u);
         merge_extra(&mut m, &u.config.claims);
     }
-    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Access, &mut m); // P124
+    shape_claims(tenant, user, client.id(), TokenKind::Access, &mut m); // P124
     m
 }
 
@@ -217,4 +218,71 @@ pub fn default_audience(client: &Client) -> Vec<String> {
     let mut aud = vec![client.id().to_owned()];
     aud.extend(client.config.extra_audiences.iter().cloned());
     aud
+}
+
+/// Applies the tenant's persona, if any, to a finished claim set. Registered claims (`iss`,
+/// `sub`, `aud`, times, `nonce`...) are never touched, so every MUST item still holds.
+pub fn shape_claims(tenant: &Tenant, user: Option<&User>, client_id: &str, kind: TokenKind, m: &mut Map<String, Value>) {
+    let Some(persona) = tenant.config.persona else {
+        return;
+    };
+    let groups_claim = tenant.config.groups_claim.as_str();
+    let login = user.map(|u| u.config.preferred_username.clone().unwrap_or_else(|| u.config.username.clone()));
+    match persona {
+        Persona::Keycloak => {
+            if let Some(u) = user {
+                m.insert("realm_access".into(), json!({ "roles": u.config.groups }));
+            }
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+        }
+        Persona::Okta => {
+            m.insert("ver".into(), json!(1));
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+            if kind == TokenKind::Access {
+                m.insert("cid".into(), Value::String(client_id.to_owned()));
+                if let Some(u) = user {
+                    m.insert("uid".into(), Value::String(u.sub.clone()));
+                }
+            }
+        }
+        Persona::Entra => {
+            m.insert("ver".into(), json!("2.0"));
+            m.insert("tid".into(), Value::String(tenant_guid(&tenant.name)));
+            if let Some(u) = user {
+                m.insert("oid".into(), Value::String(stable_guid(&tenant.name, &u.sub)));
+                if m.contains_key(groups_claim) {
+                    let ids: Vec<Value> = u
+                        .config
+                        .groups
+                        .iter()
+                        .map(|g| Value::String(stable_guid(&format!("{}/group", tenant.name), g)))
+                        .collect();
+                    m.insert(groups_claim.to_owned(), Value::Array(ids));
+                }
+            }
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+        }
+        Persona::Auth0 => {
+            if let Some(u) = user {
+                m.insert("nickname".into(), Value::String(u.config.username.clone()));
+            }
+        }
+        Persona::Google => {
+            m.remove(groups_claim);
+            if let Some(email) = user.and_then(|u| u.config.email.clone()) {
+                if let Some((_, domain)) = email.split_once('@') {
+                    m.insert("hd".into(), Value::String(domain.to_owned()));
+                }
+                let verified = user.and_then(|u| u.config.email_verified).unwrap_or(false);
+                m.insert("email".into(), Value::String(email));
+                m.insert("email_verified".into(), Value::Bool(verified));
+            }
+        }
+    }
 }

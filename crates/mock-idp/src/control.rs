@@ -24,7 +24,7 @@
 //! Who may call them is decided in `admin.rs` (P125): once any admin token is configured, every
 //! route but `/_mock/ready` and `/_mock/ca.pem` needs `Authorization: Bearer <token>`, and the
 //! server-wide ones only take the server's token; with `server.control = false` they all answer
-//! 404. The check runs in the layer (`faults::layer`), before any handler.
+//! 404. The check runs in the layer (`middleware::layer`), before any handler.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -41,7 +41,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
@@ -57,12 +56,12 @@ use serde_json::{json, Value};
 use crate::accounts::{Accounts, Client, User};
 use crate::clock::ClockMode;
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
+use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
+use crate::extract::TenantRef;
 use crate::faults::{FaultInfo, FaultSpec};
-use crate::handle::MockIdp;
-use crate::journal::{Endpoint, Entry, Query};
+use crate::journal::{Entry, Query};
 use crate::rotation::{AddKey, KeyAction, KeyList, RotateKeys, When};
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -655,135 +654,4 @@ async fn remove_client(TenantRef(t): TenantRef, p: Segments) -> Result<Json<Valu
 async fn reset(TenantRef(t): TenantRef) -> Json<Value> {
     t.reset();
     Json(json!({ "reset": t.name }))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The in-process handle (P126): the same operations on the first tenant, plus tenants.
-
-impl MockIdp {
-    /// Every key and scheduled key operation of the first tenant (P135).
-    pub fn keys(&self) -> Result<KeyList> {
-        self.first_tenant().key_list()
-    }
-
-    /// Adds a key to the first tenant (P135, P136).
-    pub fn add_key(&self, req: AddKey) -> Result<KeyList> {
-        self.first_tenant().add_key(req)
-    }
-
-    /// Rotates the first tenant's signing key (P35, P135).
-    pub fn rotate_keys(&self, req: RotateKeys) -> Result<KeyList> {
-        self.first_tenant().rotate_keys(req)
-    }
-
-    /// Activates, publishes, hides, retires or deletes a key of the first tenant (P135, P137).
-    pub fn key_action(&self, kid: &str, action: KeyAction, when: When) -> Result<KeyList> {
-        self.first_tenant().key_action(kid, action, when)
-    }
-
-    /// The first tenant's clock (P142).
-    pub fn clock(&self) -> ClockView {
-        self.first_tenant().clock_view()
-    }
-
-    /// Sets the first tenant's clock (P142).
-    pub fn set_clock(&self, req: ClockRequest) -> Result<ClockView> {
-        self.first_tenant().set_clock(req)
-    }
-
-    /// Freezes the first tenant's clock.
-    pub fn freeze_clock(&self) -> ClockView {
-        let t = self.first_tenant();
-        t.clock.freeze();
-        t.clock_view()
-    }
-
-    /// Moves the first tenant's clock by `secs` and runs key operations that became due.
-    pub fn advance_clock(&self, secs: f64) -> ClockView {
-        let t = self.first_tenant();
-        t.clock.advance(secs);
-        t.run_due_key_ops();
-        t.clock_view()
-    }
-
-    /// Arms a fault on the first tenant (P144-P149).
-    pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultInfo> {
-        self.first_tenant().add_fault(spec)
-    }
-
-    /// The first tenant's armed faults.
-    pub fn faults(&self) -> Vec<FaultInfo> {
-        self.first_tenant().fault_list()
-    }
-
-    /// Clears the first tenant's faults.
-    pub fn clear_faults(&self) {
-        self.first_tenant().clear_faults()
-    }
-
-    /// The first tenant's journal (P139).
-    pub fn journal(&self, query: &Query) -> Vec<Entry> {
-        self.first_tenant().journal_entries(query)
-    }
-
-    /// The first tenant's counters per endpoint (P138).
-    pub fn counters(&self) -> BTreeMap<Endpoint, u64> {
-        self.first_tenant().journal.counters()
-    }
-
-    /// Clears the first tenant's journal and counters.
-    pub fn clear_journal(&self) {
-        self.first_tenant().journal.clear()
-    }
-
-    /// Waits until the first tenant has served `endpoint` `count` times (P141).
-    pub async fn wait_for(&self, endpoint: Endpoint, count: u64, timeout: Duration) -> Result<u64> {
-        self.first_tenant().wait_for(Some(endpoint), count, timeout).await
-    }
-
-    /// Adds or replaces a user of the first tenant (P129).
-    pub fn add_user(&self, user: UserConfig) -> Result<Value> {
-        self.first_tenant().add_user(user)
-    }
-
-    /// Removes a user of the first tenant (P129).
-    pub fn remove_user(&self, username: &str) -> Result<()> {
-        self.first_tenant().remove_user(username)
-    }
-
-    /// Adds or replaces a client of the first tenant (P129).
-    pub fn add_client(&self, client: ClientConfig) -> Result<Value> {
-        self.first_tenant().add_client(client)
-    }
-
-    /// Removes a client of the first tenant (P129).
-    pub fn remove_client(&self, client_id: &str) -> Result<()> {
-        self.first_tenant().remove_client(client_id)
-    }
-
-    /// Resets the first tenant to its configured state (P127).
-    pub fn reset(&self) {
-        self.first_tenant().reset()
-    }
-
-    /// Every tenant (P130).
-    pub fn issuers(&self) -> Vec<IssuerInfo> {
-        issuers(self.state())
-    }
-
-    /// Creates a tenant and returns its issuer URL (P6, P130).
-    pub fn create_issuer(&self, config: TenantConfig) -> Result<String> {
-        create_tenant(self.state(), config).map(|i| i.issuer)
-    }
-
-    /// Deletes a tenant (P6, P130).
-    pub fn delete_issuer(&self, name: &str) -> Result<()> {
-        delete_tenant(self.state(), name)
-    }
-
-    /// The tenant called `name`, or `ControlNotFound`.
-    pub fn tenant_named(&self, name: &str) -> Result<Arc<Tenant>> {
-        self.tenant(name)
-            .ok_or_else(|| Error::ControlNotFound(format!("no tenant named {name:?}")))
-    }
 }

@@ -8,7 +8,7 @@
 //! and the API cannot disagree. Every value from the tenant or the request goes through
 //! `escape`, because users, claims and paths are test data and may well be `<script>`.
 //!
-//! The page is a `_mock/` route, so `faults::layer` applies the rule of `admin.rs` to it before
+//! The page is a `_mock/` route, so `middleware::layer` applies the rule of `admin.rs` to it before
 //! the handler runs (P125): once any admin token is configured, a browser needs a proxy that adds
 //! `Authorization: Bearer <token>`, and with `server.control = false` the page is a 404.
 
@@ -23,13 +23,13 @@ use serde_json::Value;
 
 use crate::config::Alg;
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
 use crate::journal::Query;
 use crate::mint::{MintedTokens, TokenBuilder};
 use crate::presets::Preset;
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// Journal entries the page shows (the latest ones).
 pub const JOURNAL_ROWS: usize = 25;
@@ -157,7 +157,7 @@ impl MintForm {
 // Rendering
 
 /// Escapes text for HTML element content and quoted attribute values (the login page's escaper).
-pub use crate::login::html_escape as escape;
+pub use crate::html::html_escape as escape;
 
 fn pretty(v: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("(not serialisable: {e})"))

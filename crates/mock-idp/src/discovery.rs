@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use crate::config::GrantType;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::grants::supported_scopes;
-use crate::journal::Endpoint;
+use crate::extract::TenantRef;
+use crate::grant_types::supported_scopes;
 use crate::keys::KeyRing;
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 

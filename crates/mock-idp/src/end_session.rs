@@ -9,11 +9,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::authorize::{self, redirect, shown, Shown};
+use crate::extract::TenantRef;
+use crate::form::Form;
 use crate::grants::store_key;
-use crate::login::{cookie_header, html, html_escape, session_cookie, SESSION_COOKIE};
-use crate::server::TenantRef;
+use crate::html::{html, html_escape};
+use crate::session::{cookie_header, session_cookie, SESSION_COOKIE};
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// `GET {issuer}/logout`.
 pub async fn handle_get(TenantRef(tenant): TenantRef, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {

@@ -10,10 +10,11 @@ use serde_json::{json, Map, Value};
 
 use crate::config::AuthMethod;
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::client_auth::authenticate_client;
 use crate::grants::store_key;
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
-use crate::token::{authenticate_client, Form};
 use crate::userinfo::{is_access_token, verify_own_token};
 
 /// Members copied from a verified access token into an active answer.
@@ -25,7 +26,7 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
     if auth.method == AuthMethod::None && !tenant.config.permissive {
         return Err(Error::InvalidClient {
             // The same answer as any other failed authentication (`token::CLIENT_AUTH_FAILED`).
-            why: crate::token::CLIENT_AUTH_FAILED.into(),
+            why: crate::grant_types::client_auth::CLIENT_AUTH_FAILED.into(),
             realm: tenant.issuer.0.clone(),
             basic: false,
         });

@@ -4,7 +4,7 @@
 use axum::response::Response;
 
 use crate::error::{Error, Result};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
 
 /// `GET {issuer}/jwks`.
 pub async fn handle(TenantRef(tenant): TenantRef) -> Result<Response> {

@@ -6,7 +6,7 @@
 //! `remove`. A preset (P134) is applied to each JWT after that. Headers that make a token unsafe
 //! (`alg: none`, HS*, `jku`, `x5u`, `jwk`, `x5c`, `crit`) have no free-form field at all: only a
 //! named preset produces them (P133), so a test always knows when it asks for an attack token.
-//! Minted refresh tokens are stored like `grants::issue` stores them, so they really redeem.
+//! Minted refresh tokens are stored like `grant_types::issue` stores them, so they really redeem.
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
@@ -19,11 +19,11 @@ use crate::accounts::{Client, User};
 use crate::claims::{self, IdTokenExtras, Times};
 use crate::config::{Alg, GrantType, UserConfig, MAX_TOKEN_LIFETIME_S};
 use crate::error::{Error, Result};
-use crate::grants::{half_hash, lifetimes, opaque_token, refresh_plan_for, store_key, RefreshPlan, RefreshRecord};
-use crate::handle::MockIdp;
+use crate::extract::TenantRef;
+use crate::grant_types::{lifetimes, refresh_plan_for, RefreshPlan};
+use crate::grants::{half_hash, opaque_token, store_key, RefreshRecord};
 use crate::keys::standard_header;
 use crate::presets::{Draft, Preset, PresetContext, PresetOptions};
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
 
 /// The tokens a mint request can ask for.
@@ -444,7 +444,7 @@ fn shape(m: &mut Map<String, Value>, tenant: &Tenant, b: &TokenBuilder) {
 fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     check_request(b)?;
     let (client, user, other_client) = parties(tenant, b)?;
-    let scope = crate::grants::grant_scope(tenant, &client, b.scope.as_deref()).map_err(|e| bad("scope", e))?;
+    let scope = crate::grant_types::grant_scope(tenant, &client, b.scope.as_deref()).map_err(|e| bad("scope", e))?;
     let now = tenant.clock.now();
     let iat = b.iat.unwrap_or(now);
     let (id_life, at_life, rt_life) = lifetimes(tenant, &client, user.as_ref());
@@ -625,7 +625,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
         None
     };
 
-    // Refresh token: stored like grants::issue stores it, so the refresh grant redeems it.
+    // Refresh token: stored like grant_types::issue stores it, so the refresh grant redeems it.
     let refresh_token = if want_rt {
         let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
         let family = store.new_family(client.id());
@@ -675,32 +675,4 @@ pub async fn handle(TenantRef(tenant): TenantRef, body: Bytes) -> Result<Respons
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
-}
-
-/// Minting from the in-process handle (P126: the same operation as `_mock/mint`).
-impl MockIdp {
-    /// A fresh `TokenBuilder`, for `idp.mint(idp.token_builder().user("viewer"))`.
-    pub fn token_builder(&self) -> TokenBuilder {
-        TokenBuilder::new()
-    }
-
-    /// Mints in the first tenant.
-    pub fn mint(&self, builder: TokenBuilder) -> Result<MintedTokens> {
-        builder.mint(&self.first_tenant())
-    }
-
-    /// Mints in the tenant called `tenant`.
-    pub fn mint_in(&self, tenant: &str, builder: TokenBuilder) -> Result<MintedTokens> {
-        let t = self.tenant(tenant).ok_or_else(|| Error::UnknownTenant(tenant.to_owned()))?;
-        builder.mint(&t)
-    }
-
-    /// A valid access token for `user` of the first tenant, through the default client.
-    /// Panics with a sentence when the user does not exist (a test utility).
-    pub fn mint_access_token(&self, user: &str) -> String {
-        self.mint(TokenBuilder::new().user(user).tokens([TokenKind::AccessToken]))
-            .unwrap_or_else(|e| panic!("MockIdp could not mint an access token for {user:?}: {e}"))
-            .access_token
-            .unwrap_or_else(|| panic!("MockIdp minted no access token for {user:?}"))
-    }
 }

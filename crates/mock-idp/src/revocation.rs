@@ -9,10 +9,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::client_auth::authenticate_client;
 use crate::grants::store_key;
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
-use crate::token::{authenticate_client, Form};
 use crate::userinfo::{is_access_token, verify_own_token};
 
 /// The description when a client tries to revoke another client's token.

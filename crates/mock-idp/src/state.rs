@@ -33,7 +33,7 @@ impl AppState {
             tenants: Arc::new(RwLock::new(tenants)),
             base_url: base_url.into(),
             server: Arc::new(config.server.clone()),
-            admin_guard: crate::admin::guard_on(config),
+            admin_guard: config.admin_guard_on(),
         })
     }
 

@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 use crate::claims::has_scope;
 use crate::config::Alg;
 use crate::error::{Error, Result};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
+use crate::form::{Form, MAX_FORM_BYTES};
 use crate::tenant::Tenant;
-use crate::token::{Form, MAX_FORM_BYTES};
 
 /// Claims granted by the standard scopes (OIDC Core §5.4), taken from a user's extra claims.
 const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [

@@ -10,9 +10,11 @@
 use crate::claims::has_scope;
 use crate::config::UserStatus;
 use crate::error::{Error, Result};
-use crate::grants::{issue, store_key, Issue, RefreshPlan, RefreshRecord, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::{issue, Issue, RefreshPlan, TokenResponse};
+use crate::grants::{store_key, RefreshRecord};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// One answer for unknown, forged, expired and revoked tokens (P79, P80).
 pub const INVALID_REFRESH: &str = "The refresh token is invalid, expired or revoked";
@@ -148,7 +150,7 @@ fn current_user(tenant: &Tenant, username: &str) -> Result<crate::accounts::User
         .lockout_after
         .is_some_and(|n| user.login_failures.wrong_passwords >= n)
     {
-        return Err(Error::InvalidGrant(crate::grants::password::LOCKED_OUT.into()));
+        return Err(Error::InvalidGrant(crate::grant_types::password::LOCKED_OUT.into()));
     }
     Ok(user.clone())
 }

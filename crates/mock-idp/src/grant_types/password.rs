@@ -10,10 +10,11 @@
 use crate::accounts::User;
 use crate::config::UserStatus;
 use crate::error::{Error, Result};
-use crate::grants::client_credentials::requested_audience;
-use crate::grants::{grant_scope, issue, refresh_plan_for, Issue, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::client_credentials::requested_audience;
+use crate::grant_types::{grant_scope, issue, refresh_plan_for, Issue, TokenResponse};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// Same text for an unknown user and a wrong password, so usernames cannot be probed (P58).
 pub const BAD_CREDENTIALS: &str = "Invalid user credentials";
@@ -105,7 +106,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     let user = check_login(tenant, username, password)?.map_err(|f| {
         Error::InvalidGrant(match f {
             // The persona's wording for bad credentials (P124), the same for unknown users.
-            LoginFailure::BadCredentials => crate::personas::bad_credentials(tenant, BAD_CREDENTIALS).into(),
+            LoginFailure::BadCredentials => bad_credentials(tenant, BAD_CREDENTIALS).into(),
             other => other.description().into(),
         })
     })?;
@@ -126,4 +127,9 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
             family: None,
         },
     )
+}
+
+/// The bad-credentials description of a tenant: its persona's wording, else the default.
+fn bad_credentials(tenant: &Tenant, default: &'static str) -> &'static str {
+    tenant.config.persona.map_or(default, crate::personas::Persona::bad_credentials)
 }

@@ -10,13 +10,16 @@ use axum::body::Bytes;
 use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::{GrantType, TenantConfig};
+use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error};
 use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
-use crate::journal::{Endpoint, Journal};
+use crate::journal::Journal;
 use crate::keys::{KeyRing, SigningKey};
 use crate::personas::{Paths, PLAIN};
 use crate::rotation::KeyAdmin;
+
+mod key_ops;
 
 /// The exact issuer string (P2): never normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -11,12 +11,13 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::accounts::fingerprint;
-use crate::authorize::pkce_syntax_ok;
 use crate::claims::{default_audience, has_scope};
 use crate::error::{Error, Result};
-use crate::grants::{issue, refresh_plan_for, store_key, CodeRecord, Issue, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::{issue, refresh_plan_for, Issue, TokenResponse};
+use crate::grants::{store_key, CodeRecord};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// Runs the authorization code grant.
 pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenResponse> {
@@ -128,6 +129,11 @@ fn check_pkce(record: &CodeRecord, auth: &ClientAuth, verifier: Option<&str>) ->
 /// `BASE64URL(SHA256(ASCII(verifier)))` without padding (RFC 7636 §4.2).
 pub fn s256_challenge(verifier: &str) -> String {
     B64.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// 43 to 128 characters from `[A-Za-z0-9-._~]` (RFC 7636 §4.1, §4.2; P70, P72).
+pub fn pkce_syntax_ok(s: &str) -> bool {
+    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 #[cfg(test)]
