@@ -72,7 +72,7 @@ pub fn check(state: &AppState, scope: Scope<'_>, headers: &HeaderMap, path: &str
     }
     let tenant_token = match scope {
         Scope::Server => None,
-        Scope::Tenant(t) => t.config.admin_token.as_ref(),
+        Scope::Tenant(t) => t.config().admin_token.as_ref(),
     };
     if !state.admin_guard() && tenant_token.is_none() {
         return Ok(());
@@ -86,7 +86,7 @@ pub fn check(state: &AppState, scope: Scope<'_>, headers: &HeaderMap, path: &str
             Scope::Tenant(t) => format!(
                 "tenant {:?} has no admin_token and the server none, while an admin token is configured elsewhere: its \
                  _mock/ routes are closed (P125)",
-                t.name
+                t.name()
             ),
         }));
     }

@@ -211,12 +211,10 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
         Err(Rejected::Shown(s)) => return Outcome::Shown(s),
         Err(Rejected::Reply(reply)) => return reply_only(reply),
     };
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     // The grant store is locked and released before the accounts: never one inside the other.
     let session = cookie.and_then(|c| lookup_session(tenant, c));
-    let Ok(accounts) = tenant.accounts.read() else {
-        return reply_only(Reply::error(req.target, "server_error", "accounts unavailable"));
-    };
+    let accounts = tenant.accounts();
     let fresh = |s: &Session| !req.prompt_login && req.max_age.is_none_or(|m| now - s.auth_time <= m);
     let session_user = session
         .filter(fresh)
@@ -226,7 +224,7 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
         .login_hint
         .as_deref()
         .and_then(|h| accounts.users.get(h))
-        .or_else(|| tenant.config.auto_login.as_deref().and_then(|a| accounts.users.get(a)))
+        .or_else(|| tenant.config().auto_login.as_deref().and_then(|a| accounts.users.get(a)))
         .cloned();
     drop(accounts);
     if req.prompt_none {
@@ -267,7 +265,7 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
             _ => return done(complete(tenant, &req, &user, auth_time), None),
         }
     }
-    if tenant.config.auto_login.is_some() {
+    if tenant.config().auto_login.is_some() {
         // Headless mode (P98): the login_hint user, else the configured one, without a page.
         let Some(user) = hinted else {
             return reply_only(Reply::error(req.target, "login_required", "the auto-login user does not exist"));
@@ -319,10 +317,10 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
         .get("client_id")
         .ok_or_else(|| shown("invalid_request", "client_id is missing"))?;
     let client = {
-        let accounts = tenant.accounts.read().map_err(|_| shown("server_error", "accounts unavailable"))?;
+        let accounts = tenant.accounts();
         match accounts.clients.get(client_id) {
             Some(c) => Arc::new(c.clone()),
-            None if tenant.config.permissive => Arc::new(Client::permissive(client_id)),
+            None if tenant.config().permissive => Arc::new(Client::permissive(client_id)),
             None => return Err(shown("invalid_request", "unknown client_id")),
         }
     };
@@ -332,7 +330,7 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
     if redirect_uri.contains('#') {
         return Err(shown("invalid_request", "redirect_uri must not contain a fragment"));
     }
-    let permissive_ok = tenant.config.permissive && client.config.redirect_uris.is_empty() && absolute_http(redirect_uri);
+    let permissive_ok = tenant.config().permissive && client.config.redirect_uris.is_empty() && absolute_http(redirect_uri);
     if !permissive_ok && !client.config.redirect_uris.iter().any(|r| redirect_matches(r, redirect_uri)) {
         return Err(shown(
             "invalid_request",
@@ -381,7 +379,7 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
     if needs.iter().any(|(n, g)| *n && !tenant.grant_enabled(*g)) {
         return Err(fail(&target, "unsupported_response_type", "this response_type is disabled"));
     }
-    if !tenant.config.permissive && needs.iter().any(|(n, g)| *n && !client.allows_grant(*g)) {
+    if !tenant.config().permissive && needs.iter().any(|(n, g)| *n && !client.allows_grant(*g)) {
         return Err(fail(&target, "unauthorized_client", "this client may not use this response_type"));
     }
     if response_type.id_token && target.mode == ResponseMode::Query {
@@ -461,7 +459,7 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
         if form.get("code_challenge_method").is_some() {
             return Err("code_challenge_method without code_challenge");
         }
-        if client.requires_pkce() && !tenant.config.permissive {
+        if client.requires_pkce() && !tenant.config().permissive {
             return Err("this client must use PKCE (code_challenge is missing)");
         }
         return Ok(None);
@@ -469,7 +467,7 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
     let method = form.get("code_challenge_method").unwrap_or("plain"); // RFC 7636 §4.3
     match method {
         "S256" => {}
-        "plain" if tenant.config.pkce_plain => {}
+        "plain" if tenant.config().pkce_plain => {}
         "plain" => return Err("code_challenge_method plain is disabled; use S256"),
         _ => return Err("code_challenge_method must be S256 or plain"),
     }
@@ -537,7 +535,7 @@ pub fn verify_own_id_token(tenant: &Tenant, token: &str) -> Option<Map<String, V
     let header: Value = serde_json::from_slice(&B64.decode(h).ok()?).ok()?;
     let alg = Alg::parse(header.get("alg")?.as_str()?)?;
     let kid = header.get("kid")?.as_str()?;
-    let keys = tenant.keys.read().ok()?;
+    let keys = tenant.keys();
     let key = keys.by_kid(kid)?;
     if !key.supports(alg) {
         return None;
@@ -549,20 +547,20 @@ pub fn verify_own_id_token(tenant: &Tenant, token: &str) -> Option<Map<String, V
         return None;
     }
     let claims: Map<String, Value> = serde_json::from_slice(&B64.decode(p).ok()?).ok()?;
-    (claims.get("iss")?.as_str()? == tenant.issuer.as_str()).then_some(claims)
+    (claims.get("iss")?.as_str()? == tenant.issuer().as_str()).then_some(claims)
 }
 
 /// Issues what the response type asks for, for `user` who logged in at `auth_time`: a code
 /// (P65) and/or a front-channel ID token (P94, P96). `Err` is an error reply.
 pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64) -> Result<Reply, Reply> {
     let server_error = |d: &str| Reply::error(req.target.clone(), "server_error", d);
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let client = &req.target.client;
     let mut params: Vec<(String, String)> = Vec::new();
     let code = req.response_type.code.then(opaque_token);
     if let Some(code) = &code {
-        let life = tenant.config.lifetimes.code_s.min(600) as i64; // P65: never beyond 600 s
-        let mut store = tenant.grants.lock().map_err(|_| server_error("grant store unavailable"))?;
+        let life = tenant.config().lifetimes.code_s.min(600) as i64; // P65: never beyond 600 s
+        let mut store = tenant.grants();
         // Redeemed codes stay a day, so a late reuse still revokes its tokens (P66).
         store.codes.retain(|_, r| r.expires_at + 86_400 > now);
         store.codes.insert(
@@ -584,7 +582,7 @@ pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64)
         params.push(("code".into(), code.clone()));
     }
     if req.response_type.id_token {
-        let keys = tenant.keys.read().map_err(|_| server_error("keys unavailable"))?;
+        let keys = tenant.keys();
         let key = match client.config.alg {
             Some(alg) => keys.for_alg(alg).ok_or_else(|| server_error("no key for the client's algorithm"))?,
             None => keys.active(),
@@ -663,8 +661,8 @@ pub fn reply_params(tenant: &Tenant, reply: &Reply) -> Vec<(String, String)> {
     if let Some(s) = &reply.target.state {
         p.push(("state".into(), s.clone()));
     }
-    if tenant.config.authorization_response_iss {
-        p.push(("iss".into(), tenant.issuer.0.clone()));
+    if tenant.config().authorization_response_iss {
+        p.push(("iss".into(), tenant.issuer().0.clone()));
     }
     p
 }
@@ -747,7 +745,7 @@ pub fn page(tenant: &Tenant, req: &AuthRequest, state: &PageState) -> Response {
     let authz = authz.finish();
     let mut body = format!(
         "<h1>Sign in</h1>\n<p>to <strong>{}</strong> for client <strong>{}</strong></p>\n",
-        html_escape(tenant.issuer.as_str()),
+        html_escape(tenant.issuer().as_str()),
         html_escape(req.target.client.id())
     );
     if let Some(e) = &state.error {

@@ -36,7 +36,7 @@ pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
         if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
             let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
             let tenant = tenants.iter().find(|t| t.issuer_path() == want)?;
-            let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name));
+            let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name()));
             return Some(Resolved {
                 tenant: tenant.clone(),
                 endpoint: Endpoint::Discovery,
@@ -46,7 +46,7 @@ pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
         tenants
             .iter()
             .filter_map(|t| t.route(path).map(|(endpoint, route)| (t, endpoint, route)))
-            .max_by_key(|(t, _, _)| t.root_path.len())
+            .max_by_key(|(t, _, _)| t.root_path().len())
             .map(|(tenant, endpoint, route)| Resolved {
                 tenant: tenant.clone(),
                 endpoint,

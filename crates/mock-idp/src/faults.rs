@@ -373,7 +373,7 @@ impl FaultPlan {
     }
 
     fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
-        self.plan.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.plan)
     }
 
     /// Arms a fault (validated by the caller) at tenant time `now`; returns what was armed.

@@ -75,7 +75,7 @@ impl MockIdp {
 
     /// The issuer of the first tenant (`{base}/default` with the built-in configuration).
     pub fn issuer_url(&self) -> String {
-        self.first_tenant().issuer.0.clone()
+        self.first_tenant().issuer().0.clone()
     }
 
     /// The discovery URL of the first tenant.
@@ -85,7 +85,7 @@ impl MockIdp {
 
     /// The issuer of the tenant called `name`.
     pub fn issuer_url_of(&self, name: &str) -> Option<String> {
-        self.state.tenant(name).map(|t| t.issuer.0.clone())
+        self.state.tenant(name).map(|t| t.issuer().0.clone())
     }
 
     /// The tenant called `name`, for direct control from Rust (P126).
@@ -276,14 +276,14 @@ impl MockIdp {
     /// Freezes the first tenant's clock.
     pub fn freeze_clock(&self) -> ClockView {
         let t = self.first_tenant();
-        t.clock.freeze();
+        t.clock().freeze();
         t.clock_view()
     }
 
     /// Moves the first tenant's clock by `secs` and runs key operations that became due.
     pub fn advance_clock(&self, secs: f64) -> ClockView {
         let t = self.first_tenant();
-        t.clock.advance(secs);
+        t.clock().advance(secs);
         t.run_due_key_ops();
         t.clock_view()
     }
@@ -310,12 +310,12 @@ impl MockIdp {
 
     /// The first tenant's counters per endpoint (P138).
     pub fn counters(&self) -> BTreeMap<Endpoint, u64> {
-        self.first_tenant().journal.counters()
+        self.first_tenant().journal().counters()
     }
 
     /// Clears the first tenant's journal and counters.
     pub fn clear_journal(&self) {
-        self.first_tenant().journal.clear()
+        self.first_tenant().journal().clear()
     }
 
     /// Waits until the first tenant has served `endpoint` `count` times (P141).

@@ -19,6 +19,25 @@
 //! assert_eq!(doc["issuer"], idp.issuer_url());
 //! # }
 //! ```
+//!
+//! # Layers
+//!
+//! The modules depend in one direction, lowest first; no module uses one of a higher layer, and
+//! `tests/module_layers.rs` fails on an import circle or an upward import.
+//!
+//! 0. Leaves: `error`, `clock`, `endpoint` (the endpoint names), `urls`, `form` (form bodies,
+//!    Basic credentials), `html`, `personas` (persona tables), `faults` (fault specs and plans),
+//!    `sync` (the one lock-poisoning rule).
+//! 1. Configuration and what a tenant is made of: `config`, `keys`, `accounts`, `journal`,
+//!    `rotation` (key operation rules), `grants` (the grant store).
+//! 2. `tenant`, `state` (the tenants of a process), `extract` (request to tenant and endpoint).
+//! 3. Protocol and test logic over a tenant: `claims`, `grant_types`, `session`, `authorize`,
+//!    `admin` (who may use `_mock/`), `presets`, `mint`.
+//! 4. HTTP handlers (`discovery`, `jwks`, `token`, `login`, `userinfo`, `introspection`,
+//!    `revocation`, `end_session`, `debugger`), the `control` routes, and `middleware` (journal,
+//!    faults and the admin check on every request).
+//! 5. `server` (router, serve) and `tls`.
+//! 6. `handle`: the in-process [`MockIdp`].
 
 pub mod accounts;
 pub mod admin;
@@ -53,6 +72,7 @@ pub mod rotation;
 pub mod server;
 pub mod session;
 pub mod state;
+mod sync;
 pub mod tenant;
 pub mod tls;
 pub mod token;

@@ -100,7 +100,7 @@ fn first_step(tenant: &Tenant, req: AuthRequest, username: Option<&str>, passwor
     // The same decision as the password grant (lockout, password, flags, fail_next, P150).
     let user = match check_login(tenant, u, p) {
         Ok(Ok(user)) => user,
-        Ok(Err(LoginFailure::Status(status))) => match tenant.accounts.read().ok().and_then(|a| a.users.get(u).cloned()) {
+        Ok(Err(LoginFailure::Status(status))) => match tenant.accounts().users.get(u).cloned() {
             Some(user) => user,
             None => return again(req, status_description(status), username, None),
         },
@@ -116,14 +116,12 @@ fn first_step(tenant: &Tenant, req: AuthRequest, username: Option<&str>, passwor
         )),
         Some(UserStatus::MfaRequired) => {
             let ticket = opaque_token();
-            let Ok(mut store) = tenant.grants.lock() else {
-                return reply(Reply::error(req.target, "server_error", "grant store unavailable"));
-            };
+            let mut store = tenant.grants();
             store.mfa_pending.insert(
                 store_key(&ticket),
                 Session {
                     username: user.username().to_owned(),
-                    auth_time: tenant.clock.now(),
+                    auth_time: tenant.clock().now(),
                 },
             );
             drop(store);
@@ -142,19 +140,17 @@ fn first_step(tenant: &Tenant, req: AuthRequest, username: Option<&str>, passwor
 
 /// The one-time code of an MFA user (P152).
 fn second_step(tenant: &Tenant, req: AuthRequest, ticket: &str, otp: Option<&str>) -> Submitted {
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let key = store_key(ticket);
-    let pending = match tenant.grants.lock() {
-        Ok(mut store) => {
-            store.mfa_pending.retain(|_, s| now - s.auth_time <= MFA_WINDOW_S);
-            store.mfa_pending.get(&key).cloned()
-        }
-        Err(_) => return reply(Reply::error(req.target, "server_error", "grant store unavailable")),
+    let pending = {
+        let mut store = tenant.grants();
+        store.mfa_pending.retain(|_, s| now - s.auth_time <= MFA_WINDOW_S);
+        store.mfa_pending.get(&key).cloned()
     };
     let Some(pending) = pending else {
         return again(req, "The sign-in step expired; sign in again", None, None);
     };
-    let user = tenant.accounts.read().ok().and_then(|a| a.users.get(&pending.username).cloned());
+    let user = tenant.accounts().users.get(&pending.username).cloned();
     let Some(user) = user else {
         return again(req, BAD_CREDENTIALS, None, None);
     };
@@ -171,9 +167,7 @@ fn second_step(tenant: &Tenant, req: AuthRequest, ticket: &str, otp: Option<&str
             Some(ticket.to_owned()),
         );
     }
-    if let Ok(mut store) = tenant.grants.lock() {
-        store.mfa_pending.remove(&key);
-    }
+    tenant.grants().mfa_pending.remove(&key);
     finish(tenant, req, &user)
 }
 

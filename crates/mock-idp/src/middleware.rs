@@ -147,7 +147,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let started = Instant::now();
     let real_time = real_now();
-    let virtual_time = tenant.clock.now_f64();
+    let virtual_time = tenant.clock().now_f64();
     tenant.run_due_key_ops();
     let method = req.method().to_string();
     let mut entry = Entry {
@@ -180,7 +180,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         Err(e) => return record(&tenant, entry, e.into_response(), started).await,
     };
     entry.facts = facts;
-    let decision = tenant.faults.decide(endpoint, virtual_time);
+    let decision = tenant.faults().decide(endpoint, virtual_time);
     entry.faults = decision.labels;
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
@@ -189,17 +189,17 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         let resp = next.run(req).await;
         return record(&tenant, entry, resp, started).await;
     };
-    tracing::debug!(tenant = %tenant.name, endpoint = endpoint.as_str(), fault = fault.kind.as_str(), "fault applied");
+    tracing::debug!(tenant = %tenant.name(), endpoint = endpoint.as_str(), fault = fault.kind.as_str(), "fault applied");
     match fault.kind {
         FaultKind::ConnectionClosed => {
             entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            tenant.journal.record(entry);
+            tenant.journal().record(entry);
             Response::new(Body::new(Aborted))
         }
         FaultKind::Hang => {
             entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let mut cleared = tenant.faults.subscribe();
-            tenant.journal.record(entry);
+            let mut cleared = tenant.faults().subscribe();
+            tenant.journal().record(entry);
             let max = Duration::from_millis(fault.max_ms.unwrap_or(300_000));
             let _ = tokio::time::timeout(max, cleared.changed()).await;
             // Cleared or timed out: the connection is closed as in `connection_closed`.
@@ -258,7 +258,7 @@ async fn record(tenant: &Tenant, mut entry: Entry, resp: Response, started: Inst
     entry.status = Some(resp.status().as_u16());
     entry.error = code;
     entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tenant.journal.record(entry);
+    tenant.journal().record(entry);
     resp
 }
 
@@ -305,7 +305,7 @@ async fn mangle(resp: Response, fault: &FaultSpec) -> Response {
 
 /// The JWKS content faults (P148).
 fn faulty_jwks(tenant: &Tenant, kind: FaultKind) -> Result<Value, Error> {
-    let mut jwks = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?.jwks();
+    let mut jwks = tenant.keys().jwks();
     let keys = jwks["keys"]
         .as_array_mut()
         .ok_or_else(|| Error::Internal("JWKS without keys".into()))?;
@@ -335,20 +335,17 @@ fn faulty_discovery(tenant: &Tenant, fault: &FaultSpec) -> Result<Value, Error> 
     let mut doc = crate::discovery::metadata(tenant)?;
     match fault.kind {
         FaultKind::DiscoveryIssuerMismatch => {
-            let other = fault.issuer.clone().unwrap_or_else(|| format!("{}/mismatch", tenant.issuer.base()));
+            let other = fault
+                .issuer
+                .clone()
+                .unwrap_or_else(|| format!("{}/mismatch", tenant.issuer().base()));
             doc["issuer"] = json!(other);
         }
         FaultKind::DiscoveryJwksUnreachable => {
             doc["jwks_uri"] = json!(fault.url.clone().unwrap_or_else(|| UNREACHABLE_JWKS_URI.to_owned()));
         }
         _ => {
-            let signer = tenant
-                .keys
-                .read()
-                .map_err(|_| Error::Internal("key lock poisoned".into()))?
-                .active()
-                .alg()
-                .as_str();
+            let signer = tenant.keys().active().alg().as_str();
             let mut algs: Vec<Value> = doc["id_token_signing_alg_values_supported"]
                 .as_array()
                 .cloned()

@@ -361,20 +361,17 @@ fn has_user_grant(client: &Client) -> bool {
 
 /// The client, the user and the other client id, resolved with the mint defaults.
 fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, String)> {
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     let client_id = b
         .client_id
         .clone()
-        .or_else(|| tenant.config.default_client.clone())
-        .or_else(|| tenant.config.clients.first().map(|c| c.client_id.clone()))
+        .or_else(|| tenant.config().default_client.clone())
+        .or_else(|| tenant.config().clients.first().map(|c| c.client_id.clone()))
         .or_else(|| accounts.clients.keys().next().cloned())
         .ok_or_else(|| bad("client_id", "the tenant has no clients; name one"))?;
     let client = match accounts.clients.get(&client_id) {
         Some(c) => c.clone(),
-        None if tenant.config.permissive => Client::permissive(&client_id),
+        None if tenant.config().permissive => Client::permissive(&client_id),
         None => return Err(bad("client_id", format!("no client {client_id:?} in this tenant"))),
     };
     let user = match (&b.user, &b.sub) {
@@ -390,7 +387,7 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
             Some(u)
         }
         (None, Some(sub)) => Some(User::new(
-            &tenant.name,
+            tenant.name(),
             UserConfig {
                 username: sub.clone(),
                 sub: Some(sub.clone()),
@@ -398,10 +395,10 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
             },
         )),
         (None, None) if has_user_grant(&client) => tenant
-            .config
+            .config()
             .default_user
             .clone()
-            .or_else(|| tenant.config.users.first().map(|u| u.username.clone()))
+            .or_else(|| tenant.config().users.first().map(|u| u.username.clone()))
             .and_then(|n| accounts.users.get(&n).cloned())
             .or_else(|| accounts.users.values().next().cloned()),
         (None, None) => None,
@@ -417,8 +414,8 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
 
 /// Groups claim override (P122): an array, or absent when empty and the tenant omits empties.
 fn set_groups(m: &mut Map<String, Value>, tenant: &Tenant, groups: &[String]) {
-    let name = tenant.config.groups_claim.clone();
-    if groups.is_empty() && tenant.config.omit_empty_groups {
+    let name = tenant.config().groups_claim.clone();
+    if groups.is_empty() && tenant.config().omit_empty_groups {
         m.remove(&name);
     } else {
         m.insert(name, json!(groups));
@@ -445,7 +442,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     check_request(b)?;
     let (client, user, other_client) = parties(tenant, b)?;
     let scope = crate::grant_types::grant_scope(tenant, &client, b.scope.as_deref()).map_err(|e| bad("scope", e))?;
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let iat = b.iat.unwrap_or(now);
     let (id_life, at_life, rt_life) = lifetimes(tenant, &client, user.as_ref());
     let (id_life, at_life) = match b.lifetime_s {
@@ -491,7 +488,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     }
 
     // The signing key (P32): explicit kid, explicit alg, the preset's, the client's, the active one.
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    let keys = tenant.keys();
     let preset_alg = b.preset.filter(|p| p.needs_es256()).map(|_| Alg::ES256);
     if let (Some(p), Some(a)) = (preset_alg, b.alg) {
         if p != a {
@@ -531,11 +528,11 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     .clone();
     let alg = want_alg.unwrap_or(key.alg());
     let ctx = PresetContext {
-        issuer: tenant.issuer.0.clone(),
+        issuer: tenant.issuer().0.clone(),
         client_id: client.id().to_owned(),
         other_client,
-        username_claims: tenant.config.username_claims.clone(),
-        groups_claim: tenant.config.groups_claim.clone(),
+        username_claims: tenant.config().username_claims.clone(),
+        groups_claim: tenant.config().groups_claim.clone(),
         advertised: keys.algorithms(),
         retired: keys.all().iter().find(|k| !k.published).cloned(),
         now,
@@ -627,7 +624,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
 
     // Refresh token: stored like grant_types::issue stores it, so the refresh grant redeems it.
     let refresh_token = if want_rt {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         let family = store.new_family(client.id());
         if let Some(f) = store.families.get_mut(&family) {
             f.jtis.extend(jtis);

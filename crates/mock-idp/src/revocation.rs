@@ -34,7 +34,7 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
 /// Revokes `token` on behalf of `client_id`, without HTTP.
 pub fn revoke(tenant: &Tenant, client_id: &str, token: &str) -> Result<()> {
     {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         if let Some(r) = store.refresh.get(&store_key(token)) {
             if r.client_id != client_id {
                 return Err(Error::InvalidGrant(OTHER_CLIENT.into()));
@@ -55,7 +55,7 @@ pub fn revoke(tenant: &Tenant, client_id: &str, token: &str) -> Result<()> {
         return Err(Error::InvalidGrant(OTHER_CLIENT.into()));
     }
     if let Some(jti) = claims.get("jti").and_then(|v| v.as_str()) {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         store.revoked_jtis.insert(jti.to_owned());
     }
     Ok(())

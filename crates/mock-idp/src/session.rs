@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderMap};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grants::{opaque_token, store_key, Session};
 use crate::tenant::Tenant;
 
@@ -15,32 +15,27 @@ pub const CSRF_COOKIE: &str = "mock_idp_csrf";
 /// and the `auth_time`.
 pub fn open_session(tenant: &Tenant, username: &str) -> Result<(String, i64)> {
     let id = opaque_token();
-    let auth_time = tenant.clock.now();
-    tenant
-        .grants
-        .lock()
-        .map_err(|_| Error::Internal("grant lock poisoned".into()))?
-        .sessions
-        .insert(
-            store_key(&id),
-            Session {
-                username: username.to_owned(),
-                auth_time,
-            },
-        );
+    let auth_time = tenant.clock().now();
+    tenant.grants().sessions.insert(
+        store_key(&id),
+        Session {
+            username: username.to_owned(),
+            auth_time,
+        },
+    );
     Ok((cookie_header(tenant, SESSION_COOKIE, &id, None), auth_time))
 }
 
 /// The session behind a cookie value.
 pub fn lookup_session(tenant: &Tenant, cookie: &str) -> Option<Session> {
-    tenant.grants.lock().ok()?.sessions.get(&store_key(cookie)).cloned()
+    tenant.grants().sessions.get(&store_key(cookie)).cloned()
 }
 
 /// A `Set-Cookie` value scoped to the tenant path, `HttpOnly`, `SameSite=Lax` (P98);
 /// `max_age = Some(0)` expires it.
 pub fn cookie_header(tenant: &Tenant, name: &str, value: &str, max_age: Option<i64>) -> String {
     let mut c = format!("{name}={value}; Path={}; HttpOnly; SameSite=Lax", tenant_path(tenant));
-    if tenant.front_base.starts_with("https://") {
+    if tenant.front_base().starts_with("https://") {
         c.push_str("; Secure");
     }
     if let Some(m) = max_age {
@@ -51,9 +46,9 @@ pub fn cookie_header(tenant: &Tenant, name: &str, value: &str, max_age: Option<i
 
 /// The path the tenant's browser endpoints live under.
 pub fn tenant_path(tenant: &Tenant) -> String {
-    let p = crate::config::issuer_path(&tenant.front_base);
+    let p = crate::config::issuer_path(tenant.front_base());
     if p.is_empty() {
-        tenant.root_path.clone()
+        tenant.root_path().to_owned()
     } else {
         p.to_owned()
     }

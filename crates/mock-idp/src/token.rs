@@ -35,7 +35,7 @@ pub fn exchange(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Result<gra
             ))
         })?;
     let auth = authenticate_client(tenant, headers, form)?;
-    if !auth.client.allows_grant(grant) && !tenant.config.permissive {
+    if !auth.client.allows_grant(grant) && !tenant.config().permissive {
         return Err(Error::UnauthorizedClient(format!("this client may not use {}", grant.as_str())));
     }
     match grant {

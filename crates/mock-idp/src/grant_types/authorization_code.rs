@@ -24,10 +24,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     let code = form.require("code")?;
     let (record, family) = redeem(tenant, auth, form, code)?;
     let user = {
-        let accounts = tenant
-            .accounts
-            .read()
-            .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let accounts = tenant.accounts();
         accounts
             .users
             .get(&record.username)
@@ -50,7 +47,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     )?;
     // A reuse that raced this redemption revoked the family before its tokens were recorded:
     // revoke again, so they are covered too (P66).
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     if store.families.get(&family).is_some_and(|f| f.revoked) {
         store.revoke_family(family);
     }
@@ -60,9 +57,9 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
 /// Checks the code against the request and marks it redeemed; returns its record and the
 /// family of the tokens about to be issued.
 fn redeem(tenant: &Tenant, auth: &ClientAuth, form: &Form, code: &str) -> Result<(CodeRecord, u64)> {
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let key = store_key(code);
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     let record = store
         .codes
         .get(&key)

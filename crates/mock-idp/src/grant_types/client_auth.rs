@@ -28,7 +28,7 @@ pub const CLIENT_AUTH_FAILED: &str = "client authentication failed";
 /// neither the answer nor the work tells a probe which ids are registered. The precise reason
 /// goes to the debug log, for the person running the provider.
 pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Result<ClientAuth> {
-    let realm = tenant.issuer.0.clone();
+    let realm = tenant.issuer().0.clone();
     let basic = basic_credentials(headers)?;
     let (client_id, secret, method) = match basic {
         Some((id, secret)) => {
@@ -58,19 +58,16 @@ pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) ->
     let failed = |reason: &str| {
         // A fingerprint, as in the journal: a client id field may well hold a pasted secret.
         let client = crate::accounts::fingerprint(&client_id);
-        tracing::debug!(tenant = %tenant.name, %client, reason, "client authentication failed");
+        tracing::debug!(tenant = %tenant.name(), %client, reason, "client authentication failed");
         Error::InvalidClient {
             why: CLIENT_AUTH_FAILED.into(),
             realm: realm.clone(),
             basic: method == AuthMethod::ClientSecretBasic,
         }
     };
-    let permissive = tenant.config.permissive;
+    let permissive = tenant.config().permissive;
     let (known, secret_ok) = {
-        let accounts = tenant
-            .accounts
-            .read()
-            .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let accounts = tenant.accounts();
         let secret_ok = match &secret {
             Some(s) if !permissive => accounts.client_secret_matches(&client_id, s),
             _ => true,

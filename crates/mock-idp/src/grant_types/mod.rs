@@ -42,8 +42,8 @@ pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    s.push(tenant.config.groups_scope.clone());
-    s.extend(tenant.config.scopes.iter().cloned());
+    s.push(tenant.config().groups_scope.clone());
+    s.extend(tenant.config().scopes.iter().cloned());
     // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
     let mut seen = HashSet::new();
     s.retain(|w| seen.insert(w.clone()));
@@ -71,7 +71,7 @@ pub fn grant_scope(tenant: &Tenant, client: &Client, requested: Option<&str>) ->
             return Err(Error::InvalidScope(format!("scope {word} is not allowed for this client")));
         }
         if !known {
-            if tenant.config.strict_scopes {
+            if tenant.config().strict_scopes {
                 return Err(Error::InvalidScope(format!("unknown scope {word}")));
             }
             continue;
@@ -85,7 +85,7 @@ pub fn grant_scope(tenant: &Tenant, client: &Client, requested: Option<&str>) ->
 
 /// Lifetimes in force for a client and user (P119): user over client over tenant.
 pub fn lifetimes(tenant: &Tenant, client: &Client, user: Option<&User>) -> (i64, i64, i64) {
-    let t = &tenant.config.lifetimes;
+    let t = &tenant.config().lifetimes;
     let c = &client.config.lifetimes;
     let u = user.map(|u| u.config.lifetimes.clone()).unwrap_or_default();
     let pick = |u: Option<u64>, c: Option<u64>, t: u64| u.or(c).unwrap_or(t) as i64;
@@ -144,9 +144,9 @@ pub fn refresh_plan_for(client: &Client, scope: &str, tenant: &Tenant) -> Refres
 /// Signs the tokens of one response, records their ids in the family, and stores the refresh
 /// token. Every time comes from the tenant clock (P143).
 pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let (id_life, at_life, rt_life) = lifetimes(tenant, req.client, req.user);
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    let keys = tenant.keys();
     let key = match req.client.config.alg {
         Some(alg) => keys
             .for_alg(alg)
@@ -193,7 +193,7 @@ pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
         None
     };
     drop(keys);
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     let family = match req.refresh {
         RefreshPlan::Family(f) => Some(f),
         RefreshPlan::NewFamily => Some(req.family.unwrap_or_else(|| store.new_family(req.client.id()))),

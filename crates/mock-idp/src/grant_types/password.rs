@@ -67,16 +67,13 @@ impl LoginFailure {
 /// help while locked out), password (a wrong one counts towards the lockout), status flag, then
 /// `fail_next`, which only consumes attempts with the right password.
 pub fn check_login(tenant: &Tenant, username: &str, password: &str) -> Result<std::result::Result<User, LoginFailure>> {
-    let mut accounts = tenant
-        .accounts
-        .write()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let mut accounts = tenant.accounts_mut();
     // First, and on every path: one digest whether or not the user exists (P58).
     let password_ok = accounts.password_matches(username, password);
     let Some(user) = accounts.users.get_mut(username) else {
         return Ok(Err(LoginFailure::BadCredentials));
     };
-    let lockout_after = tenant.config.lockout_after;
+    let lockout_after = tenant.config().lockout_after;
     if lockout_after.is_some_and(|n| user.login_failures.wrong_passwords >= n) {
         return Ok(Err(LoginFailure::LockedOut));
     }
@@ -110,7 +107,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
             other => other.description().into(),
         })
     })?;
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let id_token = crate::claims::has_scope(&scope, "openid");
     let refresh = refresh_plan_for(&auth.client, &scope, tenant);
     issue(
@@ -131,5 +128,5 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
 
 /// The bad-credentials description of a tenant: its persona's wording, else the default.
 fn bad_credentials(tenant: &Tenant, default: &'static str) -> &'static str {
-    tenant.config.persona.map_or(default, crate::personas::Persona::bad_credentials)
+    tenant.config().persona.map_or(default, crate::personas::Persona::bad_credentials)
 }

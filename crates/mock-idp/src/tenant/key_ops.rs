@@ -1,8 +1,6 @@
 //! A tenant's key operations (P35, P135-P137), over its ring and its `KeyAdmin`: the rules of
 //! each operation are in `rotation.rs`; this is where they meet the tenant's locks and clock.
 
-use std::sync::MutexGuard;
-
 use serde_json::{json, Value};
 
 use super::Tenant;
@@ -15,10 +13,6 @@ use crate::rotation::{
 };
 
 impl Tenant {
-    fn key_admin(&self) -> MutexGuard<'_, KeyAdmin> {
-        self.key_admin.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn key_list_locked(&self, keys: &KeyRing, admin: &KeyAdmin) -> KeyList {
         let active = keys.active().kid().as_str().to_owned();
         let mut scheduled: Vec<ScheduledInfo> = admin
@@ -52,7 +46,7 @@ impl Tenant {
     pub fn key_list(&self) -> Result<KeyList> {
         self.run_due_key_ops();
         let admin = self.key_admin();
-        let keys = self.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        let keys = self.keys();
         Ok(self.key_list_locked(&keys, &admin))
     }
 
@@ -60,7 +54,7 @@ impl Tenant {
     fn run_or_schedule(&self, op: KeyOp, at: Option<f64>) -> Result<KeyList> {
         self.run_due_key_ops();
         let mut admin = self.key_admin();
-        let mut keys = self.keys.write().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        let mut keys = self.keys_mut();
         match at {
             None => {
                 let name = op.name();
@@ -103,10 +97,7 @@ impl Tenant {
             }
         });
         due.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.id.cmp(&b.id)));
-        let Ok(mut keys) = self.keys.write() else {
-            tracing::error!(tenant = %self.name, "key lock poisoned; scheduled key operations dropped");
-            return;
-        };
+        let mut keys = self.keys_mut();
         for s in due {
             let (name, kid) = (s.op.name(), s.op.kid().to_owned());
             match apply(s.op, &mut keys, &mut admin, s.at) {
@@ -173,12 +164,7 @@ impl Tenant {
         let overlap_s = req.overlap_s.unwrap_or(l.id_token_s.max(l.access_token_s) as f64);
         let alg = match req.alg {
             Some(a) => a,
-            None => self
-                .keys
-                .read()
-                .map_err(|_| Error::Internal("key lock poisoned".into()))?
-                .active()
-                .alg(),
+            None => self.keys().active().alg(),
         };
         let key = self.new_key(alg, req.seed.as_deref(), None)?;
         self.run_or_schedule(
@@ -220,7 +206,7 @@ impl Tenant {
                 "private key export is disabled; set export_keys = true in this tenant's configuration (P37)".into(),
             ));
         }
-        let keys = self.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        let keys = self.keys();
         let key = keys.by_kid(kid).ok_or_else(|| no_key(kid))?;
         Ok(json!({
             "kid": key.kid().as_str(),
@@ -234,9 +220,6 @@ impl Tenant {
     pub(crate) fn reset_keys(&self) {
         let mut admin = self.key_admin();
         *admin = KeyAdmin::default();
-        match self.keys.write() {
-            Ok(mut keys) => *keys = self.initial_keys.clone(),
-            Err(_) => tracing::error!(tenant = %self.name, "key lock poisoned; keys not reset"),
-        }
+        *self.keys_mut() = self.initial_keys.clone();
     }
 }

@@ -343,7 +343,7 @@ fn r4c_p110_bearer_parsing_and_verification_never_panic_on_arbitrary_input() {
         Ok(())
     });
     // Structured garbage: three base64url segments, a real kid and a listed alg in the header.
-    let kids: Vec<String> = tenant.keys.read().unwrap().jwks()["keys"]
+    let kids: Vec<String> = tenant.keys().jwks()["keys"]
         .as_array()
         .unwrap()
         .iter()
@@ -619,7 +619,7 @@ fn r4f_p72_p73_p97_s256_round_trips_for_every_valid_verifier_and_refuses_any_oth
 
 /// Freezes the tenant clock at `now` and mints an access token whose `exp` claim is `exp`.
 fn token_expiring_at(idp: &MockIdp, tenant: &Tenant, now: f64, exp: Value) -> String {
-    tenant.clock.set(ClockMode::Frozen { at: now });
+    tenant.clock().set(ClockMode::Frozen { at: now });
     idp.mint(TokenBuilder::new().user("admin").claim("exp", exp).tokens([TokenKind::AccessToken]))
         .expect("a mint with an explicit exp works")
         .access_token
