@@ -17,8 +17,6 @@ use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-/// The response types served end to end (P15).
-pub const RESPONSE_TYPES: [&str; 3] = ["code", "id_token", "code id_token"];
 /// The response modes served (P16).
 pub const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
 

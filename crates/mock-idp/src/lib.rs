@@ -38,6 +38,11 @@
 //!    faults and the admin check on every request).
 //! 5. `server` (router, serve) and `tls`.
 //! 6. `handle`: the in-process [`MockIdp`].
+//!
+//! The façade: the items at the root (below) are the everyday API. Modules that other crates of
+//! the workspace reach into (configuration, keys, accounts, tenants, faults, the journal, and a
+//! few protocol pieces the conformance and fuzz code drive directly) stay public; the rest
+//! (handlers, routing, middleware, request parsing) are crate-private.
 
 pub mod accounts;
 pub mod admin;
@@ -46,37 +51,37 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod control;
-pub mod debugger;
-pub mod discovery;
-pub mod end_session;
-pub mod endpoint;
-pub mod error;
-pub mod extract;
+pub(crate) mod debugger;
+pub(crate) mod discovery;
+pub(crate) mod end_session;
+pub(crate) mod endpoint;
+pub(crate) mod error;
+pub(crate) mod extract;
 pub mod faults;
-pub mod form;
+pub(crate) mod form;
 pub mod grant_types;
 pub mod grants;
-pub mod handle;
-pub mod html;
-pub mod introspection;
+pub(crate) mod handle;
+pub(crate) mod html;
+pub(crate) mod introspection;
 pub mod journal;
-pub mod jwks;
+pub(crate) mod jwks;
 pub mod keys;
-pub mod login;
-pub mod middleware;
-pub mod mint;
+pub(crate) mod login;
+pub(crate) mod middleware;
+pub(crate) mod mint;
 pub mod personas;
 pub mod presets;
-pub mod revocation;
+pub(crate) mod revocation;
 pub mod rotation;
-pub mod server;
-pub mod session;
-pub mod state;
+pub(crate) mod server;
+pub(crate) mod session;
+pub(crate) mod state;
 mod sync;
 pub mod tenant;
 pub mod tls;
 pub mod token;
-pub mod urls;
+pub(crate) mod urls;
 pub mod userinfo;
 
 pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};

@@ -1,7 +1,6 @@
 //! The login form's POST and the MFA step (P98, P152). The page itself is drawn by
 //! `authorize.rs` (it is one of the authorization endpoint's answers), the login session and its
-//! cookies live in `session.rs`, the HTML helpers in `html.rs`; all are re-exported here, where
-//! callers have always found them.
+//! cookies live in `session.rs`, the HTML helpers in `html.rs`.
 //!
 //! The page needs no JavaScript. The pending authorization request travels in a hidden field
 //! and is validated again on POST, because hidden fields are as untrusted as the query was.
@@ -13,16 +12,13 @@ use axum::response::Response;
 use subtle::ConstantTimeEq;
 
 use crate::authorize::{self, AuthRequest, Outcome, Reply, Shown};
-pub use crate::authorize::{page, PageState};
+use crate::authorize::{page, PageState};
 use crate::config::UserStatus;
 use crate::extract::TenantRef;
 use crate::form::Form;
 use crate::grant_types::password::{check_login, status_description, LoginFailure, BAD_CREDENTIALS};
 use crate::grants::{opaque_token, store_key, Session};
-pub use crate::html::{html, html_escape};
-pub use crate::session::{
-    cookie_header, cookie_value, lookup_session, open_session, session_cookie, tenant_path, CSRF_COOKIE, SESSION_COOKIE,
-};
+use crate::session::{cookie_value, open_session, CSRF_COOKIE};
 use crate::tenant::Tenant;
 
 /// How long a password-checked login may wait for its one-time code, on the tenant clock.

@@ -19,7 +19,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::error::Error;
-pub use crate::extract::{resolve, Resolved, TenantRef};
+use crate::extract::resolve;
 use crate::state::AppState;
 use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
 
