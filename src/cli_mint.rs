@@ -195,7 +195,7 @@ pub fn mint(args: &MintArgs) -> anyhow::Result<String> {
     let state = mock_idp::AppState::new(&config, &base).context("building the tenants")?;
     let tenant = match &args.tenant {
         Some(name) => state.tenant(name).with_context(|| {
-            let names: Vec<String> = state.tenants().iter().map(|t| t.name.clone()).collect();
+            let names: Vec<String> = state.tenants().iter().map(|t| t.name().to_owned()).collect();
             format!("no tenant {name:?}; the configuration has {}", names.join(", "))
         })?,
         None => state.tenants().into_iter().next().context("the configuration has no tenant")?,

@@ -392,9 +392,9 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     let issuers: Vec<serde_json::Value> = state
         .tenants()
         .iter()
-        .map(|t| serde_json::json!({"name": t.name, "issuer": t.issuer.as_str(), "discovery": t.discovery_url()}))
+        .map(|t| serde_json::json!({"name": t.name(), "issuer": t.issuer().as_str(), "discovery": t.discovery_url()}))
         .collect();
-    let first = state.tenants().first().map(|t| t.issuer.as_str().to_owned()).unwrap_or_default();
+    let first = state.tenants().first().map(|t| t.issuer().as_str().to_owned()).unwrap_or_default();
     tracing::info!(%addr, "listening");
     let mut ready = serde_json::json!({"event": "ready", "issuer": first, "listen": addr.to_string(), "issuers": issuers});
     if let Some(ca_file) = tls_options.as_ref().and_then(|o| o.ca_out.as_ref()) {

@@ -40,7 +40,7 @@ use crate::state::AppState;
 use crate::tenant::Tenant;
 
 /// `_mock/` routes that stay open whatever the tokens: readiness and the public CA certificate.
-pub const PUBLIC_ROUTES: [&str; 2] = ["/_mock/ready", crate::tls::CA_PATH];
+pub const PUBLIC_ROUTES: [&str; 2] = [crate::endpoint::READY_PATH, crate::endpoint::CA_PATH];
 
 /// What a `_mock/` request addresses.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +53,7 @@ pub enum Scope<'a> {
 
 /// Whether `config` names any admin token, on the server or on a tenant: then the guard is on.
 pub fn guard_on(config: &Config) -> bool {
-    config.server.admin_token.is_some() || config.tenants.iter().any(|t| t.admin_token.is_some())
+    config.admin_guard_on()
 }
 
 /// Whether a path the tenant table did not resolve is a server-wide control route, which the
@@ -72,7 +72,7 @@ pub fn check(state: &AppState, scope: Scope<'_>, headers: &HeaderMap, path: &str
     }
     let tenant_token = match scope {
         Scope::Server => None,
-        Scope::Tenant(t) => t.config.admin_token.as_ref(),
+        Scope::Tenant(t) => t.config().admin_token.as_ref(),
     };
     if !state.admin_guard() && tenant_token.is_none() {
         return Ok(());
@@ -86,7 +86,7 @@ pub fn check(state: &AppState, scope: Scope<'_>, headers: &HeaderMap, path: &str
             Scope::Tenant(t) => format!(
                 "tenant {:?} has no admin_token and the server none, while an admin token is configured elsewhere: its \
                  _mock/ routes are closed (P125)",
-                t.name
+                t.name()
             ),
         }));
     }

@@ -5,8 +5,8 @@
 //! Why two kinds of error: until the client and its `redirect_uri` are known to be genuine, a
 //! redirect would make the provider an open redirector (RFC 6749 §10.15), so those errors are
 //! shown (P85). Every later error travels back to the client in the response mode in effect
-//! (P86). The login page and its POST live in `login.rs`; both end in [`complete`], which mints
-//! the code and the front-channel ID token.
+//! (P86). The login page is drawn here ([`page`]) and its POST handled in `login.rs`; both end
+//! in [`complete`], which mints the code and the front-channel ID token.
 
 use std::sync::Arc;
 
@@ -21,12 +21,15 @@ use crate::accounts::{Client, User};
 use crate::claims::{self, has_scope, IdTokenExtras, Times};
 use crate::config::{Alg, GrantType, UserStatus};
 use crate::error::{sanitize_description, Error, Result};
-use crate::grants::password::status_description;
-use crate::grants::{grant_scope, half_hash, opaque_token, store_key, CodeRecord, Session};
-use crate::login::{self, html_escape, lookup_session, open_session, session_cookie};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::authorization_code::pkce_syntax_ok;
+use crate::grant_types::grant_scope;
+use crate::grant_types::password::status_description;
+use crate::grants::{half_hash, opaque_token, store_key, CodeRecord, Session};
+use crate::html::{html, html_escape};
+use crate::session::{cookie_header, lookup_session, open_session, session_cookie, CSRF_COOKIE};
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// `GET {issuer}/authorize` (P84).
 pub async fn handle_get(TenantRef(tenant): TenantRef, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
@@ -208,12 +211,10 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
         Err(Rejected::Shown(s)) => return Outcome::Shown(s),
         Err(Rejected::Reply(reply)) => return reply_only(reply),
     };
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     // The grant store is locked and released before the accounts: never one inside the other.
     let session = cookie.and_then(|c| lookup_session(tenant, c));
-    let Ok(accounts) = tenant.accounts.read() else {
-        return reply_only(Reply::error(req.target, "server_error", "accounts unavailable"));
-    };
+    let accounts = tenant.accounts();
     let fresh = |s: &Session| !req.prompt_login && req.max_age.is_none_or(|m| now - s.auth_time <= m);
     let session_user = session
         .filter(fresh)
@@ -223,7 +224,7 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
         .login_hint
         .as_deref()
         .and_then(|h| accounts.users.get(h))
-        .or_else(|| tenant.config.auto_login.as_deref().and_then(|a| accounts.users.get(a)))
+        .or_else(|| tenant.config().auto_login.as_deref().and_then(|a| accounts.users.get(a)))
         .cloned();
     drop(accounts);
     if req.prompt_none {
@@ -264,7 +265,7 @@ pub fn authorize(tenant: &Tenant, form: &Form, cookie: Option<&str>) -> Outcome 
             _ => return done(complete(tenant, &req, &user, auth_time), None),
         }
     }
-    if tenant.config.auto_login.is_some() {
+    if tenant.config().auto_login.is_some() {
         // Headless mode (P98): the login_hint user, else the configured one, without a page.
         let Some(user) = hinted else {
             return reply_only(Reply::error(req.target, "login_required", "the auto-login user does not exist"));
@@ -316,10 +317,10 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
         .get("client_id")
         .ok_or_else(|| shown("invalid_request", "client_id is missing"))?;
     let client = {
-        let accounts = tenant.accounts.read().map_err(|_| shown("server_error", "accounts unavailable"))?;
+        let accounts = tenant.accounts();
         match accounts.clients.get(client_id) {
             Some(c) => Arc::new(c.clone()),
-            None if tenant.config.permissive => Arc::new(Client::permissive(client_id)),
+            None if tenant.config().permissive => Arc::new(Client::permissive(client_id)),
             None => return Err(shown("invalid_request", "unknown client_id")),
         }
     };
@@ -329,7 +330,7 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
     if redirect_uri.contains('#') {
         return Err(shown("invalid_request", "redirect_uri must not contain a fragment"));
     }
-    let permissive_ok = tenant.config.permissive && client.config.redirect_uris.is_empty() && absolute_http(redirect_uri);
+    let permissive_ok = tenant.config().permissive && client.config.redirect_uris.is_empty() && absolute_http(redirect_uri);
     if !permissive_ok && !client.config.redirect_uris.iter().any(|r| redirect_matches(r, redirect_uri)) {
         return Err(shown(
             "invalid_request",
@@ -378,7 +379,7 @@ pub fn validate(tenant: &Tenant, form: &Form) -> Result<AuthRequest, Rejected> {
     if needs.iter().any(|(n, g)| *n && !tenant.grant_enabled(*g)) {
         return Err(fail(&target, "unsupported_response_type", "this response_type is disabled"));
     }
-    if !tenant.config.permissive && needs.iter().any(|(n, g)| *n && !client.allows_grant(*g)) {
+    if !tenant.config().permissive && needs.iter().any(|(n, g)| *n && !client.allows_grant(*g)) {
         return Err(fail(&target, "unauthorized_client", "this client may not use this response_type"));
     }
     if response_type.id_token && target.mode == ResponseMode::Query {
@@ -458,7 +459,7 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
         if form.get("code_challenge_method").is_some() {
             return Err("code_challenge_method without code_challenge");
         }
-        if client.requires_pkce() && !tenant.config.permissive {
+        if client.requires_pkce() && !tenant.config().permissive {
             return Err("this client must use PKCE (code_challenge is missing)");
         }
         return Ok(None);
@@ -466,7 +467,7 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
     let method = form.get("code_challenge_method").unwrap_or("plain"); // RFC 7636 §4.3
     match method {
         "S256" => {}
-        "plain" if tenant.config.pkce_plain => {}
+        "plain" if tenant.config().pkce_plain => {}
         "plain" => return Err("code_challenge_method plain is disabled; use S256"),
         _ => return Err("code_challenge_method must be S256 or plain"),
     }
@@ -474,11 +475,6 @@ fn pkce_at_authorize(tenant: &Tenant, client: &Client, form: &Form) -> Result<Op
         return Err("code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]");
     }
     Ok(Some((challenge.to_owned(), method.to_owned())))
-}
-
-/// 43 to 128 characters from `[A-Za-z0-9-._~]` (RFC 7636 §4.1, §4.2; P70, P72).
-pub fn pkce_syntax_ok(s: &str) -> bool {
-    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 fn absolute_http(uri: &str) -> bool {
@@ -539,7 +535,7 @@ pub fn verify_own_id_token(tenant: &Tenant, token: &str) -> Option<Map<String, V
     let header: Value = serde_json::from_slice(&B64.decode(h).ok()?).ok()?;
     let alg = Alg::parse(header.get("alg")?.as_str()?)?;
     let kid = header.get("kid")?.as_str()?;
-    let keys = tenant.keys.read().ok()?;
+    let keys = tenant.keys();
     let key = keys.by_kid(kid)?;
     if !key.supports(alg) {
         return None;
@@ -551,20 +547,20 @@ pub fn verify_own_id_token(tenant: &Tenant, token: &str) -> Option<Map<String, V
         return None;
     }
     let claims: Map<String, Value> = serde_json::from_slice(&B64.decode(p).ok()?).ok()?;
-    (claims.get("iss")?.as_str()? == tenant.issuer.as_str()).then_some(claims)
+    (claims.get("iss")?.as_str()? == tenant.issuer().as_str()).then_some(claims)
 }
 
 /// Issues what the response type asks for, for `user` who logged in at `auth_time`: a code
 /// (P65) and/or a front-channel ID token (P94, P96). `Err` is an error reply.
 pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64) -> Result<Reply, Reply> {
     let server_error = |d: &str| Reply::error(req.target.clone(), "server_error", d);
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let client = &req.target.client;
     let mut params: Vec<(String, String)> = Vec::new();
     let code = req.response_type.code.then(opaque_token);
     if let Some(code) = &code {
-        let life = tenant.config.lifetimes.code_s.min(600) as i64; // P65: never beyond 600 s
-        let mut store = tenant.grants.lock().map_err(|_| server_error("grant store unavailable"))?;
+        let life = tenant.config().lifetimes.code_s.min(600) as i64; // P65: never beyond 600 s
+        let mut store = tenant.grants();
         // Redeemed codes stay a day, so a late reuse still revokes its tokens (P66).
         store.codes.retain(|_, r| r.expires_at + 86_400 > now);
         store.codes.insert(
@@ -586,12 +582,12 @@ pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64)
         params.push(("code".into(), code.clone()));
     }
     if req.response_type.id_token {
-        let keys = tenant.keys.read().map_err(|_| server_error("keys unavailable"))?;
+        let keys = tenant.keys();
         let key = match client.config.alg {
             Some(alg) => keys.for_alg(alg).ok_or_else(|| server_error("no key for the client's algorithm"))?,
             None => keys.active(),
         };
-        let (id_life, _, _) = crate::grants::lifetimes(tenant, client, Some(user));
+        let (id_life, _, _) = crate::grant_types::lifetimes(tenant, client, Some(user));
         let extras = IdTokenExtras {
             nonce: req.nonce.clone(),
             at_hash: None, // P94: no access token in the front channel
@@ -630,7 +626,7 @@ pub fn respond(tenant: &Tenant, headers: &HeaderMap, outcome: Outcome) -> Respon
             }
             resp
         }
-        Outcome::Login(req) => login::page(tenant, &req, &login::PageState::default()),
+        Outcome::Login(req) => page(tenant, &req, &PageState::default()),
     }
 }
 
@@ -652,7 +648,7 @@ pub fn shown(headers: &HeaderMap, s: &Shown) -> Response {
             html_escape(s.error),
             html_escape(&s.description)
         );
-        login::html(StatusCode::BAD_REQUEST, "Authorization error", &body)
+        html(StatusCode::BAD_REQUEST, "Authorization error", &body)
     };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -665,8 +661,8 @@ pub fn reply_params(tenant: &Tenant, reply: &Reply) -> Vec<(String, String)> {
     if let Some(s) = &reply.target.state {
         p.push(("state".into(), s.clone()));
     }
-    if tenant.config.authorization_response_iss {
-        p.push(("iss".into(), tenant.issuer.0.clone()));
+    if tenant.config().authorization_response_iss {
+        p.push(("iss".into(), tenant.issuer().0.clone()));
     }
     p
 }
@@ -721,9 +717,68 @@ fn form_post_page(uri: &str, params: &[(String, String)]) -> Response {
     body.push_str("<noscript><p>Scripts are off: press the button to continue.</p></noscript>\n");
     body.push_str("<button type=\"submit\">Continue</button>\n</form>\n");
     body.push_str("<script>document.getElementById(\"response\").submit();</script>");
-    let mut resp = login::html(StatusCode::OK, "Submitting the authorization response", &body);
+    let mut resp = html(StatusCode::OK, "Submitting the authorization response", &body);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// What a login page shows besides the form.
+#[derive(Debug, Clone, Default)]
+pub struct PageState {
+    /// A visible error (P152).
+    pub error: Option<String>,
+    /// Username to prefill (the one typed, or `login_hint`, P100).
+    pub username: Option<String>,
+    /// Set for the second step: the ticket of a password-checked login awaiting its code.
+    pub mfa_ticket: Option<String>,
+}
+
+/// The login page (or its MFA step) for a pending request: `X-Frame-Options: DENY`, not
+/// cached, and a fresh anti-CSRF cookie (P98).
+pub fn page(tenant: &Tenant, req: &AuthRequest, state: &PageState) -> Response {
+    let csrf = opaque_token();
+    let mut authz = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in req.raw.iter() {
+        authz.append_pair(k, v);
+    }
+    let authz = authz.finish();
+    let mut body = format!(
+        "<h1>Sign in</h1>\n<p>to <strong>{}</strong> for client <strong>{}</strong></p>\n",
+        html_escape(tenant.issuer().as_str()),
+        html_escape(req.target.client.id())
+    );
+    if let Some(e) = &state.error {
+        body.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>\n", html_escape(e)));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n<input type=\"hidden\" name=\"authz\" value=\"{}\">\n",
+        html_escape(&tenant.endpoint_url(crate::endpoint::Endpoint::Login).unwrap_or_default()),
+        html_escape(&csrf),
+        html_escape(&authz)
+    ));
+    let username = state.username.as_deref().or(req.login_hint.as_deref()).unwrap_or("");
+    match &state.mfa_ticket {
+        Some(ticket) => body.push_str(&format!(
+            "<input type=\"hidden\" name=\"mfa_ticket\" value=\"{}\">\n<p>Signing in as <strong>{}</strong>: enter your one-time code.</p>\n<label>One-time code <input name=\"otp\" autocomplete=\"one-time-code\" inputmode=\"numeric\" autofocus></label>\n",
+            html_escape(ticket),
+            html_escape(username)
+        )),
+        None => body.push_str(&format!(
+            "<label>Username <input name=\"username\" value=\"{}\" autocomplete=\"username\" autofocus></label>\n<label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\n",
+            html_escape(username)
+        )),
+    }
+    body.push_str(
+        "<button type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n</form>",
+    );
+    let mut resp = html(StatusCode::OK, "Sign in", &body);
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(c) = HeaderValue::from_str(&cookie_header(tenant, CSRF_COOKIE, &csrf, None)) {
+        h.append(header::SET_COOKIE, c);
+    }
     resp
 }
 

@@ -5,10 +5,11 @@
 //! and the registered claims are the only ones with fixed rules. Absent claims are absent, never
 //! `null` (P132: `null` appears only when a mint request asks for it).
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::accounts::{Client, User};
 use crate::config::AudienceForm;
+use crate::personas::{stable_guid, tenant_guid, Persona, TokenKind};
 use crate::tenant::Tenant;
 
 /// Registered claims that configuration may not override (P120).
@@ -58,12 +59,12 @@ pub fn has_scope(scope: &str, word: &str) -> bool {
 }
 
 fn put_registered(m: &mut Map<String, Value>, tenant: &Tenant, sub: &str, aud: Value, t: Times) {
-    m.insert("iss".into(), Value::String(tenant.issuer.0.clone()));
+    m.insert("iss".into(), Value::String(tenant.issuer().0.clone()));
     m.insert("sub".into(), Value::String(sub.to_owned()));
     m.insert("aud".into(), aud);
     m.insert("exp".into(), t.exp.into());
     m.insert("iat".into(), t.iat.into());
-    if tenant.config.nbf {
+    if tenant.config().nbf {
         m.insert("nbf".into(), t.iat.into());
     }
     if let Some(at) = t.auth_time {
@@ -84,7 +85,7 @@ fn merge_extra<'a>(m: &mut Map<String, Value>, extra: impl IntoIterator<Item = (
 /// Username claims (P121) and the groups claim (P122) of a user.
 fn put_identity(m: &mut Map<String, Value>, tenant: &Tenant, user: &User) {
     let u = &user.config;
-    for claim in &tenant.config.username_claims {
+    for claim in &tenant.config().username_claims {
         let v = match claim.as_str() {
             "preferred_username" => Some(u.preferred_username.clone().unwrap_or_else(|| u.username.clone())),
             "email" => u.email.clone(),
@@ -101,9 +102,9 @@ fn put_identity(m: &mut Map<String, Value>, tenant: &Tenant, user: &User) {
             m.insert(claim.clone(), Value::String(v));
         }
     }
-    if !(u.groups.is_empty() && tenant.config.omit_empty_groups) {
+    if !(u.groups.is_empty() && tenant.config().omit_empty_groups) {
         let groups = u.groups.iter().cloned().map(Value::String).collect();
-        m.insert(tenant.config.groups_claim.clone(), Value::Array(groups));
+        m.insert(tenant.config().groups_claim.clone(), Value::Array(groups));
     }
 }
 
@@ -127,10 +128,10 @@ pub fn put_scope_claims(m: &mut Map<String, Value>, tenant: &Tenant, user: &User
             m.insert("email_verified".into(), Value::Bool(u.email_verified.unwrap_or(false)));
         }
     }
-    if has_scope(scope, &tenant.config.groups_scope) && !(u.groups.is_empty() && tenant.config.omit_empty_groups) {
+    if has_scope(scope, &tenant.config().groups_scope) && !(u.groups.is_empty() && tenant.config().omit_empty_groups) {
         // P122: the omit option applies to scope-driven groups too.
         m.insert(
-            tenant.config.groups_claim.clone(),
+            tenant.config().groups_claim.clone(),
             Value::Array(u.groups.iter().cloned().map(Value::String).collect()),
         );
     }
@@ -175,7 +176,7 @@ pub fn id_token(
     if let Some(h) = &extras.c_hash {
         m.insert("c_hash".into(), Value::String(h.clone()));
     }
-    merge_extra(&mut m, &tenant.config.claims);
+    merge_extra(&mut m, &tenant.config().claims);
     merge_extra(&mut m, &client.config.claims);
     if let Some(u) = user {
         put_identity(&mut m, tenant, u);
@@ -184,7 +185,7 @@ pub fn id_token(
         }
         merge_extra(&mut m, &u.config.claims);
     }
-    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Id, &mut m); // P124
+    shape_claims(tenant, user, client.id(), TokenKind::Id, &mut m); // P124
     m
 }
 
@@ -198,13 +199,13 @@ pub fn access_token(tenant: &Tenant, client: &Client, user: Option<&User>, scope
     if aud.len() > 1 || aud.first().map(String::as_str) != Some(client.id()) {
         m.insert("azp".into(), Value::String(client.id().to_owned()));
     }
-    merge_extra(&mut m, &tenant.config.claims);
+    merge_extra(&mut m, &tenant.config().claims);
     merge_extra(&mut m, &client.config.claims);
     if let Some(u) = user {
         put_identity(&mut m, tenant, u);
         merge_extra(&mut m, &u.config.claims);
     }
-    crate::personas::shape_claims(tenant, user, client.id(), crate::personas::TokenKind::Access, &mut m); // P124
+    shape_claims(tenant, user, client.id(), TokenKind::Access, &mut m); // P124
     m
 }
 
@@ -217,4 +218,71 @@ pub fn default_audience(client: &Client) -> Vec<String> {
     let mut aud = vec![client.id().to_owned()];
     aud.extend(client.config.extra_audiences.iter().cloned());
     aud
+}
+
+/// Applies the tenant's persona, if any, to a finished claim set. Registered claims (`iss`,
+/// `sub`, `aud`, times, `nonce`...) are never touched, so every MUST item still holds.
+pub fn shape_claims(tenant: &Tenant, user: Option<&User>, client_id: &str, kind: TokenKind, m: &mut Map<String, Value>) {
+    let Some(persona) = tenant.config().persona else {
+        return;
+    };
+    let groups_claim = tenant.config().groups_claim.as_str();
+    let login = user.map(|u| u.config.preferred_username.clone().unwrap_or_else(|| u.config.username.clone()));
+    match persona {
+        Persona::Keycloak => {
+            if let Some(u) = user {
+                m.insert("realm_access".into(), json!({ "roles": u.config.groups }));
+            }
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+        }
+        Persona::Okta => {
+            m.insert("ver".into(), json!(1));
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+            if kind == TokenKind::Access {
+                m.insert("cid".into(), Value::String(client_id.to_owned()));
+                if let Some(u) = user {
+                    m.insert("uid".into(), Value::String(u.sub.clone()));
+                }
+            }
+        }
+        Persona::Entra => {
+            m.insert("ver".into(), json!("2.0"));
+            m.insert("tid".into(), Value::String(tenant_guid(tenant.name())));
+            if let Some(u) = user {
+                m.insert("oid".into(), Value::String(stable_guid(tenant.name(), &u.sub)));
+                if m.contains_key(groups_claim) {
+                    let ids: Vec<Value> = u
+                        .config
+                        .groups
+                        .iter()
+                        .map(|g| Value::String(stable_guid(&format!("{}/group", tenant.name()), g)))
+                        .collect();
+                    m.insert(groups_claim.to_owned(), Value::Array(ids));
+                }
+            }
+            if let Some(l) = login {
+                m.insert("preferred_username".into(), Value::String(l));
+            }
+        }
+        Persona::Auth0 => {
+            if let Some(u) = user {
+                m.insert("nickname".into(), Value::String(u.config.username.clone()));
+            }
+        }
+        Persona::Google => {
+            m.remove(groups_claim);
+            if let Some(email) = user.and_then(|u| u.config.email.clone()) {
+                if let Some((_, domain)) = email.split_once('@') {
+                    m.insert("hd".into(), Value::String(domain.to_owned()));
+                }
+                let verified = user.and_then(|u| u.config.email_verified).unwrap_or(false);
+                m.insert("email".into(), Value::String(email));
+                m.insert("email_verified".into(), Value::Bool(verified));
+            }
+        }
+    }
 }

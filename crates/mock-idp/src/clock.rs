@@ -48,7 +48,7 @@ fn real_now() -> f64 {
 impl Clock {
     /// Now, as fractional Unix seconds.
     pub fn now_f64(&self) -> f64 {
-        match *self.mode.lock().expect("clock lock") {
+        match *crate::sync::lock(&self.mode) {
             ClockMode::Real => real_now(),
             ClockMode::Frozen { at } => at,
             ClockMode::Offset { offset_s } => real_now() + offset_s,
@@ -62,12 +62,12 @@ impl Clock {
 
     /// The current mode.
     pub fn mode(&self) -> ClockMode {
-        *self.mode.lock().expect("clock lock")
+        *crate::sync::lock(&self.mode)
     }
 
     /// Sets the mode.
     pub fn set(&self, mode: ClockMode) {
-        *self.mode.lock().expect("clock lock") = mode;
+        *crate::sync::lock(&self.mode) = mode;
     }
 
     /// Freezes the clock at its current reading.
@@ -78,7 +78,7 @@ impl Clock {
 
     /// Moves the clock forward (or back, with a negative value) by `secs`.
     pub fn advance(&self, secs: f64) {
-        let mut mode = self.mode.lock().expect("clock lock");
+        let mut mode = crate::sync::lock(&self.mode);
         *mode = match *mode {
             ClockMode::Real => ClockMode::Offset { offset_s: secs },
             ClockMode::Frozen { at } => ClockMode::Frozen { at: at + secs },

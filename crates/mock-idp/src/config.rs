@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ConfigError;
+use crate::urls::check_url;
 
 /// The built-in configuration, the same bytes as `fixtures/configs/default.toml`.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../fixtures/configs/default.toml");
@@ -705,6 +706,12 @@ fn default_grants() -> Vec<GrantType> {
 }
 
 impl Config {
+    /// Whether any admin token is configured, on the server or on a tenant: then every `_mock/`
+    /// route needs one (P125; the rule is told in `admin.rs`).
+    pub fn admin_guard_on(&self) -> bool {
+        self.server.admin_token.is_some() || self.tenants.iter().any(|t| t.admin_token.is_some())
+    }
+
     /// The built-in configuration (`fixtures/configs/default.toml`).
     pub fn builtin() -> Config {
         let mut config =
@@ -946,27 +953,6 @@ impl TenantConfig {
 pub(crate) fn issuer_path(url: &str) -> &str {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     rest.find('/').map(|i| &rest[i..]).unwrap_or("")
-}
-
-/// P1: scheme, host, optional port and path; no query, no fragment, no spaces.
-pub(crate) fn check_url(url: &str) -> Result<(), String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(format!("{url:?} is not an absolute URL (scheme://host[:port][/path])"));
-    };
-    if scheme != "http" && scheme != "https" {
-        return Err(format!("{url:?} must use http or https"));
-    }
-    if url.contains('?') || url.contains('#') {
-        return Err(format!("{url:?} must not contain a query or a fragment"));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{url:?} must not contain spaces"));
-    }
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() {
-        return Err(format!("{url:?} has no host"));
-    }
-    Ok(())
 }
 
 /// Longest ID or access token lifetime: `exp` is never more than 50 years ahead (P105).

@@ -24,7 +24,7 @@
 //! Who may call them is decided in `admin.rs` (P125): once any admin token is configured, every
 //! route but `/_mock/ready` and `/_mock/ca.pem` needs `Authorization: Bearer <token>`, and the
 //! server-wide ones only take the server's token; with `server.control = false` they all answer
-//! 404. The check runs in the layer (`faults::layer`), before any handler.
+//! 404. The check runs in the layer (`middleware::layer`), before any handler.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -41,7 +41,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
@@ -57,12 +56,12 @@ use serde_json::{json, Value};
 use crate::accounts::{Accounts, Client, User};
 use crate::clock::ClockMode;
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
+use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
+use crate::extract::TenantRef;
 use crate::faults::{FaultInfo, FaultSpec};
-use crate::handle::MockIdp;
-use crate::journal::{Endpoint, Entry, Query};
+use crate::journal::{Entry, Query};
 use crate::rotation::{AddKey, KeyAction, KeyList, RotateKeys, When};
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -246,8 +245,8 @@ pub struct IssuerInfo {
 impl IssuerInfo {
     fn of(t: &Tenant) -> IssuerInfo {
         IssuerInfo {
-            name: t.name.clone(),
-            issuer: t.issuer.as_str().to_owned(),
+            name: t.name().to_owned(),
+            issuer: t.issuer().as_str().to_owned(),
             discovery: t.discovery_url(),
         }
     }
@@ -289,7 +288,7 @@ pub fn create_tenant(state: &AppState, config: TenantConfig) -> Result<IssuerInf
         })
     })?;
     let tenant = state.add_tenant(config).map_err(config_error)?;
-    tracing::info!(tenant = %tenant.name, issuer = %tenant.issuer.as_str(), "tenant created");
+    tracing::info!(tenant = %tenant.name(), issuer = %tenant.issuer().as_str(), "tenant created");
     Ok(IssuerInfo::of(&tenant))
 }
 
@@ -298,7 +297,7 @@ pub fn delete_tenant(state: &AppState, name: &str) -> Result<()> {
     let tenant = state
         .remove_tenant(name)
         .ok_or_else(|| Error::ControlNotFound(format!("no tenant named {name:?}")))?;
-    tenant.faults.clear();
+    tenant.faults().clear();
     tracing::info!(tenant = %name, "tenant deleted");
     Ok(())
 }
@@ -328,7 +327,7 @@ fn client_view(c: &Client) -> Value {
 impl Tenant {
     /// Validates users or clients with the config file's rules, naming the failing field.
     fn check_accounts(&self, users: Vec<UserConfig>, clients: Vec<ClientConfig>, prefix: &str) -> Result<()> {
-        let mut t = TenantConfig::named(&self.name);
+        let mut t = TenantConfig::named(self.name());
         t.users = users;
         t.clients = clients;
         let file = Config {
@@ -339,14 +338,10 @@ impl Tenant {
             .map_err(|(f, r)| invalid(format!("{}: {r}", f.strip_prefix(prefix).unwrap_or(&f))))
     }
 
-    fn accounts_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, Accounts>> {
-        self.accounts.write().map_err(|_| Error::Internal("accounts lock poisoned".into()))
-    }
-
     /// The clock's reading and mode (P142).
     pub fn clock_view(&self) -> ClockView {
-        let mode = self.clock.mode();
-        let now = self.clock.now_f64();
+        let mode = self.clock().mode();
+        let now = self.clock().now_f64();
         ClockView {
             now,
             now_s: now.floor() as i64,
@@ -378,19 +373,19 @@ impl Tenant {
             }
         };
         match req {
-            ClockRequest { freeze: Some(true), .. } => self.clock.freeze(),
+            ClockRequest { freeze: Some(true), .. } => self.clock().freeze(),
             ClockRequest { freeze: Some(false), .. } => {
                 return Err(invalid("freeze: only true is meaningful; use {\"real\": true} to unfreeze"))
             }
-            ClockRequest { at: Some(at), .. } => self.clock.set(ClockMode::Frozen { at: finite("at", at)? }),
-            ClockRequest { advance_s: Some(s), .. } => self.clock.advance(finite("advance_s", s)?),
-            ClockRequest { offset_s: Some(s), .. } => self.clock.set(ClockMode::Offset {
+            ClockRequest { at: Some(at), .. } => self.clock().set(ClockMode::Frozen { at: finite("at", at)? }),
+            ClockRequest { advance_s: Some(s), .. } => self.clock().advance(finite("advance_s", s)?),
+            ClockRequest { offset_s: Some(s), .. } => self.clock().set(ClockMode::Offset {
                 offset_s: finite("offset_s", s)?,
             }),
-            ClockRequest { real: Some(true), .. } => self.clock.set(ClockMode::Real),
+            ClockRequest { real: Some(true), .. } => self.clock().set(ClockMode::Real),
             _ => return Err(invalid("real: only true is meaningful")),
         }
-        tracing::info!(tenant = %self.name, mode = ?self.clock.mode(), "clock changed");
+        tracing::info!(tenant = %self.name(), mode = ?self.clock().mode(), "clock changed");
         self.run_due_key_ops();
         Ok(self.clock_view())
     }
@@ -398,24 +393,24 @@ impl Tenant {
     /// Arms a fault (P144-P149) on the tenant clock.
     pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultInfo> {
         spec.validate().map_err(|(f, r)| invalid(format!("{f}: {r}")))?;
-        let info = self.faults.add(spec, self.clock.now_f64());
-        tracing::info!(tenant = %self.name, id = info.id, "fault armed");
+        let info = self.faults().add(spec, self.clock().now_f64());
+        tracing::info!(tenant = %self.name(), id = info.id, "fault armed");
         Ok(info)
     }
 
     /// The faults still armed (P146).
     pub fn fault_list(&self) -> Vec<FaultInfo> {
-        self.faults.list(self.clock.now_f64())
+        self.faults().list(self.clock().now_f64())
     }
 
     /// Clears every fault; hanging requests end (P146, P147).
     pub fn clear_faults(&self) {
-        self.faults.clear();
+        self.faults().clear();
     }
 
     /// Removes one fault.
     pub fn remove_fault(&self, id: u64) -> Result<()> {
-        if self.faults.remove(id) {
+        if self.faults().remove(id) {
             Ok(())
         } else {
             Err(Error::ControlNotFound(format!("no fault with id {id}")))
@@ -424,13 +419,13 @@ impl Tenant {
 
     /// Journal entries matching `query` (P139).
     pub fn journal_entries(&self, query: &Query) -> Vec<Entry> {
-        self.journal.entries(query)
+        self.journal().entries(query)
     }
 
     /// Waits until `endpoint` (any endpoint for `None`) has been requested `count` times since
     /// the journal was last cleared (P141); `ControlTimeout` after `timeout`.
     pub async fn wait_for(&self, endpoint: Option<Endpoint>, count: u64, timeout: Duration) -> Result<u64> {
-        self.journal.wait_for(endpoint, count, timeout).await.map_err(|seen| {
+        self.journal().wait_for(endpoint, count, timeout).await.map_err(|seen| {
             Error::ControlTimeout(format!(
                 "{} reached {seen} of {count} requests within {} ms",
                 endpoint.map(|e| e.as_str()).unwrap_or("the tenant"),
@@ -441,22 +436,22 @@ impl Tenant {
 
     /// Users, without passwords (P129).
     pub fn user_list(&self) -> Result<Vec<Value>> {
-        let a = self.accounts.read().map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let a = self.accounts();
         Ok(a.users.values().map(user_view).collect())
     }
 
     /// Adds a user or replaces the one with the same username; the next request sees it (P129).
     pub fn add_user(&self, user: UserConfig) -> Result<Value> {
         self.check_accounts(vec![user.clone()], vec![], "tenant[0].user[0].")?;
-        let user = User::new(&self.name, user);
+        let user = User::new(self.name(), user);
         let view = user_view(&user);
-        self.accounts_mut()?.users.insert(user.username().to_owned(), user);
+        self.accounts_mut().users.insert(user.username().to_owned(), user);
         Ok(view)
     }
 
     /// Removes a user (P129).
     pub fn remove_user(&self, username: &str) -> Result<()> {
-        match self.accounts_mut()?.users.remove(username) {
+        match self.accounts_mut().users.remove(username) {
             Some(_) => Ok(()),
             None => Err(Error::ControlNotFound(format!("no user named {username:?}"))),
         }
@@ -464,7 +459,7 @@ impl Tenant {
 
     /// Clients, without secrets (P129).
     pub fn client_list(&self) -> Result<Vec<Value>> {
-        let a = self.accounts.read().map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let a = self.accounts();
         Ok(a.clients.values().map(client_view).collect())
     }
 
@@ -473,13 +468,13 @@ impl Tenant {
         self.check_accounts(vec![], vec![client.clone()], "tenant[0].client[0].")?;
         let client = Client::new(client);
         let view = client_view(&client);
-        self.accounts_mut()?.clients.insert(client.id().to_owned(), client);
+        self.accounts_mut().clients.insert(client.id().to_owned(), client);
         Ok(view)
     }
 
     /// Removes a client (P129).
     pub fn remove_client(&self, client_id: &str) -> Result<()> {
-        match self.accounts_mut()?.clients.remove(client_id) {
+        match self.accounts_mut().clients.remove(client_id) {
             Some(_) => Ok(()),
             None => Err(Error::ControlNotFound(format!("no client with id {client_id:?}"))),
         }
@@ -488,20 +483,14 @@ impl Tenant {
     /// Puts the tenant back to its configured state (P127): keys, clock, faults (re-armed from
     /// the configuration), journal, sessions, codes, issued tokens, users and clients.
     pub fn reset(&self) {
-        self.clock.set(ClockMode::Real);
+        self.clock().set(ClockMode::Real);
         self.reset_keys();
-        self.faults.reset_to(&self.config.faults, self.clock.now_f64());
-        self.journal.clear();
-        match self.grants.lock() {
-            Ok(mut g) => *g = crate::grants::GrantStore::default(),
-            Err(p) => *p.into_inner() = crate::grants::GrantStore::default(),
-        }
-        let fresh = Accounts::new(&self.name, &self.config.users, &self.config.clients);
-        match self.accounts.write() {
-            Ok(mut a) => *a = fresh,
-            Err(p) => *p.into_inner() = fresh,
-        }
-        tracing::info!(tenant = %self.name, "tenant reset");
+        self.faults().reset_to(&self.config().faults, self.clock().now_f64());
+        self.journal().clear();
+        *self.grants() = crate::grants::GrantStore::default();
+        let fresh = Accounts::new(self.name(), &self.config().users, &self.config().clients);
+        *self.accounts_mut() = fresh;
+        tracing::info!(tenant = %self.name(), "tenant reset");
     }
 }
 
@@ -600,16 +589,18 @@ async fn journal(TenantRef(t): TenantRef, uri: Uri) -> Result<Json<Value>> {
         since: parse_num(&p, "since")?,
         limit: parse_num(&p, "limit")?,
     };
-    Ok(Json(json!({ "entries": t.journal_entries(&q), "last_seq": t.journal.last_seq() })))
+    Ok(Json(
+        json!({ "entries": t.journal_entries(&q), "last_seq": t.journal().last_seq() }),
+    ))
 }
 
 async fn clear_journal(TenantRef(t): TenantRef) -> Json<Value> {
-    t.journal.clear();
+    t.journal().clear();
     Json(json!({ "cleared": true }))
 }
 
 async fn counters(TenantRef(t): TenantRef) -> Json<Value> {
-    Json(json!(t.journal.counters()))
+    Json(json!(t.journal().counters()))
 }
 
 async fn wait(TenantRef(t): TenantRef, uri: Uri) -> Result<Json<Value>> {
@@ -654,136 +645,5 @@ async fn remove_client(TenantRef(t): TenantRef, p: Segments) -> Result<Json<Valu
 
 async fn reset(TenantRef(t): TenantRef) -> Json<Value> {
     t.reset();
-    Json(json!({ "reset": t.name }))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The in-process handle (P126): the same operations on the first tenant, plus tenants.
-
-impl MockIdp {
-    /// Every key and scheduled key operation of the first tenant (P135).
-    pub fn keys(&self) -> Result<KeyList> {
-        self.first_tenant().key_list()
-    }
-
-    /// Adds a key to the first tenant (P135, P136).
-    pub fn add_key(&self, req: AddKey) -> Result<KeyList> {
-        self.first_tenant().add_key(req)
-    }
-
-    /// Rotates the first tenant's signing key (P35, P135).
-    pub fn rotate_keys(&self, req: RotateKeys) -> Result<KeyList> {
-        self.first_tenant().rotate_keys(req)
-    }
-
-    /// Activates, publishes, hides, retires or deletes a key of the first tenant (P135, P137).
-    pub fn key_action(&self, kid: &str, action: KeyAction, when: When) -> Result<KeyList> {
-        self.first_tenant().key_action(kid, action, when)
-    }
-
-    /// The first tenant's clock (P142).
-    pub fn clock(&self) -> ClockView {
-        self.first_tenant().clock_view()
-    }
-
-    /// Sets the first tenant's clock (P142).
-    pub fn set_clock(&self, req: ClockRequest) -> Result<ClockView> {
-        self.first_tenant().set_clock(req)
-    }
-
-    /// Freezes the first tenant's clock.
-    pub fn freeze_clock(&self) -> ClockView {
-        let t = self.first_tenant();
-        t.clock.freeze();
-        t.clock_view()
-    }
-
-    /// Moves the first tenant's clock by `secs` and runs key operations that became due.
-    pub fn advance_clock(&self, secs: f64) -> ClockView {
-        let t = self.first_tenant();
-        t.clock.advance(secs);
-        t.run_due_key_ops();
-        t.clock_view()
-    }
-
-    /// Arms a fault on the first tenant (P144-P149).
-    pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultInfo> {
-        self.first_tenant().add_fault(spec)
-    }
-
-    /// The first tenant's armed faults.
-    pub fn faults(&self) -> Vec<FaultInfo> {
-        self.first_tenant().fault_list()
-    }
-
-    /// Clears the first tenant's faults.
-    pub fn clear_faults(&self) {
-        self.first_tenant().clear_faults()
-    }
-
-    /// The first tenant's journal (P139).
-    pub fn journal(&self, query: &Query) -> Vec<Entry> {
-        self.first_tenant().journal_entries(query)
-    }
-
-    /// The first tenant's counters per endpoint (P138).
-    pub fn counters(&self) -> BTreeMap<Endpoint, u64> {
-        self.first_tenant().journal.counters()
-    }
-
-    /// Clears the first tenant's journal and counters.
-    pub fn clear_journal(&self) {
-        self.first_tenant().journal.clear()
-    }
-
-    /// Waits until the first tenant has served `endpoint` `count` times (P141).
-    pub async fn wait_for(&self, endpoint: Endpoint, count: u64, timeout: Duration) -> Result<u64> {
-        self.first_tenant().wait_for(Some(endpoint), count, timeout).await
-    }
-
-    /// Adds or replaces a user of the first tenant (P129).
-    pub fn add_user(&self, user: UserConfig) -> Result<Value> {
-        self.first_tenant().add_user(user)
-    }
-
-    /// Removes a user of the first tenant (P129).
-    pub fn remove_user(&self, username: &str) -> Result<()> {
-        self.first_tenant().remove_user(username)
-    }
-
-    /// Adds or replaces a client of the first tenant (P129).
-    pub fn add_client(&self, client: ClientConfig) -> Result<Value> {
-        self.first_tenant().add_client(client)
-    }
-
-    /// Removes a client of the first tenant (P129).
-    pub fn remove_client(&self, client_id: &str) -> Result<()> {
-        self.first_tenant().remove_client(client_id)
-    }
-
-    /// Resets the first tenant to its configured state (P127).
-    pub fn reset(&self) {
-        self.first_tenant().reset()
-    }
-
-    /// Every tenant (P130).
-    pub fn issuers(&self) -> Vec<IssuerInfo> {
-        issuers(self.state())
-    }
-
-    /// Creates a tenant and returns its issuer URL (P6, P130).
-    pub fn create_issuer(&self, config: TenantConfig) -> Result<String> {
-        create_tenant(self.state(), config).map(|i| i.issuer)
-    }
-
-    /// Deletes a tenant (P6, P130).
-    pub fn delete_issuer(&self, name: &str) -> Result<()> {
-        delete_tenant(self.state(), name)
-    }
-
-    /// The tenant called `name`, or `ControlNotFound`.
-    pub fn tenant_named(&self, name: &str) -> Result<Arc<Tenant>> {
-        self.tenant(name)
-            .ok_or_else(|| Error::ControlNotFound(format!("no tenant named {name:?}")))
-    }
+    Json(json!({ "reset": t.name() }))
 }

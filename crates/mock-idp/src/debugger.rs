@@ -8,7 +8,7 @@
 //! and the API cannot disagree. Every value from the tenant or the request goes through
 //! `escape`, because users, claims and paths are test data and may well be `<script>`.
 //!
-//! The page is a `_mock/` route, so `faults::layer` applies the rule of `admin.rs` to it before
+//! The page is a `_mock/` route, so `middleware::layer` applies the rule of `admin.rs` to it before
 //! the handler runs (P125): once any admin token is configured, a browser needs a proxy that adds
 //! `Authorization: Bearer <token>`, and with `server.control = false` the page is a 404.
 
@@ -23,13 +23,13 @@ use serde_json::Value;
 
 use crate::config::Alg;
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
 use crate::journal::Query;
 use crate::mint::{MintedTokens, TokenBuilder};
 use crate::presets::Preset;
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// Journal entries the page shows (the latest ones).
 pub const JOURNAL_ROWS: usize = 25;
@@ -157,7 +157,7 @@ impl MintForm {
 // Rendering
 
 /// Escapes text for HTML element content and quoted attribute values (the login page's escaper).
-pub use crate::login::html_escape as escape;
+pub use crate::html::html_escape as escape;
 
 fn pretty(v: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("(not serialisable: {e})"))
@@ -225,7 +225,7 @@ label{display:inline-block;min-width:8em}.error{color:#a00;font-weight:bold}";
 /// The whole page of `tenant`; with `mint`, the form as sent and what the mint gave.
 pub fn page(tenant: &Tenant, mint: Option<(&MintForm, Result<MintedTokens>)>) -> Result<String> {
     let mut out = String::new();
-    let title = format!("mock-idp debugger: {}", tenant.name);
+    let title = format!("mock-idp debugger: {}", tenant.name());
     out.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
         escape(&title)
@@ -233,7 +233,7 @@ pub fn page(tenant: &Tenant, mint: Option<(&MintForm, Result<MintedTokens>)>) ->
     out.push_str(&format!(
         "<h1>{}</h1>\n<p>Issuer: <code>{}</code></p>\n",
         escape(&title),
-        escape(tenant.issuer.as_str())
+        escape(tenant.issuer().as_str())
     ));
     out.push_str(
         "<p><a href=\"#mint\">Mint</a> · <a href=\"#keys\">Keys</a> · <a href=\"#accounts\">Users and clients</a> · \
@@ -262,10 +262,7 @@ pub fn page(tenant: &Tenant, mint: Option<(&MintForm, Result<MintedTokens>)>) ->
 }
 
 fn mint_section(tenant: &Tenant, form: &MintForm) -> Result<String> {
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     let mut users = vec![(String::new(), "(default)".to_owned())];
     users.extend(accounts.users.keys().map(|u| (u.clone(), u.clone())));
     let mut clients = vec![(String::new(), "(default)".to_owned())];
@@ -389,10 +386,7 @@ fn keys_section(tenant: &Tenant) -> Result<String> {
 }
 
 fn accounts_section(tenant: &Tenant) -> Result<String> {
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     // Chosen fields only: the password (cleared anyway), `otp` and client secrets never show.
     let users = accounts
         .users
@@ -499,7 +493,7 @@ fn journal_section(tenant: &Tenant) -> String {
         "No requests yet.",
     ));
     let counters = tenant
-        .journal
+        .journal()
         .counters()
         .into_iter()
         .map(|(e, n)| format!("{}{}", cell(e.as_str()), cell(n)))

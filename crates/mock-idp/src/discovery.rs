@@ -9,37 +9,35 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use crate::config::GrantType;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::grants::supported_scopes;
-use crate::journal::Endpoint;
+use crate::extract::TenantRef;
+use crate::grant_types::supported_scopes;
 use crate::keys::KeyRing;
-use crate::server::TenantRef;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-/// The response types served end to end (P15).
-pub const RESPONSE_TYPES: [&str; 3] = ["code", "id_token", "code id_token"];
 /// The response modes served (P16).
 pub const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
 
 /// Builds the provider metadata of a tenant.
 pub fn metadata(tenant: &Tenant) -> Result<Value> {
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    let keys = tenant.keys();
     Ok(metadata_with(tenant, &keys))
 }
 
 /// The serialised metadata, kept until the key ring changes (the rest of it is fixed
 /// configuration).
 pub fn metadata_body(tenant: &Tenant) -> Result<Bytes> {
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
-    tenant.discovery_body.get_or_build(keys.generation(), || {
+    let keys = tenant.keys();
+    tenant.discovery_body().get_or_build(keys.generation(), || {
         serde_json::to_vec(&metadata_with(tenant, &keys)).map_err(|e| Error::Internal(format!("metadata serialisation: {e}")))
     })
 }
 
 /// The metadata for the key ring `keys` of `tenant`.
 fn metadata_with(tenant: &Tenant, keys: &KeyRing) -> Value {
-    let cfg = &tenant.config;
+    let cfg = &tenant.config();
     let algs: Vec<&str> = keys.algorithms().into_iter().map(|a| a.as_str()).collect();
     let grants: Vec<&str> = cfg.grant_types.iter().map(|g| g.as_str()).collect();
     let mut response_types: Vec<&str> = Vec::new();
@@ -70,7 +68,7 @@ fn metadata_with(tenant: &Tenant, keys: &KeyRing) -> Value {
     claims.sort();
     claims.dedup();
     let mut m = Map::new();
-    m.insert("issuer".into(), json!(tenant.issuer.0));
+    m.insert("issuer".into(), json!(tenant.issuer().0));
     // Where each endpoint lives is the tenant's path table (P124).
     let url = |e: Endpoint| json!(tenant.endpoint_url(e));
     m.insert("authorization_endpoint".into(), url(Endpoint::Authorize));
@@ -128,7 +126,7 @@ pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Respon
 /// disables them answers 404 there, so the document and the routes agree (P14).
 pub async fn optional_endpoint_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let name = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
-    if state.tenant(name).is_some_and(|t| !t.config.optional_endpoints) {
+    if state.tenant(name).is_some_and(|t| !t.config().optional_endpoints) {
         let path = req
             .extensions()
             .get::<OriginalUri>()

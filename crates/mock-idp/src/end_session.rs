@@ -9,11 +9,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::authorize::{self, redirect, shown, Shown};
+use crate::extract::TenantRef;
+use crate::form::Form;
 use crate::grants::store_key;
-use crate::login::{cookie_header, html, html_escape, session_cookie, SESSION_COOKIE};
-use crate::server::TenantRef;
+use crate::html::{html, html_escape};
+use crate::session::{cookie_header, session_cookie, SESSION_COOKIE};
 use crate::tenant::Tenant;
-use crate::token::Form;
 
 /// `GET {issuer}/logout`.
 pub async fn handle_get(TenantRef(tenant): TenantRef, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
@@ -50,7 +51,7 @@ fn respond(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Response {
         LoggedOut::Page => {
             let body = format!(
                 "<h1>Signed out</h1>\n<p>You are signed out of {}.</p>",
-                html_escape(tenant.issuer.as_str())
+                html_escape(tenant.issuer().as_str())
             );
             let mut r = html(StatusCode::OK, "Signed out", &body);
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -65,9 +66,7 @@ fn respond(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Response {
 
 /// Drops the session behind a cookie value.
 pub fn end_session(tenant: &Tenant, cookie: &str) {
-    if let Ok(mut store) = tenant.grants.lock() {
-        store.sessions.remove(&store_key(cookie));
-    }
+    tenant.grants().sessions.remove(&store_key(cookie));
 }
 
 /// Validates the logout request: the hint must be this issuer's ID token, the client named by
@@ -101,9 +100,7 @@ pub fn check(tenant: &Tenant, form: &Form) -> Result<LoggedOut, Shown> {
     };
     let client_id = client_id.ok_or_else(|| bad("post_logout_redirect_uri needs client_id or id_token_hint"))?;
     let registered = tenant
-        .accounts
-        .read()
-        .map_err(|_| Shown::new("server_error", "accounts unavailable"))?
+        .accounts()
         .clients
         .get(&client_id)
         .is_some_and(|c| c.config.post_logout_redirect_uris.iter().any(|r| r == uri));

@@ -9,8 +9,19 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
-use crate::error::ConfigError;
+use crate::control::{create_tenant, delete_tenant, issuers, ClockRequest, ClockView, IssuerInfo};
+use crate::endpoint::Endpoint;
+use crate::error::{ConfigError, Error, Result};
+use crate::faults::{FaultInfo, FaultSpec};
+use crate::journal::{Entry, Query};
+use crate::mint::{MintedTokens, TokenBuilder, TokenKind};
+use crate::rotation::{AddKey, KeyAction, KeyList, RotateKeys, When};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -64,7 +75,7 @@ impl MockIdp {
 
     /// The issuer of the first tenant (`{base}/default` with the built-in configuration).
     pub fn issuer_url(&self) -> String {
-        self.first_tenant().issuer.0.clone()
+        self.first_tenant().issuer().0.clone()
     }
 
     /// The discovery URL of the first tenant.
@@ -74,7 +85,7 @@ impl MockIdp {
 
     /// The issuer of the tenant called `name`.
     pub fn issuer_url_of(&self, name: &str) -> Option<String> {
-        self.state.tenant(name).map(|t| t.issuer.0.clone())
+        self.state.tenant(name).map(|t| t.issuer().0.clone())
     }
 
     /// The tenant called `name`, for direct control from Rust (P126).
@@ -225,5 +236,164 @@ impl MockIdpBuilder {
             ca_pem,
             tls: is_tls,
         })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The in-process handle (P126): the same operations on the first tenant, plus tenants.
+
+impl MockIdp {
+    /// Every key and scheduled key operation of the first tenant (P135).
+    pub fn keys(&self) -> Result<KeyList> {
+        self.first_tenant().key_list()
+    }
+
+    /// Adds a key to the first tenant (P135, P136).
+    pub fn add_key(&self, req: AddKey) -> Result<KeyList> {
+        self.first_tenant().add_key(req)
+    }
+
+    /// Rotates the first tenant's signing key (P35, P135).
+    pub fn rotate_keys(&self, req: RotateKeys) -> Result<KeyList> {
+        self.first_tenant().rotate_keys(req)
+    }
+
+    /// Activates, publishes, hides, retires or deletes a key of the first tenant (P135, P137).
+    pub fn key_action(&self, kid: &str, action: KeyAction, when: When) -> Result<KeyList> {
+        self.first_tenant().key_action(kid, action, when)
+    }
+
+    /// The first tenant's clock (P142).
+    pub fn clock(&self) -> ClockView {
+        self.first_tenant().clock_view()
+    }
+
+    /// Sets the first tenant's clock (P142).
+    pub fn set_clock(&self, req: ClockRequest) -> Result<ClockView> {
+        self.first_tenant().set_clock(req)
+    }
+
+    /// Freezes the first tenant's clock.
+    pub fn freeze_clock(&self) -> ClockView {
+        let t = self.first_tenant();
+        t.clock().freeze();
+        t.clock_view()
+    }
+
+    /// Moves the first tenant's clock by `secs` and runs key operations that became due.
+    pub fn advance_clock(&self, secs: f64) -> ClockView {
+        let t = self.first_tenant();
+        t.clock().advance(secs);
+        t.run_due_key_ops();
+        t.clock_view()
+    }
+
+    /// Arms a fault on the first tenant (P144-P149).
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<FaultInfo> {
+        self.first_tenant().add_fault(spec)
+    }
+
+    /// The first tenant's armed faults.
+    pub fn faults(&self) -> Vec<FaultInfo> {
+        self.first_tenant().fault_list()
+    }
+
+    /// Clears the first tenant's faults.
+    pub fn clear_faults(&self) {
+        self.first_tenant().clear_faults()
+    }
+
+    /// The first tenant's journal (P139).
+    pub fn journal(&self, query: &Query) -> Vec<Entry> {
+        self.first_tenant().journal_entries(query)
+    }
+
+    /// The first tenant's counters per endpoint (P138).
+    pub fn counters(&self) -> BTreeMap<Endpoint, u64> {
+        self.first_tenant().journal().counters()
+    }
+
+    /// Clears the first tenant's journal and counters.
+    pub fn clear_journal(&self) {
+        self.first_tenant().journal().clear()
+    }
+
+    /// Waits until the first tenant has served `endpoint` `count` times (P141).
+    pub async fn wait_for(&self, endpoint: Endpoint, count: u64, timeout: Duration) -> Result<u64> {
+        self.first_tenant().wait_for(Some(endpoint), count, timeout).await
+    }
+
+    /// Adds or replaces a user of the first tenant (P129).
+    pub fn add_user(&self, user: UserConfig) -> Result<Value> {
+        self.first_tenant().add_user(user)
+    }
+
+    /// Removes a user of the first tenant (P129).
+    pub fn remove_user(&self, username: &str) -> Result<()> {
+        self.first_tenant().remove_user(username)
+    }
+
+    /// Adds or replaces a client of the first tenant (P129).
+    pub fn add_client(&self, client: ClientConfig) -> Result<Value> {
+        self.first_tenant().add_client(client)
+    }
+
+    /// Removes a client of the first tenant (P129).
+    pub fn remove_client(&self, client_id: &str) -> Result<()> {
+        self.first_tenant().remove_client(client_id)
+    }
+
+    /// Resets the first tenant to its configured state (P127).
+    pub fn reset(&self) {
+        self.first_tenant().reset()
+    }
+
+    /// Every tenant (P130).
+    pub fn issuers(&self) -> Vec<IssuerInfo> {
+        issuers(self.state())
+    }
+
+    /// Creates a tenant and returns its issuer URL (P6, P130).
+    pub fn create_issuer(&self, config: TenantConfig) -> Result<String> {
+        create_tenant(self.state(), config).map(|i| i.issuer)
+    }
+
+    /// Deletes a tenant (P6, P130).
+    pub fn delete_issuer(&self, name: &str) -> Result<()> {
+        delete_tenant(self.state(), name)
+    }
+
+    /// The tenant called `name`, or `ControlNotFound`.
+    pub fn tenant_named(&self, name: &str) -> Result<Arc<Tenant>> {
+        self.tenant(name)
+            .ok_or_else(|| Error::ControlNotFound(format!("no tenant named {name:?}")))
+    }
+}
+
+/// Minting from the in-process handle (P126: the same operation as `_mock/mint`).
+impl MockIdp {
+    /// A fresh `TokenBuilder`, for `idp.mint(idp.token_builder().user("viewer"))`.
+    pub fn token_builder(&self) -> TokenBuilder {
+        TokenBuilder::new()
+    }
+
+    /// Mints in the first tenant.
+    pub fn mint(&self, builder: TokenBuilder) -> Result<MintedTokens> {
+        builder.mint(&self.first_tenant())
+    }
+
+    /// Mints in the tenant called `tenant`.
+    pub fn mint_in(&self, tenant: &str, builder: TokenBuilder) -> Result<MintedTokens> {
+        let t = self.tenant(tenant).ok_or_else(|| Error::UnknownTenant(tenant.to_owned()))?;
+        builder.mint(&t)
+    }
+
+    /// A valid access token for `user` of the first tenant, through the default client.
+    /// Panics with a sentence when the user does not exist (a test utility).
+    pub fn mint_access_token(&self, user: &str) -> String {
+        self.mint(TokenBuilder::new().user(user).tokens([TokenKind::AccessToken]))
+            .unwrap_or_else(|e| panic!("MockIdp could not mint an access token for {user:?}: {e}"))
+            .access_token
+            .unwrap_or_else(|| panic!("MockIdp minted no access token for {user:?}"))
     }
 }

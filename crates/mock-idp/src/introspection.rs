@@ -10,10 +10,11 @@ use serde_json::{json, Map, Value};
 
 use crate::config::AuthMethod;
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::client_auth::authenticate_client;
 use crate::grants::store_key;
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
-use crate::token::{authenticate_client, Form};
 use crate::userinfo::{is_access_token, verify_own_token};
 
 /// Members copied from a verified access token into an active answer.
@@ -22,11 +23,11 @@ const ACCESS_TOKEN_MEMBERS: [&str; 10] = ["iss", "sub", "aud", "exp", "iat", "nb
 /// `POST {issuer}/introspect`.
 pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form) -> Result<Response> {
     let auth = authenticate_client(&tenant, &headers, &form)?;
-    if auth.method == AuthMethod::None && !tenant.config.permissive {
+    if auth.method == AuthMethod::None && !tenant.config().permissive {
         return Err(Error::InvalidClient {
             // The same answer as any other failed authentication (`token::CLIENT_AUTH_FAILED`).
-            why: crate::token::CLIENT_AUTH_FAILED.into(),
-            realm: tenant.issuer.0.clone(),
+            why: crate::grant_types::client_auth::CLIENT_AUTH_FAILED.into(),
+            realm: tenant.issuer().0.clone(),
             basic: false,
         });
     }
@@ -43,9 +44,9 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
 /// tokens are looked up first, then access tokens.
 pub fn introspect(tenant: &Tenant, token: &str) -> Result<Map<String, Value>> {
     let inactive = || json!({"active": false}).as_object().cloned().unwrap_or_default();
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let refresh = {
-        let store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let store = tenant.grants();
         store.refresh.get(&store_key(token)).cloned().map(|r| {
             let family_live = store.families.get(&r.family).is_some_and(|f| !f.revoked);
             (r, family_live)
@@ -55,17 +56,14 @@ pub fn introspect(tenant: &Tenant, token: &str) -> Result<Map<String, Value>> {
         if r.used || !family_live || r.expires_at <= now {
             return Ok(inactive());
         }
-        let accounts = tenant
-            .accounts
-            .read()
-            .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let accounts = tenant.accounts();
         let user = r.username.as_deref().and_then(|u| accounts.users.get(u));
         if r.username.is_some() && user.is_none() {
             return Ok(inactive());
         }
         let mut m = Map::new();
         m.insert("active".into(), Value::Bool(true));
-        m.insert("iss".into(), json!(tenant.issuer.0));
+        m.insert("iss".into(), json!(tenant.issuer().0));
         m.insert(
             "sub".into(),
             json!(user.map(|u| u.sub.clone()).unwrap_or_else(|| r.client_id.clone())),

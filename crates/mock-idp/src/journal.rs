@@ -18,80 +18,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+pub use crate::endpoint::Endpoint;
+
 /// How many entries a journal keeps before dropping the oldest (P139).
 pub const DEFAULT_CAPACITY: usize = 10_000;
-
-/// The endpoint a request was addressed to, as named in the journal, counters and faults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// `/.well-known/openid-configuration` and the RFC 8414 metadata.
-    Discovery,
-    /// `/jwks`.
-    Jwks,
-    /// `/token`.
-    Token,
-    /// `/authorize`.
-    Authorize,
-    /// `/userinfo`.
-    Userinfo,
-    /// `/introspect`.
-    Introspection,
-    /// `/revoke`.
-    Revocation,
-    /// `/logout`.
-    EndSession,
-    /// `/login` (the login form's target).
-    Login,
-    /// `/_mock/mint`.
-    Mint,
-    /// Every other `/_mock/` route.
-    Control,
-    /// A path no route serves.
-    Other,
-}
-
-impl Endpoint {
-    /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 12] = [
-        Endpoint::Discovery,
-        Endpoint::Jwks,
-        Endpoint::Token,
-        Endpoint::Authorize,
-        Endpoint::Userinfo,
-        Endpoint::Introspection,
-        Endpoint::Revocation,
-        Endpoint::EndSession,
-        Endpoint::Login,
-        Endpoint::Mint,
-        Endpoint::Control,
-        Endpoint::Other,
-    ];
-
-    /// The name used on the wire (`end_session`, `jwks`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Discovery => "discovery",
-            Endpoint::Jwks => "jwks",
-            Endpoint::Token => "token",
-            Endpoint::Authorize => "authorize",
-            Endpoint::Userinfo => "userinfo",
-            Endpoint::Introspection => "introspection",
-            Endpoint::Revocation => "revocation",
-            Endpoint::EndSession => "end_session",
-            Endpoint::Login => "login",
-            Endpoint::Mint => "mint",
-            Endpoint::Control => "control",
-            Endpoint::Other => "other",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
 
 /// What is known about a request before its handler runs; secrets only as fingerprints.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -191,7 +121,7 @@ impl Facts {
                 headers.insert(axum::http::header::AUTHORIZATION, v);
             }
             // The Basic user part is the client id, which is not secret; the password part is.
-            if let Ok(Some((id, _secret))) = crate::token::basic_credentials(&headers) {
+            if let Ok(Some((id, _secret))) = crate::form::basic_credentials(&headers) {
                 facts.client_id.get_or_insert(id);
             }
         }

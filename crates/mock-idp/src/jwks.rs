@@ -4,12 +4,12 @@
 use axum::response::Response;
 
 use crate::error::{Error, Result};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
 
 /// `GET {issuer}/jwks`.
 pub async fn handle(TenantRef(tenant): TenantRef) -> Result<Response> {
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
-    let body = tenant.jwks_body.get_or_build(keys.generation(), || {
+    let keys = tenant.keys();
+    let body = tenant.jwks_body().get_or_build(keys.generation(), || {
         serde_json::to_vec(&keys.jwks()).map_err(|e| Error::Internal(format!("JWKS serialisation: {e}")))
     })?;
     drop(keys);

@@ -19,6 +19,30 @@
 //! assert_eq!(doc["issuer"], idp.issuer_url());
 //! # }
 //! ```
+//!
+//! # Layers
+//!
+//! The modules depend in one direction, lowest first; no module uses one of a higher layer, and
+//! `tests/module_layers.rs` fails on an import circle or an upward import.
+//!
+//! 0. Leaves: `error`, `clock`, `endpoint` (the endpoint names), `urls`, `form` (form bodies,
+//!    Basic credentials), `html`, `personas` (persona tables), `faults` (fault specs and plans),
+//!    `sync` (the one lock-poisoning rule).
+//! 1. Configuration and what a tenant is made of: `config`, `keys`, `accounts`, `journal`,
+//!    `rotation` (key operation rules), `grants` (the grant store).
+//! 2. `tenant`, `state` (the tenants of a process), `extract` (request to tenant and endpoint).
+//! 3. Protocol and test logic over a tenant: `claims`, `grant_types`, `session`, `authorize`,
+//!    `admin` (who may use `_mock/`), `presets`, `mint`.
+//! 4. HTTP handlers (`discovery`, `jwks`, `token`, `login`, `userinfo`, `introspection`,
+//!    `revocation`, `end_session`, `debugger`), the `control` routes, and `middleware` (journal,
+//!    faults and the admin check on every request).
+//! 5. `server` (router, serve) and `tls`.
+//! 6. `handle`: the in-process [`MockIdp`].
+//!
+//! The façade: the items at the root (below) are the everyday API. Modules that other crates of
+//! the workspace reach into (configuration, keys, accounts, tenants, faults, the journal, and a
+//! few protocol pieces the conformance and fuzz code drive directly) stay public; the rest
+//! (handlers, routing, middleware, request parsing) are crate-private.
 
 pub mod accounts;
 pub mod admin;
@@ -27,36 +51,45 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod control;
-pub mod debugger;
-pub mod discovery;
-pub mod end_session;
-pub mod error;
+pub(crate) mod debugger;
+pub(crate) mod discovery;
+pub(crate) mod end_session;
+pub(crate) mod endpoint;
+pub(crate) mod error;
+pub(crate) mod extract;
 pub mod faults;
+pub(crate) mod form;
+pub mod grant_types;
 pub mod grants;
-pub mod handle;
-pub mod introspection;
+pub(crate) mod handle;
+pub(crate) mod html;
+pub(crate) mod introspection;
 pub mod journal;
-pub mod jwks;
+pub(crate) mod jwks;
 pub mod keys;
-pub mod login;
-pub mod mint;
+pub(crate) mod login;
+pub(crate) mod middleware;
+pub(crate) mod mint;
 pub mod personas;
 pub mod presets;
-pub mod revocation;
+pub(crate) mod revocation;
 pub mod rotation;
-pub mod server;
-pub mod state;
+pub(crate) mod server;
+pub(crate) mod session;
+pub(crate) mod state;
+mod sync;
 pub mod tenant;
 pub mod tls;
 pub mod token;
+pub(crate) mod urls;
 pub mod userinfo;
 
 pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
+pub use endpoint::{Endpoint, Target};
 pub use error::{ConfigError, Error};
-pub use faults::{FaultKind, FaultSpec, Target};
+pub use faults::{FaultKind, FaultSpec};
 pub use handle::{MockIdp, MockIdpBuilder};
 pub use http_drain::DRAIN_WINDOW;
-pub use journal::Endpoint;
 pub use mint::{MintedTokens, TokenBuilder, TokenKind};
 pub use personas::Persona;
 pub use presets::Preset;

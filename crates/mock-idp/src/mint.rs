@@ -6,7 +6,7 @@
 //! `remove`. A preset (P134) is applied to each JWT after that. Headers that make a token unsafe
 //! (`alg: none`, HS*, `jku`, `x5u`, `jwk`, `x5c`, `crit`) have no free-form field at all: only a
 //! named preset produces them (P133), so a test always knows when it asks for an attack token.
-//! Minted refresh tokens are stored like `grants::issue` stores them, so they really redeem.
+//! Minted refresh tokens are stored like `grant_types::issue` stores them, so they really redeem.
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
@@ -19,11 +19,11 @@ use crate::accounts::{Client, User};
 use crate::claims::{self, IdTokenExtras, Times};
 use crate::config::{Alg, GrantType, UserConfig, MAX_TOKEN_LIFETIME_S};
 use crate::error::{Error, Result};
-use crate::grants::{half_hash, lifetimes, opaque_token, refresh_plan_for, store_key, RefreshPlan, RefreshRecord};
-use crate::handle::MockIdp;
+use crate::extract::TenantRef;
+use crate::grant_types::{lifetimes, refresh_plan_for, RefreshPlan};
+use crate::grants::{half_hash, opaque_token, store_key, RefreshRecord};
 use crate::keys::standard_header;
 use crate::presets::{Draft, Preset, PresetContext, PresetOptions};
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
 
 /// The tokens a mint request can ask for.
@@ -361,20 +361,17 @@ fn has_user_grant(client: &Client) -> bool {
 
 /// The client, the user and the other client id, resolved with the mint defaults.
 fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, String)> {
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     let client_id = b
         .client_id
         .clone()
-        .or_else(|| tenant.config.default_client.clone())
-        .or_else(|| tenant.config.clients.first().map(|c| c.client_id.clone()))
+        .or_else(|| tenant.config().default_client.clone())
+        .or_else(|| tenant.config().clients.first().map(|c| c.client_id.clone()))
         .or_else(|| accounts.clients.keys().next().cloned())
         .ok_or_else(|| bad("client_id", "the tenant has no clients; name one"))?;
     let client = match accounts.clients.get(&client_id) {
         Some(c) => c.clone(),
-        None if tenant.config.permissive => Client::permissive(&client_id),
+        None if tenant.config().permissive => Client::permissive(&client_id),
         None => return Err(bad("client_id", format!("no client {client_id:?} in this tenant"))),
     };
     let user = match (&b.user, &b.sub) {
@@ -390,7 +387,7 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
             Some(u)
         }
         (None, Some(sub)) => Some(User::new(
-            &tenant.name,
+            tenant.name(),
             UserConfig {
                 username: sub.clone(),
                 sub: Some(sub.clone()),
@@ -398,10 +395,10 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
             },
         )),
         (None, None) if has_user_grant(&client) => tenant
-            .config
+            .config()
             .default_user
             .clone()
-            .or_else(|| tenant.config.users.first().map(|u| u.username.clone()))
+            .or_else(|| tenant.config().users.first().map(|u| u.username.clone()))
             .and_then(|n| accounts.users.get(&n).cloned())
             .or_else(|| accounts.users.values().next().cloned()),
         (None, None) => None,
@@ -417,8 +414,8 @@ fn parties(tenant: &Tenant, b: &TokenBuilder) -> Result<(Client, Option<User>, S
 
 /// Groups claim override (P122): an array, or absent when empty and the tenant omits empties.
 fn set_groups(m: &mut Map<String, Value>, tenant: &Tenant, groups: &[String]) {
-    let name = tenant.config.groups_claim.clone();
-    if groups.is_empty() && tenant.config.omit_empty_groups {
+    let name = tenant.config().groups_claim.clone();
+    if groups.is_empty() && tenant.config().omit_empty_groups {
         m.remove(&name);
     } else {
         m.insert(name, json!(groups));
@@ -444,8 +441,8 @@ fn shape(m: &mut Map<String, Value>, tenant: &Tenant, b: &TokenBuilder) {
 fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     check_request(b)?;
     let (client, user, other_client) = parties(tenant, b)?;
-    let scope = crate::grants::grant_scope(tenant, &client, b.scope.as_deref()).map_err(|e| bad("scope", e))?;
-    let now = tenant.clock.now();
+    let scope = crate::grant_types::grant_scope(tenant, &client, b.scope.as_deref()).map_err(|e| bad("scope", e))?;
+    let now = tenant.clock().now();
     let iat = b.iat.unwrap_or(now);
     let (id_life, at_life, rt_life) = lifetimes(tenant, &client, user.as_ref());
     let (id_life, at_life) = match b.lifetime_s {
@@ -491,7 +488,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     }
 
     // The signing key (P32): explicit kid, explicit alg, the preset's, the client's, the active one.
-    let keys = tenant.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    let keys = tenant.keys();
     let preset_alg = b.preset.filter(|p| p.needs_es256()).map(|_| Alg::ES256);
     if let (Some(p), Some(a)) = (preset_alg, b.alg) {
         if p != a {
@@ -531,11 +528,11 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     .clone();
     let alg = want_alg.unwrap_or(key.alg());
     let ctx = PresetContext {
-        issuer: tenant.issuer.0.clone(),
+        issuer: tenant.issuer().0.clone(),
         client_id: client.id().to_owned(),
         other_client,
-        username_claims: tenant.config.username_claims.clone(),
-        groups_claim: tenant.config.groups_claim.clone(),
+        username_claims: tenant.config().username_claims.clone(),
+        groups_claim: tenant.config().groups_claim.clone(),
         advertised: keys.algorithms(),
         retired: keys.all().iter().find(|k| !k.published).cloned(),
         now,
@@ -625,9 +622,9 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
         None
     };
 
-    // Refresh token: stored like grants::issue stores it, so the refresh grant redeems it.
+    // Refresh token: stored like grant_types::issue stores it, so the refresh grant redeems it.
     let refresh_token = if want_rt {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         let family = store.new_family(client.id());
         if let Some(f) = store.families.get_mut(&family) {
             f.jtis.extend(jtis);
@@ -675,32 +672,4 @@ pub async fn handle(TenantRef(tenant): TenantRef, body: Bytes) -> Result<Respons
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
-}
-
-/// Minting from the in-process handle (P126: the same operation as `_mock/mint`).
-impl MockIdp {
-    /// A fresh `TokenBuilder`, for `idp.mint(idp.token_builder().user("viewer"))`.
-    pub fn token_builder(&self) -> TokenBuilder {
-        TokenBuilder::new()
-    }
-
-    /// Mints in the first tenant.
-    pub fn mint(&self, builder: TokenBuilder) -> Result<MintedTokens> {
-        builder.mint(&self.first_tenant())
-    }
-
-    /// Mints in the tenant called `tenant`.
-    pub fn mint_in(&self, tenant: &str, builder: TokenBuilder) -> Result<MintedTokens> {
-        let t = self.tenant(tenant).ok_or_else(|| Error::UnknownTenant(tenant.to_owned()))?;
-        builder.mint(&t)
-    }
-
-    /// A valid access token for `user` of the first tenant, through the default client.
-    /// Panics with a sentence when the user does not exist (a test utility).
-    pub fn mint_access_token(&self, user: &str) -> String {
-        self.mint(TokenBuilder::new().user(user).tokens([TokenKind::AccessToken]))
-            .unwrap_or_else(|e| panic!("MockIdp could not mint an access token for {user:?}: {e}"))
-            .access_token
-            .unwrap_or_else(|| panic!("MockIdp minted no access token for {user:?}"))
-    }
 }

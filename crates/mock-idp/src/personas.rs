@@ -9,12 +9,9 @@
 //! enum and tables the code uses.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::accounts::User;
-use crate::journal::Endpoint;
-use crate::tenant::Tenant;
+use crate::endpoint::Endpoint;
 
 /// A known provider whose token and discovery shapes a tenant imitates.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -279,78 +276,6 @@ pub fn stable_guid(scope: &str, what: &str) -> String {
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
     uuid::Uuid::from_bytes(b).to_string()
-}
-
-/// Applies the tenant's persona, if any, to a finished claim set. Registered claims (`iss`,
-/// `sub`, `aud`, times, `nonce`...) are never touched, so every MUST item still holds.
-pub fn shape_claims(tenant: &Tenant, user: Option<&User>, client_id: &str, kind: TokenKind, m: &mut Map<String, Value>) {
-    let Some(persona) = tenant.config.persona else {
-        return;
-    };
-    let groups_claim = tenant.config.groups_claim.as_str();
-    let login = user.map(|u| u.config.preferred_username.clone().unwrap_or_else(|| u.config.username.clone()));
-    match persona {
-        Persona::Keycloak => {
-            if let Some(u) = user {
-                m.insert("realm_access".into(), json!({ "roles": u.config.groups }));
-            }
-            if let Some(l) = login {
-                m.insert("preferred_username".into(), Value::String(l));
-            }
-        }
-        Persona::Okta => {
-            m.insert("ver".into(), json!(1));
-            if let Some(l) = login {
-                m.insert("preferred_username".into(), Value::String(l));
-            }
-            if kind == TokenKind::Access {
-                m.insert("cid".into(), Value::String(client_id.to_owned()));
-                if let Some(u) = user {
-                    m.insert("uid".into(), Value::String(u.sub.clone()));
-                }
-            }
-        }
-        Persona::Entra => {
-            m.insert("ver".into(), json!("2.0"));
-            m.insert("tid".into(), Value::String(tenant_guid(&tenant.name)));
-            if let Some(u) = user {
-                m.insert("oid".into(), Value::String(stable_guid(&tenant.name, &u.sub)));
-                if m.contains_key(groups_claim) {
-                    let ids: Vec<Value> = u
-                        .config
-                        .groups
-                        .iter()
-                        .map(|g| Value::String(stable_guid(&format!("{}/group", tenant.name), g)))
-                        .collect();
-                    m.insert(groups_claim.to_owned(), Value::Array(ids));
-                }
-            }
-            if let Some(l) = login {
-                m.insert("preferred_username".into(), Value::String(l));
-            }
-        }
-        Persona::Auth0 => {
-            if let Some(u) = user {
-                m.insert("nickname".into(), Value::String(u.config.username.clone()));
-            }
-        }
-        Persona::Google => {
-            m.remove(groups_claim);
-            if let Some(email) = user.and_then(|u| u.config.email.clone()) {
-                if let Some((_, domain)) = email.split_once('@') {
-                    m.insert("hd".into(), Value::String(domain.to_owned()));
-                }
-                let verified = user.and_then(|u| u.config.email_verified).unwrap_or(false);
-                m.insert("email".into(), Value::String(email));
-                m.insert("email_verified".into(), Value::Bool(verified));
-            }
-        }
-    }
-}
-
-/// The bad-credentials description of a tenant: its persona's wording, else the default.
-pub fn bad_credentials(tenant: &Tenant, default: &'static str) -> &'static str {
-    tenant.config.persona.map_or(default, Persona::bad_credentials)
 }
 
 /// The README table: one row per persona (and one for none), generated from the enum and the

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Alg;
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
 use crate::keys::{standard_header, SigningKey};
-use crate::server::TenantRef;
 
 /// A named bad token (P134). Each variant changes one property of a valid minted token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,10 +9,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{Error, Result};
+use crate::extract::TenantRef;
+use crate::form::Form;
+use crate::grant_types::client_auth::authenticate_client;
 use crate::grants::store_key;
-use crate::server::TenantRef;
 use crate::tenant::Tenant;
-use crate::token::{authenticate_client, Form};
 use crate::userinfo::{is_access_token, verify_own_token};
 
 /// The description when a client tries to revoke another client's token.
@@ -33,7 +34,7 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
 /// Revokes `token` on behalf of `client_id`, without HTTP.
 pub fn revoke(tenant: &Tenant, client_id: &str, token: &str) -> Result<()> {
     {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         if let Some(r) = store.refresh.get(&store_key(token)) {
             if r.client_id != client_id {
                 return Err(Error::InvalidGrant(OTHER_CLIENT.into()));
@@ -54,7 +55,7 @@ pub fn revoke(tenant: &Tenant, client_id: &str, token: &str) -> Result<()> {
         return Err(Error::InvalidGrant(OTHER_CLIENT.into()));
     }
     if let Some(jti) = claims.get("jti").and_then(|v| v.as_str()) {
-        let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+        let mut store = tenant.grants();
         store.revoked_jtis.insert(jti.to_owned());
     }
     Ok(())

@@ -3,33 +3,30 @@
 //!
 //! Scheduled operations need no timer: every request to the tenant first runs the operations
 //! that are due on the tenant clock (`Tenant::run_due_key_ops`, called by the layer in
-//! `faults.rs` and by every control operation). A rotation adds the new key published and makes
+//! `middleware.rs` and by every control operation). A rotation adds the new key published and makes
 //! it the signer under one write lock, so there is no moment when the signer is unpublished
 //! (P158) unless a test asks for exactly that (P136). New keys are generated before any lock is
 //! taken: RSA generation is slow and must not stall other requests.
 
 use std::collections::BTreeSet;
-use std::sync::MutexGuard;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use crate::config::{Alg, KeyConfig};
+use crate::config::Alg;
 use crate::error::{Error, Result};
 use crate::keys::{KeyRing, SigningKey};
-use crate::tenant::Tenant;
 
 /// The control state of a tenant's keys: what is scheduled and which keys are retired.
 #[derive(Debug, Default)]
 pub struct KeyAdmin {
-    scheduled: Vec<Scheduled>,
-    retired: BTreeSet<String>,
-    added: u64,
-    next_id: u64,
+    pub(crate) scheduled: Vec<Scheduled>,
+    pub(crate) retired: BTreeSet<String>,
+    pub(crate) added: u64,
+    pub(crate) next_id: u64,
 }
 
 #[derive(Debug, Clone)]
-enum KeyOp {
+pub(crate) enum KeyOp {
     Add {
         key: Box<SigningKey>,
         activate: bool,
@@ -47,7 +44,7 @@ enum KeyOp {
 }
 
 impl KeyOp {
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             KeyOp::Add { .. } => "add",
             KeyOp::Activate(_) => "activate",
@@ -59,7 +56,7 @@ impl KeyOp {
         }
     }
 
-    fn kid(&self) -> &str {
+    pub(crate) fn kid(&self) -> &str {
         match self {
             KeyOp::Add { key, .. } | KeyOp::Rotate { key, .. } => key.kid().as_str(),
             KeyOp::Activate(k) | KeyOp::Publish(k) | KeyOp::Hide(k) | KeyOp::Retire(k) | KeyOp::Delete(k) => k,
@@ -68,10 +65,10 @@ impl KeyOp {
 }
 
 #[derive(Debug, Clone)]
-struct Scheduled {
-    id: u64,
-    at: f64,
-    op: KeyOp,
+pub(crate) struct Scheduled {
+    pub(crate) id: u64,
+    pub(crate) at: f64,
+    pub(crate) op: KeyOp,
 }
 
 /// One key in a listing (P135).
@@ -215,19 +212,19 @@ pub struct When {
     pub overlap_s: Option<f64>,
 }
 
-fn field(name: &str, message: impl Into<String>) -> Error {
+pub(crate) fn field(name: &str, message: impl Into<String>) -> Error {
     Error::BadControlRequest {
         error: "invalid_field",
         message: format!("{name}: {}", message.into()),
     }
 }
 
-fn no_key(kid: &str) -> Error {
+pub(crate) fn no_key(kid: &str) -> Error {
     Error::ControlNotFound(format!("no key with kid {kid:?}"))
 }
 
 /// The tenant time an operation runs at; `None` means now.
-fn schedule_time(at: Option<f64>, after_s: Option<f64>, now: f64) -> Result<Option<f64>> {
+pub(crate) fn schedule_time(at: Option<f64>, after_s: Option<f64>, now: f64) -> Result<Option<f64>> {
     match (at, after_s) {
         (Some(_), Some(_)) => Err(field("after_s", "give at or after_s, not both")),
         (Some(at), None) if !at.is_finite() => Err(field("at", "must be a number of Unix seconds")),
@@ -240,7 +237,7 @@ fn schedule_time(at: Option<f64>, after_s: Option<f64>, now: f64) -> Result<Opti
 
 /// Applies one operation. Each check comes before the one change it makes, so a refused
 /// operation leaves the keys as they were.
-fn apply(op: KeyOp, keys: &mut KeyRing, admin: &mut KeyAdmin, now: f64) -> Result<()> {
+pub(crate) fn apply(op: KeyOp, keys: &mut KeyRing, admin: &mut KeyAdmin, now: f64) -> Result<()> {
     let exists = |keys: &KeyRing, kid: &str| keys.by_kid(kid).is_some();
     let active_kid = keys.active().kid().as_str().to_owned();
     match op {
@@ -322,233 +319,6 @@ fn apply(op: KeyOp, keys: &mut KeyRing, admin: &mut KeyAdmin, now: f64) -> Resul
         }
     }
     Ok(())
-}
-
-impl Tenant {
-    fn key_admin(&self) -> MutexGuard<'_, KeyAdmin> {
-        self.key_admin.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn key_list_locked(&self, keys: &KeyRing, admin: &KeyAdmin) -> KeyList {
-        let active = keys.active().kid().as_str().to_owned();
-        let mut scheduled: Vec<ScheduledInfo> = admin
-            .scheduled
-            .iter()
-            .map(|s| ScheduledInfo {
-                id: s.id,
-                at: s.at,
-                op: s.op.name().to_owned(),
-                kid: s.op.kid().to_owned(),
-            })
-            .collect();
-        scheduled.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.id.cmp(&b.id)));
-        KeyList {
-            keys: keys
-                .all()
-                .iter()
-                .map(|k| KeyInfo {
-                    kid: k.kid().as_str().to_owned(),
-                    alg: k.alg(),
-                    published: k.published,
-                    active: k.kid().as_str() == active,
-                    retired: admin.retired.contains(k.kid().as_str()),
-                })
-                .collect(),
-            scheduled,
-        }
-    }
-
-    /// Every key and every scheduled operation (P135).
-    pub fn key_list(&self) -> Result<KeyList> {
-        self.run_due_key_ops();
-        let admin = self.key_admin();
-        let keys = self.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
-        Ok(self.key_list_locked(&keys, &admin))
-    }
-
-    /// Runs an operation now, or schedules it at `at` (P137).
-    fn run_or_schedule(&self, op: KeyOp, at: Option<f64>) -> Result<KeyList> {
-        self.run_due_key_ops();
-        let mut admin = self.key_admin();
-        let mut keys = self.keys.write().map_err(|_| Error::Internal("key lock poisoned".into()))?;
-        match at {
-            None => {
-                let name = op.name();
-                let kid = op.kid().to_owned();
-                apply(op, &mut keys, &mut admin, self.clock.now_f64())?;
-                tracing::info!(tenant = %self.name, op = name, %kid, "key operation");
-            }
-            Some(at) => {
-                match &op {
-                    KeyOp::Add { key, .. } | KeyOp::Rotate { key, .. } if keys.by_kid(key.kid().as_str()).is_some() => {
-                        return Err(field("kid", format!("a key with kid {:?} exists already", key.kid().as_str())));
-                    }
-                    KeyOp::Add { .. } | KeyOp::Rotate { .. } => {}
-                    other if keys.by_kid(other.kid()).is_none() => return Err(no_key(other.kid())),
-                    _ => {}
-                }
-                admin.next_id += 1;
-                let id = admin.next_id;
-                admin.scheduled.push(Scheduled { id, at, op });
-            }
-        }
-        Ok(self.key_list_locked(&keys, &admin))
-    }
-
-    /// Runs every scheduled key operation that is due on the tenant clock (P137). Cheap when
-    /// nothing is due; a failing operation is logged and dropped.
-    pub fn run_due_key_ops(&self) {
-        let now = self.clock.now_f64();
-        let mut admin = self.key_admin();
-        if admin.scheduled.iter().all(|s| s.at > now) {
-            return;
-        }
-        let mut due: Vec<Scheduled> = Vec::new();
-        admin.scheduled.retain(|s| {
-            if s.at <= now {
-                due.push(s.clone());
-                false
-            } else {
-                true
-            }
-        });
-        due.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.id.cmp(&b.id)));
-        let Ok(mut keys) = self.keys.write() else {
-            tracing::error!(tenant = %self.name, "key lock poisoned; scheduled key operations dropped");
-            return;
-        };
-        for s in due {
-            let (name, kid) = (s.op.name(), s.op.kid().to_owned());
-            match apply(s.op, &mut keys, &mut admin, s.at) {
-                Ok(()) => tracing::info!(tenant = %self.name, op = name, %kid, "scheduled key operation"),
-                Err(e) => tracing::warn!(tenant = %self.name, op = name, %kid, error = %e, "scheduled key operation failed"),
-            }
-        }
-    }
-
-    /// A new key from a request's seed, or from the tenant seed and a per-tenant sequence.
-    fn new_key(&self, alg: Alg, seed: Option<&str>, kid: Option<&str>) -> Result<SigningKey> {
-        let seed = match seed {
-            Some(s) => s.to_owned(),
-            None => {
-                let mut admin = self.key_admin();
-                admin.added += 1;
-                let base = self
-                    .config
-                    .key_seed
-                    .clone()
-                    .unwrap_or_else(|| format!("oidc-harness:{}", self.name));
-                format!("{base}#added-{}", admin.added)
-            }
-        };
-        let cfg = KeyConfig {
-            alg,
-            pem_file: None,
-            pem: None,
-            seed: Some(seed),
-            random: false,
-            kid: kid.map(str::to_owned),
-        };
-        SigningKey::from_config(&cfg, "").map_err(|e| field("alg", e.to_string()))
-    }
-
-    /// Adds a key, published unless asked otherwise, now or later (P135, P136).
-    pub fn add_key(&self, req: AddKey) -> Result<KeyList> {
-        if req.kid.as_deref().is_some_and(|k| k.is_empty() || k.len() > 255) {
-            return Err(field("kid", "a kid is 1 to 255 characters"));
-        }
-        let at = schedule_time(req.at, req.after_s, self.clock.now_f64())?;
-        let mut key = self.new_key(req.alg, req.seed.as_deref(), req.kid.as_deref())?;
-        key.published = req.published.unwrap_or(true);
-        self.run_or_schedule(
-            KeyOp::Add {
-                key: Box::new(key),
-                activate: req.activate,
-            },
-            at,
-        )
-    }
-
-    /// Adds a key, makes it the signer, and retires the old signer now or after the overlap
-    /// (P35). The default overlap is the tenant's longest token lifetime.
-    pub fn rotate_keys(&self, req: RotateKeys) -> Result<KeyList> {
-        let now = self.clock.now_f64();
-        let at = schedule_time(req.at, req.after_s, now)?;
-        if let Some(o) = req.overlap_s {
-            if !(o.is_finite() && o >= 0.0) {
-                return Err(field("overlap_s", "must be zero or more seconds"));
-            }
-        }
-        let l = &self.config.lifetimes;
-        let overlap_s = req.overlap_s.unwrap_or(l.id_token_s.max(l.access_token_s) as f64);
-        let alg = match req.alg {
-            Some(a) => a,
-            None => self
-                .keys
-                .read()
-                .map_err(|_| Error::Internal("key lock poisoned".into()))?
-                .active()
-                .alg(),
-        };
-        let key = self.new_key(alg, req.seed.as_deref(), None)?;
-        self.run_or_schedule(
-            KeyOp::Rotate {
-                key: Box::new(key),
-                publish_old: req.publish_old.unwrap_or(true),
-                overlap_s,
-            },
-            at,
-        )
-    }
-
-    /// Activates, publishes, hides, retires or deletes the key `kid`, now or later (P135).
-    pub fn key_action(&self, kid: &str, action: KeyAction, when: When) -> Result<KeyList> {
-        if when.overlap_s.is_some() && action != KeyAction::Retire {
-            return Err(field("overlap_s", "only applies to retire"));
-        }
-        let after = match (when.after_s, when.overlap_s) {
-            (Some(_), Some(_)) => return Err(field("overlap_s", "give after_s or overlap_s, not both")),
-            (a, o) => a.or(o),
-        };
-        let at = schedule_time(when.at, after, self.clock.now_f64())?;
-        let kid = kid.to_owned();
-        let op = match action {
-            KeyAction::Activate => KeyOp::Activate(kid),
-            KeyAction::Publish => KeyOp::Publish(kid),
-            KeyAction::Hide => KeyOp::Hide(kid),
-            KeyAction::Retire => KeyOp::Retire(kid),
-            KeyAction::Delete => KeyOp::Delete(kid),
-        };
-        self.run_or_schedule(op, at)
-    }
-
-    /// The private key `kid` as PKCS#8 PEM, with its public JWK (P37). Refused unless the tenant
-    /// sets `export_keys = true`; the key is never logged.
-    pub fn export_key(&self, kid: &str) -> Result<Value> {
-        if !self.config.export_keys {
-            return Err(Error::ControlForbidden(
-                "private key export is disabled; set export_keys = true in this tenant's configuration (P37)".into(),
-            ));
-        }
-        let keys = self.keys.read().map_err(|_| Error::Internal("key lock poisoned".into()))?;
-        let key = keys.by_kid(kid).ok_or_else(|| no_key(kid))?;
-        Ok(json!({
-            "kid": key.kid().as_str(),
-            "alg": key.alg().as_str(),
-            "private_pem": key.private_pem(),
-            "public_jwk": key.public_jwk(),
-        }))
-    }
-
-    /// Puts the keys back as configured and drops every scheduled operation (P127).
-    pub(crate) fn reset_keys(&self) {
-        let mut admin = self.key_admin();
-        *admin = KeyAdmin::default();
-        match self.keys.write() {
-            Ok(mut keys) => *keys = self.initial_keys.clone(),
-            Err(_) => tracing::error!(tenant = %self.name, "key lock poisoned; keys not reset"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,8 @@
 //! method a 405 with `Allow` (axum's method router adds the header).
 
 use std::future::Future;
-use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OriginalUri, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,79 +19,19 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::error::Error;
-use crate::journal::Endpoint;
+use crate::extract::resolve;
 use crate::state::AppState;
-use crate::tenant::Tenant;
 use crate::{authorize, discovery, end_session, introspection, jwks, login, mint, presets, revocation, token, userinfo};
 
 /// Largest total size of request headers (P157); larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-
-/// The tenant a request is addressed to, from the first segment of its internal route.
-#[derive(Debug, Clone)]
-pub struct TenantRef(pub Arc<Tenant>);
-
-/// What `dispatch` found a request to address, kept in the request's extensions.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    /// The tenant.
-    pub tenant: Arc<Tenant>,
-    /// The endpoint, as named in the journal and in faults.
-    pub endpoint: Endpoint,
-    /// The internal route serving it (`/{name}/token`), `None` where nothing is served.
-    pub route: Option<String>,
-}
-
-/// Resolves a request path to its tenant and endpoint (P4, P10, P124): the tenant whose root
-/// path is the longest prefix of `path`, or, for RFC 8414 metadata, the tenant whose issuer
-/// path follows `/.well-known/oauth-authorization-server`.
-pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
-    // Under the tenant list's read lock, without copying the list: this runs on every request.
-    state.with_tenants(|tenants| {
-        if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
-            let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
-            let tenant = tenants.iter().find(|t| t.issuer_path() == want)?;
-            let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name));
-            return Some(Resolved {
-                tenant: tenant.clone(),
-                endpoint: Endpoint::Discovery,
-                route,
-            });
-        }
-        tenants
-            .iter()
-            .filter_map(|t| t.route(path).map(|(endpoint, route)| (t, endpoint, route)))
-            .max_by_key(|(t, _, _)| t.root_path.len())
-            .map(|(tenant, endpoint, route)| Resolved {
-                tenant: tenant.clone(),
-                endpoint,
-                route,
-            })
-    })
-}
-
-impl FromRequestParts<AppState> for TenantRef {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        // `front` resolved it already; the internal route names the same tenant.
-        if let Some(r) = parts.extensions.get::<Resolved>() {
-            return Ok(TenantRef(r.tenant.clone()));
-        }
-        let name = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or("");
-        state
-            .tenant(name)
-            .map(TenantRef)
-            .ok_or_else(|| Error::UnknownTenant(name.to_owned()))
-    }
-}
 
 /// The provider's routes over `state`; used by `serve` and by tests through `oneshot`.
 pub fn router(state: AppState) -> Router {
     // P14: a disabled optional endpoint answers 404, as if it did not exist.
     let optional = middleware::from_fn_with_state(state.clone(), discovery::optional_endpoint_gate);
     let internal = Router::new()
-        .route("/_mock/ready", get(ready))
+        .route(crate::endpoint::READY_PATH, get(ready))
         .route("/{tenant}/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{tenant}/jwks", get(jwks::handle))
         .route("/{tenant}/token", post(token::handle))
@@ -153,13 +91,13 @@ async fn not_found(req: Request) -> Response {
 }
 
 /// Every request passes here first: the header limit (P157), then `dispatch`, then the journal
-/// and faults (`faults::layer`).
+/// and faults (`middleware::layer`).
 async fn front(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Err(resp) = limit_headers(&req) {
         return resp;
     }
     match dispatch(&state, req) {
-        Ok(req) => crate::faults::layer(state, req, next).await,
+        Ok(req) => crate::middleware::layer(state, req, next).await,
         Err(resp) => resp,
     }
 }

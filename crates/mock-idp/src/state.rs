@@ -33,39 +33,34 @@ impl AppState {
             tenants: Arc::new(RwLock::new(tenants)),
             base_url: base_url.into(),
             server: Arc::new(config.server.clone()),
-            admin_guard: crate::admin::guard_on(config),
+            admin_guard: config.admin_guard_on(),
         })
     }
 
     /// The tenant called `name`.
     pub fn tenant(&self, name: &str) -> Option<Arc<Tenant>> {
-        self.tenants
-            .read()
-            .expect("tenant map lock")
-            .iter()
-            .find(|t| t.name == name)
-            .cloned()
+        crate::sync::read(&self.tenants).iter().find(|t| t.name() == name).cloned()
     }
 
     /// Runs `f` over every tenant, in configuration order, under the list's read lock (no copy).
     pub fn with_tenants<R>(&self, f: impl FnOnce(&[Arc<Tenant>]) -> R) -> R {
-        f(&self.tenants.read().expect("tenant map lock"))
+        f(&crate::sync::read(&self.tenants))
     }
 
     /// Every tenant, in configuration order.
     pub fn tenants(&self) -> Vec<Arc<Tenant>> {
-        self.tenants.read().expect("tenant map lock").clone()
+        crate::sync::read(&self.tenants).clone()
     }
 
     /// Adds a tenant at runtime (P6); refuses a name in use.
     pub fn add_tenant(&self, config: TenantConfig) -> Result<Arc<Tenant>, ConfigError> {
         let tenant = Arc::new(Tenant::new(config, &self.base_url)?);
-        let mut map = self.tenants.write().expect("tenant map lock");
-        if map.iter().any(|t| t.name == tenant.name) {
+        let mut map = crate::sync::write(&self.tenants);
+        if map.iter().any(|t| t.name() == tenant.name()) {
             return Err(ConfigError::Invalid {
                 file: "<runtime>".into(),
                 field: "name".into(),
-                reason: format!("tenant {:?} exists already", tenant.name),
+                reason: format!("tenant {:?} exists already", tenant.name()),
             });
         }
         map.push(tenant.clone());
@@ -74,8 +69,8 @@ impl AppState {
 
     /// Removes a tenant (P6); its endpoints answer 404 from then on.
     pub fn remove_tenant(&self, name: &str) -> Option<Arc<Tenant>> {
-        let mut map = self.tenants.write().expect("tenant map lock");
-        let i = map.iter().position(|t| t.name == name)?;
+        let mut map = crate::sync::write(&self.tenants);
+        let i = map.iter().position(|t| t.name() == name)?;
         Some(map.remove(i))
     }
 

@@ -42,7 +42,7 @@ use crate::state::AppState;
 pub const ALWAYS_COVERED: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// Path of the CA certificate on an HTTPS provider (P154).
-pub const CA_PATH: &str = "/_mock/ca.pem";
+pub use crate::endpoint::CA_PATH;
 
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

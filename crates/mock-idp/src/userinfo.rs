@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 use crate::claims::has_scope;
 use crate::config::Alg;
 use crate::error::{Error, Result};
-use crate::server::TenantRef;
+use crate::extract::TenantRef;
+use crate::form::{Form, MAX_FORM_BYTES};
 use crate::tenant::Tenant;
-use crate::token::{Form, MAX_FORM_BYTES};
 
 /// Claims granted by the standard scopes (OIDC Core §5.4), taken from a user's extra claims.
 const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
@@ -117,19 +117,19 @@ pub fn bearer_token(tenant: &Tenant, headers: &HeaderMap, query: Option<&str>, f
             "the access token was sent in more than one way; use exactly one (RFC 6750 §2)".into(),
         ));
     }
-    if from_query.is_some() && !tenant.config.userinfo_query_token {
+    if from_query.is_some() && !tenant.config().userinfo_query_token {
         return Err(Error::InvalidRequest(
             "an access_token in the query is not accepted; send it in the Authorization header".into(),
         ));
     }
     from_header.or(from_body).or(from_query).ok_or_else(|| Error::MissingToken {
-        realm: tenant.issuer.0.clone(),
+        realm: tenant.issuer().0.clone(),
     })
 }
 
 /// The userinfo claims for an access token (P111-P114), without HTTP.
 pub fn userinfo(tenant: &Tenant, token: &str) -> Result<Map<String, Value>> {
-    let realm = tenant.issuer.0.clone();
+    let realm = tenant.issuer().0.clone();
     let invalid = |why: String| Error::InvalidToken { realm: realm.clone(), why };
     let claims = verify_own_token(tenant, token).map_err(invalid)?;
     if !is_access_token(&claims) {
@@ -143,10 +143,7 @@ pub fn userinfo(tenant: &Tenant, token: &str) -> Result<Map<String, Value>> {
         });
     }
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     let user = accounts
         .users
         .values()
@@ -186,7 +183,7 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
     let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or("");
     let alg = Alg::parse(alg_name).ok_or("the token's alg is not accepted")?;
     let kid = header.get("kid").and_then(Value::as_str).ok_or("the token has no kid")?;
-    let keys = tenant.keys.read().map_err(|_| "key lock poisoned".to_owned())?;
+    let keys = tenant.keys();
     let key = keys.by_kid(kid).ok_or("no key of this issuer has the token's kid")?;
     if !key.supports(alg) {
         return Err("the token's alg does not fit its key".into());
@@ -200,7 +197,7 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
         return Err("the token signature is invalid".into());
     }
     let claims = decode_object(p).ok_or("the token payload is not a base64url JSON object")?;
-    if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer.as_str()) {
+    if claims.get("iss").and_then(Value::as_str) != Some(tenant.issuer().as_str()) {
         return Err("the token was issued by another issuer".into());
     }
     // As go-oidc decides (go-oidc-verifier.md steps 8 and 12; A16, A19): `exp` is cut to whole
@@ -211,11 +208,11 @@ pub fn verify_own_token(tenant: &Tenant, token: &str) -> std::result::Result<Map
     // becomes a time in the far past there (float-to-int64 conversion, or the Unix-to-internal
     // offset overflowing), so go-oidc reports it as expired (A19, read from source, UNCONFIRMED).
     let exp = claims.get("exp").and_then(Value::as_f64).ok_or("the token has no exp")?.trunc();
-    if exp < tenant.clock.now_f64() || exp >= GO_LAST_UNIX_SECOND {
+    if exp < tenant.clock().now_f64() || exp >= GO_LAST_UNIX_SECOND {
         return Err("the token has expired".into());
     }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
-        let store = tenant.grants.lock().map_err(|_| "grant lock poisoned".to_owned())?;
+        let store = tenant.grants();
         if store.revoked_jtis.contains(jti) {
             return Err("the token has been revoked".into());
         }

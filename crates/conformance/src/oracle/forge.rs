@@ -286,7 +286,7 @@ impl Forge {
     pub fn new(idp: &MockIdp, client_id: &str) -> Result<Forge, Error> {
         let tenant = idp.first_tenant();
         let tenant_keys = {
-            let ring = tenant.keys.read().map_err(|_| Error::invalid("the key lock is poisoned"))?;
+            let ring = tenant.keys();
             ring.all()
                 .iter()
                 .filter(|k| k.published)
@@ -298,7 +298,7 @@ impl Forge {
             .map(|a| Key::from_signing_key(&SigningKey::from_seed("oidc-harness differential attacker", a)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Forge {
-            issuer: tenant.issuer.0.clone(),
+            issuer: tenant.issuer().0.clone(),
             idp_tenant: tenant,
             client_id: client_id.to_owned(),
             tenant_keys,
@@ -307,7 +307,7 @@ impl Forge {
     }
 
     fn now(&self) -> i64 {
-        self.idp_tenant.clock.now()
+        self.idp_tenant.clock().now()
     }
 
     /// The token the choices describe.

@@ -307,7 +307,7 @@ async fn p158_rotation_under_concurrent_issuance_never_signs_with_an_unpublished
 /// header, and how many credential digests the tenant computed for it.
 async fn probe(env: &Env, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> ((u16, Option<String>, serde_json::Value), u64) {
     let tenant = env.idp.first_tenant();
-    let digests = || tenant.accounts.read().expect("accounts lock").digest_count();
+    let digests = || tenant.accounts().digest_count();
     let before = digests();
     let mut req = env.http.post(env.endpoint("token_endpoint").await).form(form);
     if let Some((id, secret)) = basic {

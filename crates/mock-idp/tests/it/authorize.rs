@@ -414,7 +414,7 @@ async fn p87_response_type_words_in_any_order_and_its_errors() {
     );
     // The `web` client is limited to the code grant: id_token is not for it.
     let tenant = idp.tenant();
-    tenant.accounts.write().expect("accounts").clients.insert(
+    tenant.accounts_mut().clients.insert(
         WEB.into(),
         mock_idp::accounts::Client::new(ClientConfig {
             grant_types: vec![GrantType::AuthorizationCode],
@@ -577,7 +577,7 @@ fn p92_a_redirect_uri_with_a_fragment_is_refused_when_the_client_is_registered()
 async fn p92_query_mode_keeps_the_registered_query_and_fragment_is_form_encoded() {
     let idp = auto().await;
     let with_query = "https://app.example/cb?tenant=a%20b";
-    idp.tenant().accounts.write().expect("accounts").clients.insert(
+    idp.tenant().accounts_mut().clients.insert(
         "q".into(),
         mock_idp::accounts::Client::new(ClientConfig {
             client_id: "q".into(),
@@ -751,7 +751,7 @@ async fn p98_login_page_round_trip_sets_a_tenant_session_cookie() {
     );
     let (status, body) = idp.redeem(&code, &[]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(idp.tenant().grants.lock().expect("store").sessions.len(), 1);
+    assert_eq!(idp.tenant().grants().sessions.len(), 1);
     // With the session: no page, even with prompt=none.
     let again = idp.browse(&params(&[("prompt", "none")])).await;
     assert!(again.param("code").is_some(), "{again:?}");
@@ -797,7 +797,7 @@ async fn p99_prompt_none_login_and_max_age() {
         assert_eq!(page.status, 200, "{forced:?}: {page:?}");
         assert!(page.body.contains("type=\"password\""));
         // Logging in on that page completes the request (the forced login is this one).
-        idp.tenant().clock.advance(5.0);
+        idp.tenant().clock().advance(5.0);
         let done = idp
             .submit(&page, &[("username", "admin"), ("password", "admin-pass"), ("action", "login")])
             .await;
@@ -806,10 +806,10 @@ async fn p99_prompt_none_login_and_max_age() {
             .await;
         assert_eq!(status, 200, "{body}");
         let auth_time = claims(body["id_token"].as_str().unwrap_or(""))["auth_time"].as_i64().unwrap_or(0);
-        assert!(auth_time >= idp.tenant().clock.now() - 1, "a new login has a new auth_time");
+        assert!(auth_time >= idp.tenant().clock().now() - 1, "a new login has a new auth_time");
     }
     // A session older than max_age forces a login; a younger one does not, and auth_time is sent.
-    idp.tenant().clock.advance(120.0);
+    idp.tenant().clock().advance(120.0);
     let young = idp.browse(&params(&[("max_age", "3600")])).await;
     let (_, body) = idp.redeem(&young.param("code").expect("code"), &[]).await;
     assert!(claims(body["id_token"].as_str().unwrap_or("")).get("auth_time").is_some());
@@ -851,7 +851,7 @@ async fn p100_id_token_hint_must_be_this_issuers_even_expired() {
     let idp = auto().await;
     let a = idp.get(&params(&[("response_type", "id_token"), ("nonce", "n")])).await;
     let hint = a.param("id_token").expect("id_token");
-    idp.tenant().clock.advance(100_000.0);
+    idp.tenant().clock().advance(100_000.0);
     assert!(
         idp.get(&params(&[("id_token_hint", &hint)])).await.param("code").is_some(),
         "expired hint accepted"
@@ -963,7 +963,7 @@ async fn p152_prompt_none_maps_flags_to_interaction_and_login_required() {
 
 fn set_status(idp: &Idp, name: &str, status: Option<UserStatus>) {
     let tenant = idp.tenant();
-    let mut accounts = tenant.accounts.write().expect("accounts");
+    let mut accounts = tenant.accounts_mut();
     let u = accounts.users.get_mut(name).expect("user exists");
     u.config.status = status;
 }
@@ -1002,9 +1002,9 @@ async fn p65_code_expires_on_the_tenant_clock() {
     let idp = auto().await;
     let fresh = idp.code(&[]).await;
     let stale = idp.code(&[]).await;
-    idp.tenant().clock.advance(59.0);
+    idp.tenant().clock().advance(59.0);
     assert_eq!(idp.redeem(&fresh, &[]).await.0, 200);
-    idp.tenant().clock.advance(2.0);
+    idp.tenant().clock().advance(2.0);
     let (status, body) = idp.redeem(&stale, &[]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     let (status, body) = idp.redeem("not-a-code", &[]).await;
@@ -1026,11 +1026,11 @@ async fn p66_code_reuse_gets_invalid_grant_and_revokes_the_first_tokens() {
         .as_str()
         .unwrap_or("")
         .to_owned();
-    assert!(!idp.tenant().grants.lock().expect("store").revoked_jtis.contains(&at_jti));
+    assert!(!idp.tenant().grants().revoked_jtis.contains(&at_jti));
     let (status, second) = idp.redeem(&code, &[]).await;
     assert_eq!((status, second["error"].as_str()), (400, Some("invalid_grant")), "{second}");
     let store_ref = idp.tenant();
-    let store = store_ref.grants.lock().expect("store");
+    let store = store_ref.grants();
     assert!(store.revoked_jtis.contains(&at_jti) && store.revoked_jtis.contains(&id_jti));
     assert!(store.refresh.is_empty(), "the refresh token of the first redemption is gone");
 }
@@ -1187,7 +1187,7 @@ async fn p117_end_session_redirects_to_a_registered_uri_with_state_and_ends_the_
         .cookies()
         .iter()
         .any(|c| c.starts_with("mock_idp_session=;") && c.contains("Max-Age=0")));
-    assert!(idp.tenant().grants.lock().expect("store").sessions.is_empty());
+    assert!(idp.tenant().grants().sessions.is_empty());
     assert_redirect_error(&idp.browse(&params(&[("prompt", "none")])).await, "login_required");
 }
 

@@ -233,7 +233,7 @@ async fn p127_reset_puts_keys_clock_faults_journal_and_users_back() {
     assert_eq!(entries.len(), 1, "only the reset itself is in the journal: {entries:?}");
     assert_eq!(entries[0].path, "/default/_mock/reset");
     assert!(
-        env.idp.first_tenant().grants.lock().unwrap().refresh.is_empty(),
+        env.idp.first_tenant().grants().refresh.is_empty(),
         "issued refresh tokens are forgotten"
     );
     let (s, _) = password_grant(&env, "default", "temp", "temp-pass", "weaviate").await;
@@ -351,7 +351,7 @@ async fn p137_scheduled_rotation_runs_at_its_tenant_time() {
     assert_eq!(list["scheduled"][0]["op"], "rotate");
     let token = env.password_tokens("admin", "admin-pass").await;
     assert_eq!(header(token["access_token"].as_str().unwrap())["kid"], old.as_str(), "not yet");
-    env.idp.first_tenant().clock.advance(30.0);
+    env.idp.first_tenant().clock().advance(30.0);
     let token = env.password_tokens("admin", "admin-pass").await;
     assert_ne!(
         header(token["access_token"].as_str().unwrap())["kid"],
@@ -505,7 +505,7 @@ async fn p141_wait_returns_as_soon_as_the_count_is_reached_and_408_on_timeout() 
     let http = env.http.clone();
     let url = wait(1, 10_000);
     let waiter = tokio::spawn(async move { call(&http, Method::GET, &url, None).await });
-    env.idp.first_tenant().journal.count(Some(Endpoint::Jwks)); // nothing to do with the waiter
+    env.idp.first_tenant().journal().count(Some(Endpoint::Jwks)); // nothing to do with the waiter
     let jwks_url = env.endpoint("jwks_uri").await;
     env.http.get(&jwks_url).send().await.unwrap();
     let (s, body) = tokio::time::timeout(BOUND, waiter).await.expect("the waiter wakes").unwrap();
@@ -700,7 +700,7 @@ async fn p146_duration_runs_on_the_tenant_clock_and_probability_is_reproducible(
     let jwks_url = env.endpoint("jwks_uri").await;
     arm(&env, json!({"endpoint": "jwks", "kind": "status", "status": 503, "for_s": 10})).await;
     assert_eq!(env.http.get(&jwks_url).send().await.unwrap().status(), 503);
-    env.idp.first_tenant().clock.advance(10.0);
+    env.idp.first_tenant().clock().advance(10.0);
     assert_eq!(env.http.get(&jwks_url).send().await.unwrap().status(), 200);
     assert!(env.idp.faults().is_empty(), "expired faults are not listed");
     // Probability: the same seed gives the same pattern, with hits and misses.

@@ -132,7 +132,7 @@ async fn p139_p146_p142_page_shows_journal_counters_faults_and_clock() {
     let (_, before) = get_page(&state, "/default/_mock/").await;
     assert!(before.contains("No faults armed."));
     tenant.add_fault(FaultSpec::status(Target::Discovery, 503).times(2)).unwrap();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     // Act
     let (_, page) = get_page(&state, "/default/_mock/").await;
     // Assert

@@ -248,9 +248,9 @@ async fn p4_two_tenants_on_one_port_keep_issuers_and_keys_apart() {
     let b = env.idp.tenant("b").unwrap();
     let doc_b = get_json(&env.http, &b.discovery_url()).await;
     let jwks_b = get_json(&env.http, doc_b["jwks_uri"].as_str().unwrap()).await;
-    assert_eq!(doc_b["issuer"].as_str(), Some(b.issuer.as_str()));
-    assert_ne!(a.issuer, b.issuer);
-    assert!(doc_b["token_endpoint"].as_str().unwrap().starts_with(b.issuer.as_str()));
+    assert_eq!(doc_b["issuer"].as_str(), Some(b.issuer().as_str()));
+    assert_ne!(a.issuer(), b.issuer());
+    assert!(doc_b["token_endpoint"].as_str().unwrap().starts_with(b.issuer().as_str()));
     // Act
     let doc_a = get_json(&env.http, &a.discovery_url()).await;
     let jwks_a = get_json(&env.http, doc_a["jwks_uri"].as_str().unwrap()).await;
@@ -270,7 +270,7 @@ async fn p4_two_tenants_on_one_port_keep_issuers_and_keys_apart() {
     let tokens: Value = resp.json().await.unwrap();
     let jwt = tokens["access_token"].as_str().expect("tenant A issues a token").to_owned();
     // Assert: B refuses A's token (issuer and keys differ); A accepts it.
-    let against_b = verify(&jwt, &jwks_b, b.issuer.as_str());
+    let against_b = verify(&jwt, &jwks_b, b.issuer().as_str());
     assert!(against_b.is_err(), "tenant B must not verify tenant A's token");
     for jwk in jwks_b["keys"].as_array().unwrap() {
         // Even ignoring the kid, no key of B verifies the signature.
@@ -283,7 +283,7 @@ async fn p4_two_tenants_on_one_port_keep_issuers_and_keys_apart() {
             jwk["kid"]
         );
     }
-    verify(&jwt, &jwks_a, a.issuer.as_str()).expect("tenant A verifies its own token");
+    verify(&jwt, &jwks_a, a.issuer().as_str()).expect("tenant A verifies its own token");
 }
 
 #[tokio::test]
@@ -338,10 +338,10 @@ async fn p5_clock_users_and_keys_belong_to_one_tenant() {
     let env = Env::with(MockIdp::builder().tenant(twin).tenant(empty).start().await);
     let (a, b) = (env.idp.tenant("default").unwrap(), env.idp.tenant("twin").unwrap());
     let start = mock_idp::clock::ClockMode::Frozen { at: 1_800_000_000.0 };
-    a.clock.set(start);
-    b.clock.set(start);
+    a.clock().set(start);
+    b.clock().set(start);
     // Act: only A's clock moves.
-    a.clock.advance(10_000.0);
+    a.clock().advance(10_000.0);
     let (sa, ta) = password_at(&env, "default").await;
     let (sb, tb) = password_at(&env, "twin").await;
     let (s_empty, t_empty) = password_at(&env, "empty").await;
@@ -779,7 +779,7 @@ async fn p25_document_is_stable_until_the_key_set_changes() {
     let first = env.http.get(&url).send().await.unwrap().bytes().await.unwrap();
     let second = env.http.get(&url).send().await.unwrap().bytes().await.unwrap();
     let added = mock_idp::keys::SigningKey::from_seed("p25", Alg::ES384);
-    env.idp.first_tenant().keys.write().unwrap().add(added);
+    env.idp.first_tenant().keys_mut().add(added);
     let third: Value = env.http.get(&url).send().await.unwrap().json().await.unwrap();
     // Assert
     assert_eq!(first, second, "two GETs give the same bytes");
@@ -805,9 +805,7 @@ async fn p27_jwks_is_json_with_keys_and_cors() {
     let count = body["keys"].as_array().unwrap().len();
     env.idp
         .first_tenant()
-        .keys
-        .write()
-        .unwrap()
+        .keys_mut()
         .add(mock_idp::keys::SigningKey::from_seed("p27", Alg::ES256));
     assert_eq!(jwks_of(&env).await["keys"].as_array().unwrap().len(), count + 1);
 }
@@ -879,11 +877,11 @@ async fn p31_every_algorithm_signs_tokens_that_verify_against_the_served_jwks() 
     let mut payload = serde_json::Map::new();
     payload.insert("iss".into(), json!(issuer));
     payload.insert("sub".into(), json!("p31"));
-    payload.insert("exp".into(), json!(tenant.clock.now() + 300));
+    payload.insert("exp".into(), json!(tenant.clock().now() + 300));
     for alg in Alg::ALL {
         // Act
         let jwt = {
-            let ring = tenant.keys.read().unwrap();
+            let ring = tenant.keys();
             let key = ring.for_alg(alg).unwrap_or_else(|| panic!("a key for {alg:?}"));
             assert_eq!(key.alg(), alg);
             key.sign(&payload, "JWT")
@@ -986,7 +984,7 @@ async fn p35_after_a_rotation_new_tokens_use_the_new_kid_and_old_tokens_still_ve
     let new_kid = new_key.kid().as_str().to_owned();
     // Act: rotation = add, make it the signer, keep the old one published.
     {
-        let mut ring = tenant.keys.write().unwrap();
+        let mut ring = tenant.keys_mut();
         ring.add(new_key);
         assert!(ring.activate(&new_kid));
     }

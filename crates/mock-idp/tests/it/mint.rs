@@ -79,7 +79,7 @@ fn rs_verify(token: &str, jwks: &Value, issuer: &str, aud: &str) -> Result<Value
 }
 
 fn idp_now(idp: &MockIdp) -> i64 {
-    idp.first_tenant().clock.now()
+    idp.first_tenant().clock().now()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +472,7 @@ async fn p131_minted_refresh_token_is_stored_and_redeems() {
     // The record is stored like grants::issue stores it (under its digest, never in plain text).
     {
         let tenant = env.idp.first_tenant();
-        let store = tenant.grants.lock().unwrap();
+        let store = tenant.grants();
         let rec = store
             .refresh
             .get(&mock_idp::grants::store_key(&rt))
@@ -599,7 +599,7 @@ async fn p131_bad_fields_get_400_naming_the_field() {
 async fn p131_mint_takes_times_from_the_tenant_clock_and_the_request() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.set(mock_idp::clock::ClockMode::Frozen { at: 2_000_000_000.25 });
+    tenant.clock().set(mock_idp::clock::ClockMode::Frozen { at: 2_000_000_000.25 });
     let c = claims(&s(&mint_ok(&env, json!({"lifetime_s": 90})).await, "access_token"));
     assert_eq!(
         (c["iat"].as_i64(), c["exp"].as_i64(), c["nbf"].as_i64()),
@@ -967,7 +967,7 @@ fn verifies(token: &str, key: &DecodingKey, alg: Algorithm) -> bool {
 async fn p134_every_preset_changes_one_property_and_keeps_the_rest() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let keys = jwks(&env).await;
     let key_of = |kid: &Value| -> DecodingKey {
         let jwk = keys["keys"]
@@ -988,7 +988,7 @@ async fn p134_every_preset_changes_one_property_and_keeps_the_rest() {
     };
     let table = one_property_table();
     let (pem, der, n) = {
-        let ring = tenant.keys.read().unwrap();
+        let ring = tenant.keys();
         let k = ring.active();
         (
             k.public_pem().into_bytes(),
@@ -1092,7 +1092,7 @@ async fn p134_every_preset_changes_one_property_and_keeps_the_rest() {
 async fn p134_preset_parameters_and_the_retired_key() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let now = idp_now(&env.idp);
     let c = claims(&s(
         &mint_ok(&env, json!({"preset": "expired", "preset_seconds": 30})).await,
@@ -1119,7 +1119,7 @@ async fn p134_preset_parameters_and_the_retired_key() {
         let mut k = mock_idp::keys::SigningKey::from_seed("p134 retired", mock_idp::Alg::RS256);
         k.published = false;
         let kid = k.kid().as_str().to_owned();
-        tenant.keys.write().unwrap().add(k);
+        tenant.keys_mut().add(k);
         kid
     };
     let t = s(&mint_ok(&env, json!({"preset": "retired-key"})).await, "access_token");
@@ -1144,7 +1144,7 @@ async fn p134_preset_parameters_and_the_retired_key() {
 #[tokio::test]
 async fn p134_presets_are_deterministic() {
     let env = Env::start().await;
-    env.idp.first_tenant().clock.freeze();
+    env.idp.first_tenant().clock().freeze();
     for p in Preset::ALL {
         if p.name().starts_with("es256") || p == Preset::AlgNotAdvertised || p == Preset::AlgKeyMismatch {
             continue; // ECDSA nonces and RSA-PSS salts are random; their shape is checked above.
@@ -1251,7 +1251,7 @@ async fn p105_iat_is_tenant_now_and_exp_at_most_50_years_ahead() {
     let env = Env::start().await;
     env.idp
         .first_tenant()
-        .clock
+        .clock()
         .set(mock_idp::clock::ClockMode::Frozen { at: 1_800_000_000.9 });
     let body = env.password_tokens("admin", "admin-pass").await;
     for kind in ["id_token", "access_token"] {
@@ -1527,13 +1527,13 @@ async fn p119_lifetimes_per_tenant_client_user_and_mint() {
     assert_eq!((life(&s(&minted, "access_token")), life(&s(&minted, "id_token"))), (42, 42));
     // The refresh token's lifetime is the tenant's, on the tenant clock.
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
-    let now = tenant.clock.now();
+    tenant.clock().freeze();
+    let now = tenant.clock().now();
     let rt = s(
         &mint_ok(&env, json!({"user": "viewer", "tokens": ["refresh_token"]})).await,
         "refresh_token",
     );
-    let expires_at = tenant.grants.lock().unwrap().refresh[&mock_idp::grants::store_key(&rt)].expires_at;
+    let expires_at = tenant.grants().refresh[&mock_idp::grants::store_key(&rt)].expires_at;
     assert_eq!(expires_at, now + 5000);
     // The minimum is 1 s.
     let err = MockIdp::builder()

@@ -74,7 +74,7 @@ async fn p124_discovery_advertises_each_personas_paths_and_only_those_are_served
             ("revocation_endpoint", Endpoint::Revocation),
             ("end_session_endpoint", Endpoint::EndSession),
         ] {
-            let want = format!("{base}{}{}", tenant.root_path, paths.path(endpoint).unwrap());
+            let want = format!("{base}{}{}", tenant.root_path(), paths.path(endpoint).unwrap());
             assert_eq!(doc[field].as_str(), Some(want.as_str()), "{persona:?} {field}");
         }
         // RFC 8414 metadata sits between host and the issuer path (P10).
@@ -92,7 +92,7 @@ async fn p124_discovery_advertises_each_personas_paths_and_only_those_are_served
             if paths.endpoint_at(plain).is_some() {
                 continue;
             }
-            for root in [tenant.root_path.clone(), "/default".to_owned()] {
+            for root in [tenant.root_path().to_owned(), "/default".to_owned()] {
                 let resp = http.post(format!("{base}{root}{plain}")).send().await.unwrap();
                 assert_eq!(resp.status(), 404, "{persona:?}: {root}{plain} is served");
             }

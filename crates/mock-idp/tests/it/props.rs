@@ -343,7 +343,7 @@ fn r4c_p110_bearer_parsing_and_verification_never_panic_on_arbitrary_input() {
         Ok(())
     });
     // Structured garbage: three base64url segments, a real kid and a listed alg in the header.
-    let kids: Vec<String> = tenant.keys.read().unwrap().jwks()["keys"]
+    let kids: Vec<String> = tenant.keys().jwks()["keys"]
         .as_array()
         .unwrap()
         .iter()
@@ -565,7 +565,7 @@ fn hybrid_code(tenant: &Tenant, challenge: &str) -> (String, String) {
     (get("code"), get("id_token"))
 }
 
-fn redeem(tenant: &Tenant, code: &str, verifier: &str) -> Result<mock_idp::grants::TokenResponse, mock_idp::Error> {
+fn redeem(tenant: &Tenant, code: &str, verifier: &str) -> Result<mock_idp::grant_types::TokenResponse, mock_idp::Error> {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("grant_type", "authorization_code")
         .append_pair("client_id", "weaviate")
@@ -584,7 +584,10 @@ fn r4f_p72_p73_p97_s256_round_trips_for_every_valid_verifier_and_refuses_any_oth
     check(input, |(verifier, other, challenge_of_other)| {
         prop_assume!(other != verifier);
         let challenge = reference_base64url(&Sha256::digest(verifier.as_bytes()));
-        prop_assert_eq!(mock_idp::grants::authorization_code::s256_challenge(&verifier), challenge.clone());
+        prop_assert_eq!(
+            mock_idp::grant_types::authorization_code::s256_challenge(&verifier),
+            challenge.clone()
+        );
         // A malformed verifier is refused even when the challenge was made from it.
         let malformed = !(43..=128).contains(&other.len()) || !other.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         let sent_challenge = if challenge_of_other && malformed {
@@ -616,7 +619,7 @@ fn r4f_p72_p73_p97_s256_round_trips_for_every_valid_verifier_and_refuses_any_oth
 
 /// Freezes the tenant clock at `now` and mints an access token whose `exp` claim is `exp`.
 fn token_expiring_at(idp: &MockIdp, tenant: &Tenant, now: f64, exp: Value) -> String {
-    tenant.clock.set(ClockMode::Frozen { at: now });
+    tenant.clock().set(ClockMode::Frozen { at: now });
     idp.mint(TokenBuilder::new().user("admin").claim("exp", exp).tokens([TokenKind::AccessToken]))
         .expect("a mint with an explicit exp works")
         .access_token

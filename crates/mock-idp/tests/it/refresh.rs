@@ -150,12 +150,12 @@ async fn p79_unknown_or_forged_refresh_token_is_invalid_grant() {
 async fn p80_expired_refresh_token_is_invalid_grant_on_the_tenant_clock() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let first = env.password_tokens("admin", "admin-pass").await;
-    tenant.clock.advance(86_400.0);
+    tenant.clock().advance(86_400.0);
     let (status, body) = refresh(&env, "weaviate", &rt(&first), None).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    tenant.clock.advance(-1.0);
+    tenant.clock().advance(-1.0);
     assert_eq!(
         refresh(&env, "weaviate", &rt(&first), None).await.0,
         200,
@@ -169,15 +169,15 @@ async fn p80_deleted_locked_or_disabled_user_gets_invalid_grant() {
     let tenant = env.idp.first_tenant();
     let first = env.password_tokens("viewer", "viewer-pass").await;
     for status in [UserStatus::Locked, UserStatus::Disabled] {
-        tenant.accounts.write().unwrap().users.get_mut("viewer").unwrap().config.status = Some(status);
+        tenant.accounts_mut().users.get_mut("viewer").unwrap().config.status = Some(status);
         let (code, body) = refresh(&env, "weaviate", &rt(&first), None).await;
         assert_eq!((code, body["error"].as_str()), (400, Some("invalid_grant")), "{status:?}");
-        tenant.accounts.write().unwrap().users.get_mut("viewer").unwrap().config.status = None;
+        tenant.accounts_mut().users.get_mut("viewer").unwrap().config.status = None;
     }
-    let removed = tenant.accounts.write().unwrap().users.remove("viewer").unwrap();
+    let removed = tenant.accounts_mut().users.remove("viewer").unwrap();
     let (code, body) = refresh(&env, "weaviate", &rt(&first), None).await;
     assert_eq!((code, body["error"].as_str()), (400, Some("invalid_grant")), "deleted");
-    tenant.accounts.write().unwrap().users.insert("viewer".into(), removed);
+    tenant.accounts_mut().users.insert("viewer".into(), removed);
     assert_eq!(
         refresh(&env, "weaviate", &rt(&first), None).await.0,
         200,
@@ -194,7 +194,7 @@ async fn p81_refreshed_id_token_keeps_identity_and_rereads_the_user() {
     };
     let env = Env::with(MockIdp::builder().client(client).start().await);
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let (_, first) = env
         .token(&[
             ("grant_type", "password"),
@@ -204,9 +204,9 @@ async fn p81_refreshed_id_token_keeps_identity_and_rereads_the_user() {
         ])
         .await;
     let before = claims(first["id_token"].as_str().unwrap());
-    tenant.clock.advance(100.0);
+    tenant.clock().advance(100.0);
     {
-        let mut accounts = tenant.accounts.write().unwrap();
+        let mut accounts = tenant.accounts_mut();
         let admin = accounts.users.get_mut("admin").unwrap();
         admin.config.groups = vec!["admins".into(), "auditors".into()];
         admin.config.name = Some("Renamed Admin".into());
@@ -261,7 +261,7 @@ async fn p83_refresh_after_key_rotation_verifies_with_the_new_key() {
     let new_key = SigningKey::from_seed("p83-rotated-key", Alg::RS256);
     let new_kid = new_key.kid().as_str().to_owned();
     {
-        let mut ring = tenant.keys.write().unwrap();
+        let mut ring = tenant.keys_mut();
         ring.add(new_key);
         assert!(ring.activate(&new_kid));
     }
@@ -461,6 +461,6 @@ async fn p80_lockout_since_the_grant_ends_refresh() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(refresh(&env, "weaviate", &rt(&tokens), None).await.1["error"], "invalid_grant");
-    assert!(env.idp.first_tenant().accounts.write().unwrap().reset_login_failures("carol"));
+    assert!(env.idp.first_tenant().accounts_mut().reset_login_failures("carol"));
     assert_eq!(refresh(&env, "weaviate", &rt(&tokens), None).await.0, 200);
 }

@@ -438,7 +438,7 @@ async fn p53_every_failure_maps_to_one_error_code_with_json_and_no_store() {
         ])
         .await;
     let expired = rt(&short);
-    env.idp.first_tenant().clock.advance(5.0);
+    env.idp.first_tenant().clock().advance(5.0);
 
     let f = |pairs: &[(&str, &str)]| enc(pairs);
     let form_row = |name, pairs: &[(&str, &str)], status, error| Row {
@@ -706,9 +706,9 @@ async fn p56_password_grant_uses_the_client_default_scope_when_none_is_asked() {
 async fn p57_password_id_token_has_no_nonce_and_the_auth_time_of_the_request() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
-    tenant.clock.advance(1000.0);
-    let now = tenant.clock.now();
+    tenant.clock().freeze();
+    tenant.clock().advance(1000.0);
+    let now = tenant.clock().now();
     let body = env.password_tokens("admin", "admin-pass").await;
     let id = claims(body["id_token"].as_str().unwrap());
     assert_eq!(id["auth_time"], now);
@@ -971,7 +971,7 @@ async fn p150_p151_every_status_flag_gives_invalid_grant_with_a_distinct_descrip
     }
     // Clearing a flag makes the same login work.
     let tenant = env.idp.first_tenant();
-    tenant.accounts.write().unwrap().users.get_mut("locked").unwrap().config.status = None;
+    tenant.accounts_mut().users.get_mut("locked").unwrap().config.status = None;
     assert_eq!(login(&env, "locked", "locked-pass").await.0, 200);
 }
 
@@ -985,13 +985,13 @@ async fn p150_fail_next_fails_the_next_n_logins_then_logins_work_again() {
     for i in 0..2 {
         let (status, body) = login(&env, "flaky", "flaky-pass").await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "attempt {i}");
-        assert_eq!(body["error_description"], mock_idp::grants::password::FAIL_NEXT);
+        assert_eq!(body["error_description"], mock_idp::grant_types::password::FAIL_NEXT);
     }
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 200);
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 200);
     // Re-armed from Rust.
     let tenant = env.idp.first_tenant();
-    assert!(tenant.accounts.write().unwrap().set_fail_next("flaky", 1));
+    assert!(tenant.accounts_mut().set_fail_next("flaky", 1));
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 400);
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 200);
 }
@@ -1006,15 +1006,15 @@ async fn p150_lockout_after_n_wrong_passwords_until_reset() {
     assert_eq!(login(&env, "viewer", "viewer-pass").await.0, 200);
     for _ in 0..3 {
         let (_, body) = login(&env, "viewer", "wrong").await;
-        assert_eq!(body["error_description"], mock_idp::grants::password::BAD_CREDENTIALS);
+        assert_eq!(body["error_description"], mock_idp::grant_types::password::BAD_CREDENTIALS);
     }
     let (status, body) = login(&env, "viewer", "viewer-pass").await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert_eq!(body["error_description"], mock_idp::grants::password::LOCKED_OUT);
+    assert_eq!(body["error_description"], mock_idp::grant_types::password::LOCKED_OUT);
     // Other users are not affected; a reset unlocks.
     assert_eq!(login(&env, "admin", "admin-pass").await.0, 200);
     let tenant = env.idp.first_tenant();
-    assert!(tenant.accounts.write().unwrap().reset_login_failures("viewer"));
+    assert!(tenant.accounts_mut().reset_login_failures("viewer"));
     assert_eq!(login(&env, "viewer", "viewer-pass").await.0, 200);
 }
 

@@ -207,7 +207,7 @@ async fn p113_bad_tokens_get_401_invalid_token() {
     let env = Env::with(MockIdp::builder().tenant(other).start().await);
     let issuer = env.idp.issuer_url();
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let good = at(&env.password_tokens("admin", "admin-pass").await);
     let foreign = {
         let t = env.idp.tenant("other").unwrap();
@@ -276,9 +276,9 @@ async fn p113_bad_tokens_get_401_invalid_token() {
         assert!(c.contains("error_description=\""), "{name}: {c}");
     }
     // Expired on the tenant clock, and fine one second before.
-    tenant.clock.advance(299.0);
+    tenant.clock().advance(299.0);
     assert_eq!(env.http.get(&u).bearer_auth(&good).send().await.unwrap().status(), 200);
-    tenant.clock.advance(1.0);
+    tenant.clock().advance(1.0);
     let resp = env.http.get(&u).bearer_auth(&good).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert!(challenge(&resp).contains("invalid_token"));
@@ -296,7 +296,7 @@ async fn p113_revoked_token_is_invalid_but_aud_is_not_checked() {
         "aud is not required"
     );
     let jti = claims(&at(&tokens))["jti"].as_str().unwrap().to_owned();
-    env.idp.first_tenant().grants.lock().unwrap().revoked_jtis.insert(jti);
+    env.idp.first_tenant().grants().revoked_jtis.insert(jti);
     let resp = env.http.get(&u).bearer_auth(at(&tokens)).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert!(challenge(&resp).contains("error=\"invalid_token\""));
@@ -360,11 +360,11 @@ async fn p115_active_tokens_get_the_rfc7662_members() {
 async fn p115_unknown_expired_revoked_or_id_tokens_are_inactive_with_200() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock.freeze();
+    tenant.clock().freeze();
     let tokens = env.password_tokens("admin", "admin-pass").await;
     let to_revoke = env.password_tokens("admin", "admin-pass").await;
     let jti = claims(&at(&to_revoke))["jti"].as_str().unwrap().to_owned();
-    tenant.grants.lock().unwrap().revoked_jtis.insert(jti);
+    tenant.grants().revoked_jtis.insert(jti);
     for (name, token) in [
         ("unknown", "no-such-token".to_owned()),
         ("revoked", at(&to_revoke)),
@@ -374,7 +374,7 @@ async fn p115_unknown_expired_revoked_or_id_tokens_are_inactive_with_200() {
         assert_eq!((status, v), (200, json!({"active": false})), "{name}");
     }
     assert_eq!(introspect(&env, &at(&tokens)).await.1["active"], true);
-    tenant.clock.advance(300.0);
+    tenant.clock().advance(300.0);
     assert_eq!(introspect(&env, &at(&tokens)).await, (200, json!({"active": false})), "expired");
 }
 

@@ -709,7 +709,7 @@ async fn s3_2_every_preset_gets_its_listed_status_and_message_prefix() {
 async fn s7_1_token_one_second_past_expiry_on_the_virtual_clock_is_refused() {
     let idp = MockIdp::start().await;
     let env = start(&oidc_vars(&idp)).await;
-    let lifetime = idp.first_tenant().config.lifetimes.access_token_s as f64;
+    let lifetime = idp.first_tenant().config().lifetimes.access_token_s as f64;
     let minted_with_offset = |offset_s: f64| {
         idp.set_clock(mock_idp::control::ClockRequest {
             offset_s: Some(offset_s),

@@ -10,9 +10,11 @@
 use crate::claims::has_scope;
 use crate::config::UserStatus;
 use crate::error::{Error, Result};
-use crate::grants::{issue, store_key, Issue, RefreshPlan, RefreshRecord, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::{issue, Issue, RefreshPlan, TokenResponse};
+use crate::grants::{store_key, RefreshRecord};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// One answer for unknown, forged, expired and revoked tokens (P79, P80).
 pub const INVALID_REFRESH: &str = "The refresh token is invalid, expired or revoked";
@@ -21,7 +23,7 @@ pub const INVALID_REFRESH: &str = "The refresh token is invalid, expired or revo
 pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenResponse> {
     let presented = form.require("refresh_token")?;
     let key = store_key(presented);
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let record = look_up(tenant, &key, auth.client.id(), now)?;
     let scope = narrow_scope(&record.scope, form.get("scope"))?; // P76
     let user = match &record.username {
@@ -49,7 +51,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
             family: Some(record.family),
         },
     )?;
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     if store.families.get(&record.family).is_none_or(|f| f.revoked) {
         // A reuse or a revocation raced with this refresh: this request still won the token
         // (P55), but what it was just issued is revoked with the rest of the family (P78).
@@ -68,7 +70,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
 /// The record of a presented token, checked for client, reuse and expiry; reuse of a rotated
 /// token revokes its family (P77-P80).
 fn look_up(tenant: &Tenant, key: &str, client_id: &str, now: i64) -> Result<RefreshRecord> {
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     let Some(record) = store.refresh.get(key).cloned() else {
         return Err(Error::InvalidGrant(INVALID_REFRESH.into())); // P79
     };
@@ -91,7 +93,7 @@ fn look_up(tenant: &Tenant, key: &str, client_id: &str, now: i64) -> Result<Refr
 
 /// Claims the token: marks it used when rotating. Fails when another request claimed it first.
 fn claim(tenant: &Tenant, key: &str, rotate: bool) -> Result<()> {
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     let Some(record) = store.refresh.get_mut(key) else {
         return Err(Error::InvalidGrant(INVALID_REFRESH.into()));
     };
@@ -130,10 +132,7 @@ pub fn narrow_scope(original: &str, requested: Option<&str>) -> Result<String> {
 /// The user record as it is now: deleted, locked (flag or lockout) or disabled users get
 /// `invalid_grant` (P80); the rest is read again for the new tokens (P81).
 fn current_user(tenant: &Tenant, username: &str) -> Result<crate::accounts::User> {
-    let accounts = tenant
-        .accounts
-        .read()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let accounts = tenant.accounts();
     let user = accounts
         .users
         .get(username)
@@ -144,11 +143,11 @@ fn current_user(tenant: &Tenant, username: &str) -> Result<crate::accounts::User
         _ => {}
     }
     if tenant
-        .config
+        .config()
         .lockout_after
         .is_some_and(|n| user.login_failures.wrong_passwords >= n)
     {
-        return Err(Error::InvalidGrant(crate::grants::password::LOCKED_OUT.into()));
+        return Err(Error::InvalidGrant(crate::grant_types::password::LOCKED_OUT.into()));
     }
     Ok(user.clone())
 }
@@ -164,7 +163,7 @@ mod tests {
         let tenant = Tenant::new(crate::config::TenantConfig::named("t"), "http://127.0.0.1").unwrap();
         let key = store_key("rt");
         {
-            let mut store = tenant.grants.lock().unwrap();
+            let mut store = tenant.grants();
             let family = store.new_family("c");
             store.families.get_mut(&family).unwrap().jtis.push("jti-1".into());
             store.refresh.insert(
@@ -186,7 +185,7 @@ mod tests {
         assert_eq!(first.family, second.family);
         assert!(claim(&tenant, &key, true).is_ok());
         assert!(matches!(claim(&tenant, &key, true), Err(Error::InvalidGrant(_))));
-        let store = tenant.grants.lock().unwrap();
+        let store = tenant.grants();
         assert!(store.families[&first.family].revoked);
         assert!(store.revoked_jtis.contains("jti-1"));
         assert!(store.refresh.is_empty());

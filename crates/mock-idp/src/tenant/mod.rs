@@ -3,20 +3,24 @@
 //! Parts fixed by configuration (issuer, bases, settings) are plain fields; what tests and
 //! flows change at runtime sits behind its own lock, and no lock is held across an `.await`.
 
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::body::Bytes;
 
 use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::{GrantType, TenantConfig};
+use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error};
 use crate::faults::FaultPlan;
 use crate::grants::GrantStore;
-use crate::journal::{Endpoint, Journal};
+use crate::journal::Journal;
 use crate::keys::{KeyRing, SigningKey};
 use crate::personas::{Paths, PLAIN};
 use crate::rotation::KeyAdmin;
+use crate::sync;
+
+mod key_ops;
 
 /// The exact issuer string (P2): never normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,42 +38,47 @@ impl Issuer {
 }
 
 /// One issuer and everything that belongs to it.
+///
+/// The fields are private: fixed parts are read through accessors, and each part that changes
+/// at runtime through the accessor that takes its lock (`accounts`, `keys_mut`, `grants`...),
+/// which applies the provider's one poisoning rule (`sync.rs`). No guard may be held across
+/// an `.await`.
 #[derive(Debug)]
 pub struct Tenant {
     /// Path segment (`/{name}`).
-    pub name: String,
+    name: String,
     /// The exact issuer.
-    pub issuer: Issuer,
+    issuer: Issuer,
     /// Where the issuer and endpoints live: the persona's table, or the plain one (P124).
-    pub paths: &'static Paths,
+    paths: &'static Paths,
     /// The tenant's path on the provider (`/{name}`, `/realms/{name}`...); endpoints hang off it.
-    pub root_path: String,
+    root_path: String,
     /// Base of browser-facing endpoints (P7).
-    pub front_base: String,
+    front_base: String,
     /// Base of server-facing endpoints (P7).
-    pub back_base: String,
+    back_base: String,
     /// The configuration the tenant was built from (reset returns to it, P127).
-    pub config: TenantConfig,
+    config: TenantConfig,
     /// Users and clients.
-    pub accounts: RwLock<Accounts>,
+    accounts: RwLock<Accounts>,
     /// Signing keys.
-    pub keys: RwLock<KeyRing>,
+    keys: RwLock<KeyRing>,
     /// The tenant clock (P142).
-    pub clock: Clock,
+    clock: Clock,
     /// Codes, refresh tokens, sessions and revocations.
-    pub grants: Mutex<GrantStore>,
+    grants: Mutex<GrantStore>,
     /// The request log and counters (P139).
-    pub journal: Journal,
+    journal: Journal,
     /// Armed faults (P144-P149).
-    pub faults: FaultPlan,
+    faults: FaultPlan,
     /// Scheduled key operations and retired keys (P135-P137).
-    pub key_admin: Mutex<KeyAdmin>,
+    key_admin: Mutex<KeyAdmin>,
     /// The keys as configured, for reset (P127).
-    pub initial_keys: KeyRing,
+    initial_keys: KeyRing,
     /// The serialised discovery document, for the key ring generation it was built from.
-    pub discovery_body: DerivedBody,
+    discovery_body: DerivedBody,
     /// The serialised JWKS, likewise.
-    pub jwks_body: DerivedBody,
+    jwks_body: DerivedBody,
 }
 
 /// A response body derived from the key ring and fixed configuration, kept until the ring
@@ -81,15 +90,13 @@ impl DerivedBody {
     /// The body for ring `generation`, built by `build` when the cached one is for another.
     /// Call it with the ring's lock held, so that the body and the generation agree.
     pub fn get_or_build(&self, generation: u64, build: impl FnOnce() -> Result<Vec<u8>, Error>) -> Result<Bytes, Error> {
-        if let Some((g, body)) = self.0.read().ok().as_deref().and_then(Option::as_ref) {
+        if let Some((g, body)) = sync::read(&self.0).as_ref() {
             if *g == generation {
                 return Ok(body.clone());
             }
         }
         let body = Bytes::from(build()?);
-        if let Ok(mut slot) = self.0.write() {
-            *slot = Some((generation, body.clone()));
-        }
+        *sync::write(&self.0) = Some((generation, body.clone()));
         Ok(body)
     }
 }
@@ -149,6 +156,96 @@ impl Tenant {
             jwks_body: DerivedBody::default(),
             config,
         })
+    }
+
+    /// Path segment (`/{name}`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The exact issuer.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// Where the issuer and endpoints live: the persona's table, or the plain one (P124).
+    pub fn paths(&self) -> &'static Paths {
+        self.paths
+    }
+
+    /// The tenant's path on the provider (`/{name}`, `/realms/{name}`...).
+    pub fn root_path(&self) -> &str {
+        &self.root_path
+    }
+
+    /// Base of browser-facing endpoints (P7).
+    pub fn front_base(&self) -> &str {
+        &self.front_base
+    }
+
+    /// Base of server-facing endpoints (P7).
+    pub fn back_base(&self) -> &str {
+        &self.back_base
+    }
+
+    /// The configuration the tenant was built from (reset returns to it, P127).
+    pub fn config(&self) -> &TenantConfig {
+        &self.config
+    }
+
+    /// The tenant clock (P142).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The request log and counters (P139).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Armed faults (P144-P149).
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    /// Users and clients, read-locked.
+    pub fn accounts(&self) -> RwLockReadGuard<'_, Accounts> {
+        sync::read(&self.accounts)
+    }
+
+    /// Users and clients, write-locked.
+    pub fn accounts_mut(&self) -> RwLockWriteGuard<'_, Accounts> {
+        sync::write(&self.accounts)
+    }
+
+    /// Signing keys, read-locked.
+    pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
+        sync::read(&self.keys)
+    }
+
+    /// Signing keys, write-locked.
+    pub fn keys_mut(&self) -> RwLockWriteGuard<'_, KeyRing> {
+        sync::write(&self.keys)
+    }
+
+    /// Codes, refresh tokens, sessions and revocations, locked.
+    pub fn grants(&self) -> MutexGuard<'_, GrantStore> {
+        sync::lock(&self.grants)
+    }
+
+    /// Scheduled key operations and retired keys (P135-P137), locked.
+    pub(crate) fn key_admin(&self) -> MutexGuard<'_, KeyAdmin> {
+        sync::lock(&self.key_admin)
+    }
+
+    /// The serialised discovery document, for the key ring generation it was built from.
+    pub fn discovery_body(&self) -> &DerivedBody {
+        &self.discovery_body
+    }
+
+    /// The serialised JWKS, likewise.
+    pub fn jwks_body(&self) -> &DerivedBody {
+        &self.jwks_body
     }
 
     /// Whether the tenant serves `grant` (P17).

@@ -1,9 +1,10 @@
 //! Client credentials (RFC 6749 §4.4, P60-P63): a service identity, no user, no refresh token.
 
 use crate::error::{Error, Result};
-use crate::grants::{grant_scope, issue, Issue, RefreshPlan, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::{grant_scope, issue, Issue, RefreshPlan, TokenResponse};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// Runs the client credentials grant.
 pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenResponse> {

@@ -11,22 +11,20 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::accounts::fingerprint;
-use crate::authorize::pkce_syntax_ok;
 use crate::claims::{default_audience, has_scope};
 use crate::error::{Error, Result};
-use crate::grants::{issue, refresh_plan_for, store_key, CodeRecord, Issue, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::{issue, refresh_plan_for, Issue, TokenResponse};
+use crate::grants::{store_key, CodeRecord};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// Runs the authorization code grant.
 pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenResponse> {
     let code = form.require("code")?;
     let (record, family) = redeem(tenant, auth, form, code)?;
     let user = {
-        let accounts = tenant
-            .accounts
-            .read()
-            .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+        let accounts = tenant.accounts();
         accounts
             .users
             .get(&record.username)
@@ -49,7 +47,7 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     )?;
     // A reuse that raced this redemption revoked the family before its tokens were recorded:
     // revoke again, so they are covered too (P66).
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     if store.families.get(&family).is_some_and(|f| f.revoked) {
         store.revoke_family(family);
     }
@@ -59,9 +57,9 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
 /// Checks the code against the request and marks it redeemed; returns its record and the
 /// family of the tokens about to be issued.
 fn redeem(tenant: &Tenant, auth: &ClientAuth, form: &Form, code: &str) -> Result<(CodeRecord, u64)> {
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let key = store_key(code);
-    let mut store = tenant.grants.lock().map_err(|_| Error::Internal("grant lock poisoned".into()))?;
+    let mut store = tenant.grants();
     let record = store
         .codes
         .get(&key)
@@ -128,6 +126,11 @@ fn check_pkce(record: &CodeRecord, auth: &ClientAuth, verifier: Option<&str>) ->
 /// `BASE64URL(SHA256(ASCII(verifier)))` without padding (RFC 7636 §4.2).
 pub fn s256_challenge(verifier: &str) -> String {
     B64.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// 43 to 128 characters from `[A-Za-z0-9-._~]` (RFC 7636 §4.1, §4.2; P70, P72).
+pub fn pkce_syntax_ok(s: &str) -> bool {
+    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@
 use crate::accounts::User;
 use crate::config::UserStatus;
 use crate::error::{Error, Result};
-use crate::grants::client_credentials::requested_audience;
-use crate::grants::{grant_scope, issue, refresh_plan_for, Issue, TokenResponse};
+use crate::form::Form;
+use crate::grant_types::client_auth::ClientAuth;
+use crate::grant_types::client_credentials::requested_audience;
+use crate::grant_types::{grant_scope, issue, refresh_plan_for, Issue, TokenResponse};
 use crate::tenant::Tenant;
-use crate::token::{ClientAuth, Form};
 
 /// Same text for an unknown user and a wrong password, so usernames cannot be probed (P58).
 pub const BAD_CREDENTIALS: &str = "Invalid user credentials";
@@ -66,16 +67,13 @@ impl LoginFailure {
 /// help while locked out), password (a wrong one counts towards the lockout), status flag, then
 /// `fail_next`, which only consumes attempts with the right password.
 pub fn check_login(tenant: &Tenant, username: &str, password: &str) -> Result<std::result::Result<User, LoginFailure>> {
-    let mut accounts = tenant
-        .accounts
-        .write()
-        .map_err(|_| Error::Internal("accounts lock poisoned".into()))?;
+    let mut accounts = tenant.accounts_mut();
     // First, and on every path: one digest whether or not the user exists (P58).
     let password_ok = accounts.password_matches(username, password);
     let Some(user) = accounts.users.get_mut(username) else {
         return Ok(Err(LoginFailure::BadCredentials));
     };
-    let lockout_after = tenant.config.lockout_after;
+    let lockout_after = tenant.config().lockout_after;
     if lockout_after.is_some_and(|n| user.login_failures.wrong_passwords >= n) {
         return Ok(Err(LoginFailure::LockedOut));
     }
@@ -105,11 +103,11 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
     let user = check_login(tenant, username, password)?.map_err(|f| {
         Error::InvalidGrant(match f {
             // The persona's wording for bad credentials (P124), the same for unknown users.
-            LoginFailure::BadCredentials => crate::personas::bad_credentials(tenant, BAD_CREDENTIALS).into(),
+            LoginFailure::BadCredentials => bad_credentials(tenant, BAD_CREDENTIALS).into(),
             other => other.description().into(),
         })
     })?;
-    let now = tenant.clock.now();
+    let now = tenant.clock().now();
     let id_token = crate::claims::has_scope(&scope, "openid");
     let refresh = refresh_plan_for(&auth.client, &scope, tenant);
     issue(
@@ -126,4 +124,9 @@ pub fn grant(tenant: &Tenant, auth: &ClientAuth, form: &Form) -> Result<TokenRes
             family: None,
         },
     )
+}
+
+/// The bad-credentials description of a tenant: its persona's wording, else the default.
+fn bad_credentials(tenant: &Tenant, default: &'static str) -> &'static str {
+    tenant.config().persona.map_or(default, crate::personas::Persona::bad_credentials)
 }

@@ -1,0 +1,114 @@
+//! Request parsing shared by every endpoint: the form body extractor and HTTP Basic credentials.
+//!
+//! `Form` is the body extractor of the token endpoint and of every other form endpoint
+//! (authorize POST, login, userinfo, introspection, revocation, end-session), so they all share
+//! P45-P46 and P157: content type checked, 64 KiB cap, repeated parameters refused, empty ones
+//! treated as absent, 8 KiB per value. The journal reads Basic credentials with the same
+//! function the token endpoint authenticates with.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::error::{Error, Result};
+
+/// Largest form body accepted (P45).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Largest single parameter value (P157).
+pub const MAX_PARAM_BYTES: usize = 8 * 1024;
+
+/// A parsed `application/x-www-form-urlencoded` body.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    params: BTreeMap<String, String>,
+}
+
+impl Form {
+    /// Parses form-encoded bytes with the rules of P46 and P157.
+    pub fn parse(bytes: &[u8]) -> Result<Form> {
+        let mut params = BTreeMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for (k, v) in form_urlencoded::parse(bytes) {
+            if !seen.insert(k.to_string()) {
+                return Err(Error::InvalidRequest(format!(
+                    "parameter {} is repeated",
+                    crate::error::sanitize_description(&k)
+                )));
+            }
+            if v.len() > MAX_PARAM_BYTES {
+                return Err(Error::InvalidRequest(format!(
+                    "parameter {} is longer than 8 KiB",
+                    crate::error::sanitize_description(&k)
+                )));
+            }
+            if !v.is_empty() {
+                params.insert(k.into_owned(), v.into_owned());
+            }
+        }
+        Ok(Form { params })
+    }
+
+    /// A parameter, when present and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// A required parameter, or `invalid_request` naming it.
+    pub fn require(&self, name: &str) -> Result<&str> {
+        self.get(name).ok_or_else(|| Error::InvalidRequest(format!("{name} is missing")))
+    }
+
+    /// Every parameter.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return Err(Error::InvalidRequest("the body must be application/x-www-form-urlencoded".into()));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+            .await
+            .map_err(|_| Error::PayloadTooLarge)?;
+        Form::parse(&bytes)
+    }
+}
+/// Splits an HTTP Basic header into form-url-decoded id and secret (RFC 6749 §2.3.1, P47).
+/// `Ok(None)` when the header is absent or uses another scheme.
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Error::InvalidRequest("the Authorization header is not ASCII".into()))?;
+    let Some((scheme, rest)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = STANDARD
+        .decode(rest.trim())
+        .map_err(|_| Error::InvalidRequest("the Basic credentials are not valid base64".into()))?;
+    let text = String::from_utf8(decoded).map_err(|_| Error::InvalidRequest("the Basic credentials are not UTF-8".into()))?;
+    let (id, secret) = text
+        .split_once(':')
+        .ok_or_else(|| Error::InvalidRequest("the Basic credentials have no ':'".into()))?;
+    let decode = |s: &str| -> String {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((decode(id), decode(secret))))
+}

@@ -1,0 +1,233 @@
+//! The grants of the token endpoint, one file each (RFC 6749 §4, §6), and what they share:
+//! client authentication, scope decisions, lifetimes, and `issue`, which signs tokens and
+//! records them in the tenant's grant store (`grants.rs`).
+
+pub mod authorization_code;
+pub mod client_auth;
+pub mod client_credentials;
+pub mod password;
+pub mod refresh_token;
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::accounts::{Client, User};
+use crate::claims::{self, has_scope, IdTokenExtras, Times};
+use crate::error::{Error, Result};
+use crate::grants::{half_hash, opaque_token, store_key, RefreshRecord};
+use crate::tenant::Tenant;
+
+/// A successful token response (RFC 6749 §5.1, P51).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct TokenResponse {
+    /// The access token (a JWT, P107).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires; equals its `exp - iat` (P109).
+    pub expires_in: i64,
+    /// The granted scope, always sent.
+    pub scope: String,
+    /// A refresh token, when one is issued (P82).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refresh_token: Option<String>,
+    /// An ID token, when `openid` is granted and a user is involved.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id_token: Option<String>,
+}
+/// Scopes the tenant knows (P18).
+pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
+    let mut s: Vec<String> = ["openid", "profile", "email", "offline_access"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    s.push(tenant.config().groups_scope.clone());
+    s.extend(tenant.config().scopes.iter().cloned());
+    // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
+    let mut seen = HashSet::new();
+    s.retain(|w| seen.insert(w.clone()));
+    s
+}
+
+/// The scope a request is granted (P56, P88): the client's default when none is asked for;
+/// unknown values dropped, or refused in strict mode; values outside the client's allowed list
+/// refused.
+pub fn grant_scope(tenant: &Tenant, client: &Client, requested: Option<&str>) -> Result<String> {
+    let requested = requested.unwrap_or(&client.config.default_scope);
+    let supported = supported_scopes(tenant);
+    let mut granted: Vec<&str> = Vec::new();
+    for word in requested.split(' ').filter(|w| !w.is_empty()) {
+        if !word
+            .chars()
+            .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
+        {
+            return Err(Error::InvalidScope(
+                "scope contains a character RFC 6749 §3.3 does not allow".into(),
+            ));
+        }
+        let known = supported.iter().any(|s| s == word) || client.config.allowed_scopes.iter().any(|s| s == word);
+        if !client.config.allowed_scopes.is_empty() && !client.config.allowed_scopes.iter().any(|s| s == word) && word != "openid" {
+            return Err(Error::InvalidScope(format!("scope {word} is not allowed for this client")));
+        }
+        if !known {
+            if tenant.config().strict_scopes {
+                return Err(Error::InvalidScope(format!("unknown scope {word}")));
+            }
+            continue;
+        }
+        if !granted.contains(&word) {
+            granted.push(word);
+        }
+    }
+    Ok(granted.join(" "))
+}
+
+/// Lifetimes in force for a client and user (P119): user over client over tenant.
+pub fn lifetimes(tenant: &Tenant, client: &Client, user: Option<&User>) -> (i64, i64, i64) {
+    let t = &tenant.config().lifetimes;
+    let c = &client.config.lifetimes;
+    let u = user.map(|u| u.config.lifetimes.clone()).unwrap_or_default();
+    let pick = |u: Option<u64>, c: Option<u64>, t: u64| u.or(c).unwrap_or(t) as i64;
+    (
+        pick(u.id_token_s, c.id_token_s, t.id_token_s),
+        pick(u.access_token_s, c.access_token_s, t.access_token_s),
+        pick(u.refresh_token_s, c.refresh_token_s, t.refresh_token_s),
+    )
+}
+
+/// Whether a refresh token goes with this response (P82).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshPlan {
+    /// No refresh token (client credentials, or neither `offline_access` nor always-on).
+    None,
+    /// A refresh token opening a new family.
+    NewFamily,
+    /// A refresh token continuing `family` (refresh grant).
+    Family(u64),
+}
+
+/// Everything `issue` needs to know.
+#[derive(Debug)]
+pub struct Issue<'a> {
+    /// The client.
+    pub client: &'a Client,
+    /// The user, when one logged in.
+    pub user: Option<&'a User>,
+    /// Granted scope.
+    pub scope: String,
+    /// Access token audience.
+    pub aud: Vec<String>,
+    /// Time of the user's login.
+    pub auth_time: Option<i64>,
+    /// Nonce for the ID token.
+    pub nonce: Option<String>,
+    /// Issue an ID token.
+    pub id_token: bool,
+    /// Refresh token plan.
+    pub refresh: RefreshPlan,
+    /// Family the tokens belong to, when not opened here (code redemption).
+    pub family: Option<u64>,
+}
+
+/// The refresh plan for a user grant (P82): offline_access or the client's always-on option.
+pub fn refresh_plan_for(client: &Client, scope: &str, tenant: &Tenant) -> RefreshPlan {
+    let enabled =
+        tenant.grant_enabled(crate::config::GrantType::RefreshToken) && client.allows_grant(crate::config::GrantType::RefreshToken);
+    if enabled && (has_scope(scope, "offline_access") || client.config.always_refresh_token) {
+        RefreshPlan::NewFamily
+    } else {
+        RefreshPlan::None
+    }
+}
+
+/// Signs the tokens of one response, records their ids in the family, and stores the refresh
+/// token. Every time comes from the tenant clock (P143).
+pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
+    let now = tenant.clock().now();
+    let (id_life, at_life, rt_life) = lifetimes(tenant, req.client, req.user);
+    let keys = tenant.keys();
+    let key = match req.client.config.alg {
+        Some(alg) => keys
+            .for_alg(alg)
+            .ok_or_else(|| Error::Internal(format!("no key for {}", alg.as_str())))?,
+        None => keys.active(),
+    };
+    let at_claims = claims::access_token(
+        tenant,
+        req.client,
+        req.user,
+        &req.scope,
+        &req.aud,
+        Times {
+            iat: now,
+            exp: now + at_life,
+            auth_time: req.auth_time,
+        },
+    );
+    let at_jti = at_claims["jti"].as_str().unwrap_or_default().to_owned();
+    let access_token = key.sign(&at_claims, "JWT");
+    let mut jtis = vec![at_jti];
+    let id_token = if req.id_token {
+        let extras = IdTokenExtras {
+            nonce: req.nonce.clone(),
+            at_hash: Some(half_hash(key.alg(), &access_token)),
+            c_hash: None,
+            scope_claims: true,
+        };
+        let c = claims::id_token(
+            tenant,
+            req.client,
+            req.user,
+            &req.scope,
+            Times {
+                iat: now,
+                exp: now + id_life,
+                auth_time: req.auth_time,
+            },
+            &extras,
+        );
+        jtis.push(c["jti"].as_str().unwrap_or_default().to_owned());
+        Some(key.sign(&c, "JWT"))
+    } else {
+        None
+    };
+    drop(keys);
+    let mut store = tenant.grants();
+    let family = match req.refresh {
+        RefreshPlan::Family(f) => Some(f),
+        RefreshPlan::NewFamily => Some(req.family.unwrap_or_else(|| store.new_family(req.client.id()))),
+        RefreshPlan::None => req.family,
+    };
+    if let Some(f) = family.and_then(|f| store.families.get_mut(&f)) {
+        f.jtis.extend(jtis);
+    }
+    let refresh_token = match (req.refresh, family) {
+        (RefreshPlan::None, _) | (_, None) => None,
+        (_, Some(family)) => {
+            let token = opaque_token();
+            store.refresh.insert(
+                store_key(&token),
+                RefreshRecord {
+                    client_id: req.client.id().to_owned(),
+                    username: req.user.map(|u| u.username().to_owned()),
+                    scope: req.scope.clone(),
+                    aud: req.aud.clone(),
+                    family,
+                    auth_time: req.auth_time,
+                    expires_at: now + rt_life,
+                    used: false,
+                },
+            );
+            Some(token)
+        }
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: at_life,
+        scope: req.scope,
+        refresh_token,
+        id_token,
+    })
+}
