@@ -113,6 +113,20 @@ pub enum Target {
 }
 
 impl Target {
+    /// Every target, `all` first.
+    pub const ALL: [Target; 10] = [
+        Target::All,
+        Target::Discovery,
+        Target::Jwks,
+        Target::Token,
+        Target::Authorize,
+        Target::Userinfo,
+        Target::Introspection,
+        Target::Revocation,
+        Target::EndSession,
+        Target::Login,
+    ];
+
     /// Whether a request to `endpoint` is targeted.
     pub fn matches(self, endpoint: Endpoint) -> bool {
         let named = match self {
@@ -133,7 +147,6 @@ impl Target {
     }
 }
 
-/// What a fault does (P145, P148, P149). The serde name is the one spelling users type.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,7 +76,27 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// Every kind, in the order the README lists them.
+    pub const ALL: [FaultKind; 15] = [
+        FaultKind::Latency,
+        FaultKind::Status,
+        FaultKind::TruncatedJson,
+        FaultKind::WrongContentType,
+        FaultKind::EmptyBody,
+        FaultKind::OversizedBody,
+        FaultKind::ConnectionClosed,
+        FaultKind::Hang,
+        FaultKind::JwksEmpty,
+        FaultKind::JwksUnsupportedKey,
+        FaultKind::JwksWrongKeyType,
+        FaultKind::DiscoveryIssuerMismatch,
+        FaultKind::DiscoveryAlgOmitted,
+        FaultKind::DiscoveryJwksUnreachable,
+        FaultKind::OauthError,
+    ];
+
+    /// The serde name, the one spelling users type (a test keeps the two equal).
+    pub fn as_str(self) -> &'static str {
         match self {
             FaultKind::Latency => "latency",
             FaultKind::Status => "status",
@@ -95,6 +115,30 @@ impl FaultKind {
             FaultKind::OauthError => "oauth_error",
         }
     }
+}
+
+/// The README's list of fault kinds and targets (between `<!-- faults:begin -->` and
+/// `<!-- faults:end -->`), generated from [`FaultKind::ALL`] and [`Target::ALL`] so that it
+/// cannot drift (`crates/mock-idp/tests/it/docs.rs` compares, and prints this when they differ).
+pub fn markdown_list() -> String {
+    let names = |list: Vec<String>| list.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let kinds = names(FaultKind::ALL.iter().map(|k| k.as_str().to_owned()).collect());
+    let targets = names(
+        Target::ALL
+            .iter()
+            .map(|t| {
+                serde_json::to_value(t)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect(),
+    );
+    format!(
+        "Fault kinds ({}): {kinds}.\n\nTargets ({}): {targets}.\n",
+        FaultKind::ALL.len(),
+        Target::ALL.len()
+    )
 }
 
 /// Where a default unreachable `jwks_uri` points: the discard port on loopback, where nothing
@@ -478,6 +522,51 @@ fn live(info: &FaultInfo, now: f64) -> bool {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn every_kind_and_target_is_listed_once_under_its_serde_name() {
+        for k in FaultKind::ALL {
+            // A new variant fails to compile here until it is added to ALL and named.
+            match k {
+                FaultKind::Latency
+                | FaultKind::Status
+                | FaultKind::TruncatedJson
+                | FaultKind::WrongContentType
+                | FaultKind::EmptyBody
+                | FaultKind::OversizedBody
+                | FaultKind::ConnectionClosed
+                | FaultKind::Hang
+                | FaultKind::JwksEmpty
+                | FaultKind::JwksUnsupportedKey
+                | FaultKind::JwksWrongKeyType
+                | FaultKind::DiscoveryIssuerMismatch
+                | FaultKind::DiscoveryAlgOmitted
+                | FaultKind::DiscoveryJwksUnreachable
+                | FaultKind::OauthError => {}
+            }
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+            assert_eq!(FaultKind::ALL.iter().filter(|x| **x == k).count(), 1, "{k:?}");
+        }
+        for t in Target::ALL {
+            match t {
+                Target::All
+                | Target::Discovery
+                | Target::Jwks
+                | Target::Token
+                | Target::Authorize
+                | Target::Userinfo
+                | Target::Introspection
+                | Target::Revocation
+                | Target::EndSession
+                | Target::Login => {}
+            }
+            let name = serde_json::to_value(t).unwrap();
+            assert_eq!(serde_json::from_value::<Target>(name).unwrap(), t);
+            assert_eq!(Target::ALL.iter().filter(|x| **x == t).count(), 1, "{t:?}");
+        }
+        let list = markdown_list();
+        assert!(list.contains("`truncated_json`") && list.contains("`end_session`"), "{list}");
+    }
 
     #[test]
     fn p147_faults_in_the_config_file_parse_and_errors_name_the_field() {

@@ -22,6 +22,16 @@ fn p134_readme_preset_table_is_the_generated_one() {
 }
 
 #[test]
+fn p145_readme_fault_kind_list_is_the_generated_one() {
+    let want = mock_idp::faults::markdown_list();
+    assert_eq!(
+        section("faults").trim_end(),
+        want.trim_end(),
+        "README fault kinds differ; the generated list is:\n{want}"
+    );
+}
+
+#[test]
 fn p124_readme_persona_table_is_the_generated_one() {
     let want = mock_idp::personas::markdown_table();
     assert_eq!(
