@@ -16,31 +16,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::{AuthMethod, ClientConfig, GrantType, UserConfig};
+pub use crate::secret::Secret;
 
 /// A client identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientId(pub String);
-
-/// A secret value (password, client secret) that never prints.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    /// The value, for a comparison; never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// First 8 hex digits of the SHA-256 of a value: how secrets are named in logs (P140).
 pub fn fingerprint(value: &str) -> String {
@@ -79,8 +59,8 @@ pub struct LoginFailures {
 impl User {
     /// Loads a user of `tenant`, deriving `sub` when it is not configured (P42).
     pub fn new(tenant: &str, mut config: UserConfig) -> User {
-        let password_digest = digest(&config.username, &config.password);
-        config.password.clear();
+        let password_digest = digest(&config.username, config.password.expose());
+        config.password = Secret::default();
         let sub = config.sub.clone().unwrap_or_else(|| derive_sub(tenant, &config.username));
         let login_failures = LoginFailures {
             fail_next: config.fail_next.unwrap_or(0),
@@ -118,7 +98,7 @@ pub struct Client {
 impl Client {
     /// Loads a client.
     pub fn new(mut config: ClientConfig) -> Client {
-        let secret_digests = config.secrets.iter().map(|s| digest(&config.client_id, s)).collect();
+        let secret_digests = config.secrets.iter().map(|s| digest(&config.client_id, s.expose())).collect();
         config.secrets.clear();
         Client { config, secret_digests }
     }
@@ -286,7 +266,7 @@ mod tests {
     fn p40_passwords_are_kept_as_digests_and_checked() {
         let a = Accounts::new("t", &[alice()], &[]);
         let u = &a.users["alice"];
-        assert!(u.config.password.is_empty());
+        assert!(u.config.password.expose().is_empty());
         assert!(a.password_matches("alice", "pw"));
         assert!(!a.password_matches("alice", "pw "));
         assert!(!a.password_matches("bob", "pw"));

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ConfigError;
+use crate::secret::Secret;
 use crate::urls::check_url;
 
 /// The built-in configuration, the same bytes as `fixtures/configs/default.toml`.
@@ -373,13 +374,13 @@ impl GrantType {
 }
 
 /// A registered user (P41).
-#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     /// Login name.
     pub username: String,
     /// Password; stored only as a digest once loaded (P40).
-    pub password: String,
+    pub password: Secret,
     /// Subject; derived from tenant and username when unset (P42).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
@@ -415,51 +416,10 @@ pub struct UserConfig {
     pub status: Option<UserStatus>,
     /// One-time code the MFA step accepts (P152).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub otp: Option<String>,
+    pub otp: Option<Secret>,
     /// The next N logins with the right password fail, then logins work again (P150).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_next: Option<u32>,
-}
-
-/// By hand, so that `password`, `otp` never reach a log (P140); the
-/// destructuring makes a new field a compile error here until it is listed.
-impl std::fmt::Debug for UserConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let UserConfig {
-            username,
-            password: _,
-            sub,
-            email,
-            email_verified,
-            name,
-            given_name,
-            family_name,
-            preferred_username,
-            groups,
-            claims,
-            lifetimes,
-            status,
-            otp: _,
-            fail_next,
-        } = self;
-        f.debug_struct("UserConfig")
-            .field("username", username)
-            .field("password", &"[redacted]")
-            .field("sub", sub)
-            .field("email", email)
-            .field("email_verified", email_verified)
-            .field("name", name)
-            .field("given_name", given_name)
-            .field("family_name", family_name)
-            .field("preferred_username", preferred_username)
-            .field("groups", groups)
-            .field("claims", claims)
-            .field("lifetimes", lifetimes)
-            .field("status", status)
-            .field("otp", &self.otp.as_ref().map(|_| "[redacted]"))
-            .field("fail_next", fail_next)
-            .finish()
-    }
 }
 
 /// Login-failure presets of a user (P150).
@@ -482,14 +442,14 @@ pub enum UserStatus {
 }
 
 /// A registered client (P38).
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// Client identifier.
     pub client_id: String,
     /// Secrets; several at once allow rotation. Empty for public clients.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<Secret>,
     /// A public client authenticates with `none` (P49).
     #[serde(default)]
     pub public: bool,
@@ -550,61 +510,6 @@ pub struct ClientConfig {
     /// Require a `state` parameter at the authorize endpoint (P90).
     #[serde(default)]
     pub require_state: bool,
-}
-
-/// By hand, so that `secrets` never reach a log (P140); the
-/// destructuring makes a new field a compile error here until it is listed.
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ClientConfig {
-            client_id,
-            secrets: _,
-            public,
-            auth_method,
-            grant_types,
-            redirect_uris,
-            post_logout_redirect_uris,
-            allowed_scopes,
-            default_scope,
-            audience,
-            extra_audiences,
-            audience_parameter,
-            audience_form,
-            lifetimes,
-            alg,
-            require_pkce,
-            rotate_refresh_tokens,
-            always_refresh_token,
-            id_token_for_client_credentials,
-            always_azp,
-            claims,
-            require_state,
-        } = self;
-        f.debug_struct("ClientConfig")
-            .field("client_id", client_id)
-            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
-            .field("public", public)
-            .field("auth_method", auth_method)
-            .field("grant_types", grant_types)
-            .field("redirect_uris", redirect_uris)
-            .field("post_logout_redirect_uris", post_logout_redirect_uris)
-            .field("allowed_scopes", allowed_scopes)
-            .field("default_scope", default_scope)
-            .field("audience", audience)
-            .field("extra_audiences", extra_audiences)
-            .field("audience_parameter", audience_parameter)
-            .field("audience_form", audience_form)
-            .field("lifetimes", lifetimes)
-            .field("alg", alg)
-            .field("require_pkce", require_pkce)
-            .field("rotate_refresh_tokens", rotate_refresh_tokens)
-            .field("always_refresh_token", always_refresh_token)
-            .field("id_token_for_client_credentials", id_token_for_client_credentials)
-            .field("always_azp", always_azp)
-            .field("claims", claims)
-            .field("require_state", require_state)
-            .finish()
-    }
 }
 
 impl Default for ClientConfig {
@@ -1009,6 +914,9 @@ mod tests {
         };
         let (u, c) = (format!("{user:?}"), format!("{client:?}"));
         assert!(u.contains("carol") && !u.contains("XYZZY") && !u.contains("PLUGH"), "{u}");
-        assert!(c.contains("\"ci\"") && c.contains("[2 redacted]") && !c.contains("s3cret"), "{c}");
+        assert!(
+            c.contains("\"ci\"") && c.contains("[[redacted], [redacted]]") && !c.contains("s3cret"),
+            "{c}"
+        );
     }
 }

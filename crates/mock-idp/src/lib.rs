@@ -74,6 +74,7 @@ pub mod personas;
 pub mod presets;
 pub(crate) mod revocation;
 pub mod rotation;
+pub mod secret;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod state;

@@ -18,6 +18,7 @@ use crate::extract::TenantRef;
 use crate::form::Form;
 use crate::grant_types::password::{check_login, status_description, LoginFailure, BAD_CREDENTIALS};
 use crate::grants::{opaque_token, store_key, Session};
+use crate::secret::Secret;
 use crate::session::{cookie_value, open_session, CSRF_COOKIE};
 use crate::tenant::Tenant;
 
@@ -150,7 +151,7 @@ fn second_step(tenant: &Tenant, req: AuthRequest, ticket: &str, otp: Option<&str
     let Some(user) = user else {
         return again(req, BAD_CREDENTIALS, None, None);
     };
-    let expected = user.config.otp.as_deref().unwrap_or("");
+    let expected = user.config.otp.as_ref().map(Secret::expose).unwrap_or("");
     let ok = match otp {
         Some(o) if !expected.is_empty() => bool::from(o.as_bytes().ct_eq(expected.as_bytes())),
         _ => false,

@@ -893,7 +893,7 @@ async fn p100_a_session_of_another_user_than_the_id_token_hint_does_not_count() 
 fn user(name: &str, status: Option<UserStatus>) -> UserConfig {
     UserConfig {
         username: name.into(),
-        password: format!("{name}-pass"),
+        password: format!("{name}-pass").into(),
         status,
         otp: Some("123456".into()),
         ..UserConfig::default()

@@ -927,7 +927,7 @@ async fn p109_expires_in_equals_exp_minus_iat_of_the_access_token() {
 fn flagged(name: &str, status: Option<UserStatus>) -> UserConfig {
     UserConfig {
         username: name.into(),
-        password: format!("{name}-pass"),
+        password: format!("{name}-pass").into(),
         status,
         ..UserConfig::default()
     }
