@@ -4,6 +4,10 @@
 mod accounts;
 mod admin;
 mod authorize;
+mod authorize_code_pkce;
+mod authorize_end_session;
+mod authorize_login;
+mod authorize_support;
 mod control;
 mod debugger;
 mod discovery;
