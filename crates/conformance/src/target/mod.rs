@@ -192,7 +192,7 @@ impl Target {
             #[cfg(feature = "docker")]
             Target::Docker => docker::provider(&s.idp).await,
             #[cfg(not(feature = "docker"))]
-            Target::Docker => Err(NO_DOCKER.to_owned()),
+            Target::Docker => Err(Error::Unavailable(NO_DOCKER.to_owned())),
         }
     }
 
