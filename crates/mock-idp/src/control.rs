@@ -492,9 +492,10 @@ impl Tenant {
         self.reset_keys();
         self.faults.reset_to(&self.config.faults, self.clock.now_f64());
         self.journal.clear();
+        let fresh = crate::grants::GrantStore::with_budget(self.config.memory.grant_bytes.as_usize());
         match self.grants.lock() {
-            Ok(mut g) => *g = crate::grants::GrantStore::default(),
-            Err(p) => *p.into_inner() = crate::grants::GrantStore::default(),
+            Ok(mut g) => *g = fresh,
+            Err(p) => *p.into_inner() = fresh,
         }
         let fresh = Accounts::new(&self.name, &self.config.users, &self.config.clients);
         match self.accounts.write() {

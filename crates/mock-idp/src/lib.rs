@@ -19,6 +19,15 @@
 //! assert_eq!(doc["issuer"], idp.issuer_url());
 //! # }
 //! ```
+//!
+//! # Memory
+//!
+//! What a tenant keeps per request is bounded (`config::MemoryBudget`, `[tenant.memory]` in the
+//! configuration file): the journal keeps at most `journal_entries` entries (default 10,000) and
+//! about `journal_bytes` of them (default 2 MiB), dropping the oldest; token families and their
+//! refresh tokens are dropped once every token in them has expired, and beyond `grant_bytes`
+//! (default 2 MiB, about 1,700 families) the least recently used family goes first. Sizes are
+//! estimates of the heap the data takes; RSS also holds the allocator's free memory.
 
 pub mod accounts;
 pub mod admin;
