@@ -82,6 +82,13 @@ pub struct Run {
     pub figures: Option<wrk::Figures>,
     /// Why it did not run (not applicable ones are left out).
     pub skipped: Option<String>,
+    /// Peak RSS of the subject's process tree during this workload, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss: Option<u64>,
+    /// RSS of the subject's process tree once this workload's load stopped, bytes: what the
+    /// workload left behind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_after: Option<u64>,
 }
 
 /// Everything one invocation measured.
@@ -252,29 +259,38 @@ fn bench_subject(
                     workload: w,
                     figures: None,
                     skipped: Some(reason),
+                    peak_rss: None,
+                    rss_after: None,
                 }
             }
             Ok(req) => {
                 let sampler = procs::RssSampler::start(running.pid());
                 let script = ctx.cache.join(format!("logs/{name}-{}.lua", w.id()));
                 let figures = wrk::run(&req, load, &script);
-                peak = peak.max(sampler.finish());
+                let workload_peak = sampler.finish();
+                peak = peak.max(workload_peak);
+                let after = procs::tree_rss(running.pid());
+                let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
                 match figures {
                     Ok(f) => {
                         eprintln!(
-                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {} status / {} socket",
+                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {} status / {} socket  RSS peak {:.1} MiB, after {:.1} MiB",
                             w.id(),
                             f.rps,
                             f.p50_ms,
                             f.p99_ms,
                             f.status_errors,
-                            f.socket_errors
+                            f.socket_errors,
+                            mib(workload_peak),
+                            mib(after)
                         );
                         Run {
                             subject: name.to_owned(),
                             workload: w,
                             figures: Some(f),
                             skipped: None,
+                            peak_rss: Some(workload_peak),
+                            rss_after: Some(after),
                         }
                     }
                     Err(e) => Run {
@@ -282,6 +298,8 @@ fn bench_subject(
                         workload: w,
                         figures: None,
                         skipped: Some(format!("{e:#}")),
+                        peak_rss: Some(workload_peak),
+                        rss_after: Some(after),
                     },
                 }
             }

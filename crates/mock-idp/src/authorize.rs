@@ -561,8 +561,8 @@ pub fn complete(tenant: &Tenant, req: &AuthRequest, user: &User, auth_time: i64)
     if let Some(code) = &code {
         let life = tenant.config().lifetimes.code_s.min(600) as i64; // P65: never beyond 600 s
         let mut store = tenant.grants();
-        // Redeemed codes stay a day, so a late reuse still revokes its tokens (P66).
-        store.codes.retain(|_, r| r.expires_at + 86_400 > now);
+        // Redeemed codes stay while their family does, so a late reuse still revokes it (P66).
+        store.sweep_codes(now);
         store.codes.insert(
             store_key(code),
             CodeRecord {

@@ -128,6 +128,9 @@ pub struct TenantConfig {
     /// Token lifetimes for the whole tenant (P119).
     #[serde(default)]
     pub lifetimes: Lifetimes,
+    /// How much memory the tenant's journal and grant store may take (`[tenant.memory]`).
+    #[serde(default)]
+    pub memory: MemoryBudget,
     /// Put `nbf` (= `iat`) into tokens (P102).
     #[serde(default = "yes")]
     pub nbf: bool,
@@ -227,6 +230,131 @@ impl Default for Lifetimes {
             access_token_s: 3600,
             refresh_token_s: 86400,
             code_s: 60,
+        }
+    }
+}
+
+/// The memory budget of one tenant (`[tenant.memory]`): what its per-request stores may keep.
+/// Byte sizes are estimates of the heap the data takes, given as a number of bytes or a string
+/// with a unit: `"512 KiB"`, `"2 MiB"`, `"1 GiB"` (also `KB`, `MB`, `GB`, powers of 1000).
+///
+/// | Field | Default | When it is reached |
+/// |---|---|---|
+/// | `journal_entries` | 10,000 | the oldest journal entry is dropped (counters keep counting) |
+/// | `journal_bytes` | `"2 MiB"` | likewise |
+/// | `grant_bytes` | `"2 MiB"` | the least recently used token family is dropped with its refresh tokens |
+///
+/// Families and refresh tokens whose every token has expired are dropped whatever the budget.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryBudget {
+    /// Most journal entries kept.
+    #[serde(default = "default_journal_entries")]
+    pub journal_entries: usize,
+    /// Most bytes (estimated) of journal entries kept; at least 64 KiB.
+    #[serde(default = "default_journal_bytes")]
+    pub journal_bytes: ByteSize,
+    /// Most bytes (estimated) of token families and refresh tokens kept; at least 64 KiB.
+    #[serde(default = "default_grant_bytes")]
+    pub grant_bytes: ByteSize,
+}
+
+/// The smallest byte budget accepted: one journal entry (its texts cut to
+/// `journal::MAX_TEXT`) and one token family always fit.
+pub const MIN_BUDGET_BYTES: u64 = 64 * 1024;
+
+/// How many entries a journal keeps before dropping the oldest (P139).
+pub const DEFAULT_JOURNAL_ENTRIES: usize = 10_000;
+/// How many bytes (estimated) a journal's entries may take: 2 MiB, about 10,000 typical token
+/// requests.
+pub const DEFAULT_JOURNAL_BYTES: usize = 2 * 1024 * 1024;
+/// The byte budget of a tenant's token families and refresh tokens: 2 MiB, about 1,700 families
+/// of one refresh token and two ID/access token ids each.
+pub const DEFAULT_GRANT_BYTES: usize = 2 * 1024 * 1024;
+
+fn default_journal_entries() -> usize {
+    DEFAULT_JOURNAL_ENTRIES
+}
+fn default_journal_bytes() -> ByteSize {
+    ByteSize(DEFAULT_JOURNAL_BYTES as u64)
+}
+fn default_grant_bytes() -> ByteSize {
+    ByteSize(DEFAULT_GRANT_BYTES as u64)
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget {
+            journal_entries: default_journal_entries(),
+            journal_bytes: default_journal_bytes(),
+            grant_bytes: default_grant_bytes(),
+        }
+    }
+}
+
+/// A number of bytes; in TOML an integer or a string with a unit (`"4 MiB"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// The bytes, as a `usize` (saturating on 32-bit targets).
+    pub fn as_usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ByteSize, String> {
+        let bad =
+            || format!("{s:?} is not a size: write a number of bytes, or a number and a unit such as \"512 KiB\", \"4 MiB\", \"1 GiB\"");
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (digits, unit) = t.split_at(split);
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let factor: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            "KB" | "kB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(factor).map(ByteSize).ok_or_else(bad)
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            n if n != 0 && n % (1 << 30) == 0 => write!(f, "{} GiB", n >> 30),
+            n if n != 0 && n % (1 << 20) == 0 => write!(f, "{} MiB", n >> 20),
+            n if n != 0 && n % (1 << 10) == 0 => write!(f, "{} KiB", n >> 10),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number of bytes or a string such as \"4 MiB\""))? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
         }
     }
 }
@@ -743,6 +871,18 @@ impl TenantConfig {
             }
         }
         check_token_lifetimes("lifetimes", Some(l.id_token_s), Some(l.access_token_s))?;
+        let m = &self.memory;
+        if m.journal_entries == 0 {
+            return Err(("memory.journal_entries".into(), "must be at least 1".into()));
+        }
+        for (f, v) in [("memory.journal_bytes", m.journal_bytes), ("memory.grant_bytes", m.grant_bytes)] {
+            if v.0 < MIN_BUDGET_BYTES {
+                return Err((
+                    f.into(),
+                    format!("{v} is below the smallest budget, {}", ByteSize(MIN_BUDGET_BYTES)),
+                ));
+            }
+        }
         if l.code_s > 600 {
             return Err((
                 "lifetimes.code_s".into(),
@@ -918,5 +1058,44 @@ mod tests {
             c.contains("\"ci\"") && c.contains("[[redacted], [redacted]]") && !c.contains("s3cret"),
             "{c}"
         );
+    }
+
+    #[test]
+    fn memory_budget_takes_sizes_with_units_and_refuses_bad_ones_naming_the_field() {
+        let parse = |memory: &str| {
+            Config::from_toml(
+                &format!("[[tenant]]\nname = \"t\"\n[tenant.memory]\n{memory}\n"),
+                Path::new("budget.toml"),
+            )
+        };
+        let c = parse("journal_entries = 500\njournal_bytes = \"8 MiB\"\ngrant_bytes = 1048576").unwrap();
+        let m = &c.tenants[0].memory;
+        assert_eq!(
+            (m.journal_entries, m.journal_bytes, m.grant_bytes),
+            (500, ByteSize(8 << 20), ByteSize(1 << 20))
+        );
+        let tenant = crate::tenant::Tenant::new(c.tenants[0].clone(), "http://127.0.0.1").unwrap();
+        assert_eq!(tenant.grants().max_bytes(), 1 << 20, "the tenant takes its budget");
+        assert_eq!(parse("").unwrap().tenants[0].memory, MemoryBudget::default());
+        assert_eq!(TenantConfig::named("t").memory.journal_bytes.to_string(), "2 MiB");
+        for (text, bytes) in [("\"512 KiB\"", 512 << 10), ("\" 3MB \"", 3_000_000), ("\"65536\"", 65_536)] {
+            let c = parse(&format!("grant_bytes = {text}")).unwrap();
+            assert_eq!(c.tenants[0].memory.grant_bytes, ByteSize(bytes), "{text}");
+        }
+        for (memory, field, says) in [
+            ("journal_bytes = \"8 parsecs\"", "journal_bytes", "\"4 MiB\""),
+            ("journal_bytes = \"MiB\"", "journal_bytes", "is not a size"),
+            ("journal_bytes = -1", "journal_bytes", "number of bytes"),
+            (
+                "grant_bytes = 1000",
+                "tenant[0].memory.grant_bytes",
+                "below the smallest budget, 64 KiB",
+            ),
+            ("journal_entries = 0", "tenant[0].memory.journal_entries", "at least 1"),
+            ("journal_byte = 100000", "journal_byte", "unknown field"),
+        ] {
+            let err = parse(memory).unwrap_err().to_string();
+            assert!(err.contains(field) && err.contains(says), "{memory}: {err}");
+        }
     }
 }

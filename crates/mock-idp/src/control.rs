@@ -487,7 +487,7 @@ impl Tenant {
         self.reset_keys();
         self.faults().reset_to(&self.config().faults, self.clock().now_f64());
         self.journal().clear();
-        *self.grants() = crate::grants::GrantStore::default();
+        *self.grants() = crate::grants::GrantStore::with_budget(self.config().memory.grant_bytes.as_usize());
         let fresh = Accounts::new(self.name(), &self.config().users, &self.config().clients);
         *self.accounts_mut() = fresh;
         tracing::info!(tenant = %self.name(), "tenant reset");

@@ -11,8 +11,8 @@
 //! so a test that waited for `jwks` count N can read the N-th entry complete. Waiters use a
 //! `tokio::sync::watch` channel carrying the last sequence number: no polling, no sleeps.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -20,8 +20,12 @@ use tokio::sync::watch;
 
 pub use crate::endpoint::Endpoint;
 
-/// How many entries a journal keeps before dropping the oldest (P139).
-pub const DEFAULT_CAPACITY: usize = 10_000;
+/// How many entries a journal keeps before dropping the oldest (P139); the configuration's
+/// default, which owns it.
+pub const DEFAULT_CAPACITY: usize = crate::config::DEFAULT_JOURNAL_ENTRIES;
+
+/// How many bytes (estimated) a journal's entries may take before the oldest are dropped.
+pub const DEFAULT_BYTES: usize = crate::config::DEFAULT_JOURNAL_BYTES;
 
 /// What is known about a request before its handler runs; secrets only as fingerprints.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -174,34 +178,226 @@ pub struct Query {
     pub limit: Option<usize>,
 }
 
+/// A text of an entry, shared between the entries that repeat it (method, path, client id,
+/// grant type, username, scope, error code, fault label, fingerprint name and value).
+type Text = Arc<str>;
+
+/// The longest text an entry keeps, in bytes; a longer one is cut at a character boundary and
+/// ends in `…`, so that one entry always fits in the smallest byte budget.
+pub const MAX_TEXT: usize = 1024;
+
+/// How an entry is kept: every text interned, the lists as boxed slices. About 200 bytes for a
+/// typical token request, where `Entry` with its owned strings takes about 700.
+#[derive(Debug)]
+struct Stored {
+    seq: u64,
+    real_time: f64,
+    virtual_time: f64,
+    duration_ms: f64,
+    method: Text,
+    path: Text,
+    client_id: Option<Text>,
+    grant_type: Option<Text>,
+    username: Option<Text>,
+    scope: Option<Text>,
+    error: Option<Text>,
+    fingerprints: Box<[(Text, Text)]>,
+    faults: Box<[Text]>,
+    status: Option<u16>,
+    endpoint: Endpoint,
+}
+
+/// Bytes of one heap block of `n` bytes: the request rounded up to 16, plus the allocator's
+/// 8-byte header (glibc's malloc, and close to the others).
+const fn block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        n.div_ceil(16) * 16 + 8
+    }
+}
+
+impl Stored {
+    /// Estimated bytes of the entry itself: its slot in the ring and its own heap blocks. The
+    /// texts are counted once, in the interner.
+    fn cost(&self) -> usize {
+        std::mem::size_of::<Stored>()
+            + block(std::mem::size_of_val::<[(Text, Text)]>(&self.fingerprints))
+            + block(std::mem::size_of_val::<[Text]>(&self.faults))
+    }
+
+    fn to_entry(&self) -> Entry {
+        let own = |t: &Text| t.to_string();
+        Entry {
+            seq: self.seq,
+            real_time: self.real_time,
+            virtual_time: self.virtual_time,
+            method: own(&self.method),
+            path: own(&self.path),
+            endpoint: self.endpoint,
+            status: self.status,
+            duration_ms: self.duration_ms,
+            facts: Facts {
+                client_id: self.client_id.as_ref().map(own),
+                grant_type: self.grant_type.as_ref().map(own),
+                username: self.username.as_ref().map(own),
+                scope: self.scope.as_ref().map(own),
+                fingerprints: Fingerprints(self.fingerprints.iter().map(|(k, v)| (own(k), own(v))).collect()),
+            },
+            error: self.error.as_ref().map(own),
+            faults: self.faults.iter().map(own).collect(),
+        }
+    }
+}
+
+/// The texts of the kept entries, each stored once. Texts no entry uses any more are dropped
+/// when the set has doubled since the last sweep, so a sweep costs O(1) per text added.
+#[derive(Debug, Default)]
+struct Interner {
+    set: HashSet<Text>,
+    bytes: usize,
+    live_after_sweep: usize,
+}
+
+impl Interner {
+    /// Estimated bytes of one text: its `Arc` block (two counters and the bytes) and its slot
+    /// in the set (a fat pointer and a control byte).
+    fn cost(text: &str) -> usize {
+        block(16 + text.len()) + std::mem::size_of::<Text>() + 1
+    }
+
+    fn intern(&mut self, text: &str) -> Text {
+        let marked;
+        let text = if text.len() > MAX_TEXT {
+            marked = format!("{}…", cut(text));
+            marked.as_str()
+        } else {
+            text
+        };
+        if let Some(t) = self.set.get(text) {
+            return t.clone();
+        }
+        let t: Text = Arc::from(text);
+        self.bytes += Interner::cost(text);
+        self.set.insert(t.clone());
+        t
+    }
+
+    /// Whether a sweep would be worth its cost: the set has doubled since the last one.
+    fn sweep_due(&self) -> bool {
+        self.set.len() >= 2 * self.live_after_sweep.max(32)
+    }
+
+    /// Drops the texts only the set still holds.
+    fn sweep(&mut self) {
+        self.set.retain(|t| Arc::strong_count(t) > 1);
+        self.bytes = self.set.iter().map(|t| Interner::cost(t)).sum();
+        self.live_after_sweep = self.set.len();
+    }
+
+    fn clear(&mut self) {
+        *self = Interner::default();
+    }
+}
+
+/// The start of a text longer than `MAX_TEXT` that leaves room for the `…` mark.
+fn cut(text: &str) -> &str {
+    let mut end = MAX_TEXT - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[derive(Debug, Default)]
 struct Ring {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Stored>,
+    /// Sum of the entries' `cost`.
+    entry_bytes: usize,
+    texts: Interner,
     counters: BTreeMap<Endpoint, u64>,
     total: u64,
     last_seq: u64,
 }
 
+impl Ring {
+    fn bytes(&self) -> usize {
+        self.entry_bytes + self.texts.bytes
+    }
+
+    fn compact(&mut self, entry: Entry) -> Stored {
+        let texts = &mut self.texts;
+        let mut text = |s: &str| texts.intern(s);
+        Stored {
+            seq: entry.seq,
+            real_time: entry.real_time,
+            virtual_time: entry.virtual_time,
+            duration_ms: entry.duration_ms,
+            method: text(&entry.method),
+            path: text(&entry.path),
+            client_id: entry.facts.client_id.as_deref().map(&mut text),
+            grant_type: entry.facts.grant_type.as_deref().map(&mut text),
+            username: entry.facts.username.as_deref().map(&mut text),
+            scope: entry.facts.scope.as_deref().map(&mut text),
+            error: entry.error.as_deref().map(&mut text),
+            fingerprints: entry.facts.fingerprints.0.iter().map(|(k, v)| (text(k), text(v))).collect(),
+            faults: entry.faults.iter().map(|f| text(f)).collect(),
+            status: entry.status,
+            endpoint: entry.endpoint,
+        }
+    }
+
+    fn pop_oldest(&mut self) -> bool {
+        match self.entries.pop_front() {
+            Some(old) => {
+                self.entry_bytes -= old.cost();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// A tenant's journal. Cheap to record into; readers copy out what they ask for.
+///
+/// It keeps the latest entries within two bounds: a number of entries and an estimate of their
+/// bytes (each entry's slot and heap blocks, plus every distinct text once); the oldest entries
+/// are dropped first. The counters count every request, kept or dropped.
 #[derive(Debug)]
 pub struct Journal {
     ring: Mutex<Ring>,
     capacity: usize,
+    max_bytes: usize,
     changed: watch::Sender<u64>,
 }
 
 impl Default for Journal {
     fn default() -> Self {
-        Journal::with_capacity(DEFAULT_CAPACITY)
+        Journal::with_budget(DEFAULT_CAPACITY, DEFAULT_BYTES)
     }
 }
 
 impl Journal {
-    /// A journal that keeps the last `capacity` entries (counters are not bounded).
+    /// A journal that keeps the last `capacity` entries within `DEFAULT_BYTES` (counters are
+    /// not bounded).
     pub fn with_capacity(capacity: usize) -> Journal {
+        Journal::with_budget(capacity, DEFAULT_BYTES)
+    }
+
+    /// A journal that keeps at most `capacity` entries and about `max_bytes` bytes of them.
+    pub fn with_budget(capacity: usize, max_bytes: usize) -> Journal {
+        // The ring is allocated once, for as many entries as can fit: growing it by doubling
+        // would leave up to half of it unused, and its old copies with the allocator. Pages
+        // are only touched as entries arrive.
+        let slots = capacity.clamp(1, (max_bytes / std::mem::size_of::<Stored>()).max(1));
+        let ring = Ring {
+            entries: VecDeque::with_capacity(slots),
+            ..Ring::default()
+        };
         Journal {
-            ring: Mutex::new(Ring::default()),
+            ring: Mutex::new(ring),
             capacity: capacity.max(1),
+            max_bytes,
             changed: watch::channel(0).0,
         }
     }
@@ -219,14 +415,38 @@ impl Journal {
             entry.seq = ring.last_seq;
             *ring.counters.entry(entry.endpoint).or_default() += 1;
             ring.total += 1;
-            if ring.entries.len() == self.capacity {
-                ring.entries.pop_front();
+            let stored = ring.compact(entry);
+            ring.entry_bytes += stored.cost();
+            ring.entries.push_back(stored);
+            while ring.entries.len() > self.capacity {
+                ring.pop_oldest();
             }
-            ring.entries.push_back(entry);
+            while ring.bytes() > self.max_bytes {
+                if ring.texts.sweep_due() {
+                    ring.texts.sweep();
+                } else if !ring.pop_oldest() {
+                    break;
+                }
+            }
             ring.last_seq
         };
         self.changed.send_replace(seq);
         seq
+    }
+
+    /// The estimated bytes of the kept entries (never above the budget once a record returns).
+    pub fn bytes(&self) -> usize {
+        self.ring().bytes()
+    }
+
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.ring().entries.len()
+    }
+
+    /// Whether no entry is kept.
+    pub fn is_empty(&self) -> bool {
+        self.ring().entries.is_empty()
     }
 
     /// Entries matching `query`, oldest first.
@@ -238,12 +458,12 @@ impl Journal {
             .filter(|e| query.endpoint.is_none_or(|x| x == e.endpoint))
             .filter(|e| query.since.is_none_or(|s| e.seq > s));
         match (query.limit, query.since) {
-            (Some(n), Some(_)) => matching.take(n).cloned().collect(),
+            (Some(n), Some(_)) => matching.take(n).map(Stored::to_entry).collect(),
             (Some(n), None) => {
-                let all: Vec<&Entry> = matching.collect();
-                all[all.len().saturating_sub(n)..].iter().map(|e| (*e).clone()).collect()
+                let all: Vec<&Stored> = matching.collect();
+                all[all.len().saturating_sub(n)..].iter().map(|e| e.to_entry()).collect()
             }
-            (None, _) => matching.cloned().collect(),
+            (None, _) => matching.map(Stored::to_entry).collect(),
         }
     }
 
@@ -275,6 +495,8 @@ impl Journal {
     pub fn clear(&self) {
         let mut ring = self.ring();
         ring.entries.clear();
+        ring.entry_bytes = 0;
+        ring.texts.clear();
         ring.counters.clear();
         ring.total = 0;
     }
@@ -387,4 +609,80 @@ mod tests {
         assert_eq!(waiter.await.unwrap(), Ok(2));
         assert_eq!(j.wait_for(Some(Endpoint::Token), 1, Duration::from_millis(10)).await, Err(0));
     }
+
+    fn token_entry(i: usize) -> Entry {
+        let mut facts = Facts::gather(
+            [
+                ("grant_type", "refresh_token"),
+                ("client_id", "weaviate"),
+                ("scope", "openid offline_access"),
+                ("refresh_token", format!("rt-{i}").as_str()),
+            ]
+            .into_iter(),
+            None,
+        );
+        facts.username = Some("admin".into());
+        Entry {
+            seq: 0,
+            real_time: i as f64,
+            virtual_time: i as f64,
+            method: "POST".into(),
+            path: format!("/t/token/{}", i % 7),
+            endpoint: Endpoint::Token,
+            status: Some(400),
+            duration_ms: 0.5,
+            facts,
+            error: Some("invalid_grant".into()),
+            faults: vec!["latency:5ms".into()],
+        }
+    }
+
+    #[test]
+    fn the_byte_budget_holds_after_every_record_and_the_counters_count_every_request() {
+        let budget = 64 * 1024;
+        let j = Journal::with_budget(1_000_000, budget);
+        for i in 1..=5_000 {
+            j.record(token_entry(i));
+            assert!(j.bytes() <= budget, "{} bytes after {i} entries", j.bytes());
+        }
+        let kept = j.entries(&Query::default());
+        assert!(kept.len() > 100 && kept.len() < 5_000, "{} kept", kept.len());
+        let seqs: Vec<u64> = kept.iter().map(|e| e.seq).collect();
+        let want: Vec<u64> = (5_001 - kept.len() as u64..=5_000).collect();
+        assert_eq!(seqs, want, "the latest entries, in order");
+        assert_eq!(j.count(None), 5_000);
+        assert_eq!(j.count(Some(Endpoint::Token)), 5_000);
+        assert_eq!(j.counters()[&Endpoint::Jwks], 0);
+        assert_eq!(j.last_seq(), 5_000);
+        j.clear();
+        assert_eq!((j.bytes(), j.len(), j.count(None)), (0, 0, 0));
+    }
+
+    #[test]
+    fn entries_read_back_as_recorded_and_repeated_texts_are_kept_once() {
+        let j = Journal::with_budget(10_000, DEFAULT_BYTES);
+        for i in 0..1_000 {
+            j.record(token_entry(i));
+        }
+        let mut want = token_entry(999);
+        want.seq = 1_000;
+        assert_eq!(j.entries(&Query::default()).pop(), Some(want));
+        // 1,000 entries with one unique text each (the token fingerprint): well under the
+        // ~1 KiB each they took with owned strings.
+        let per_entry = j.bytes() / 1_000;
+        assert!(per_entry < 320, "{per_entry} bytes per entry");
+    }
+
+    #[test]
+    fn texts_longer_than_the_limit_are_cut_and_marked() {
+        let j = Journal::with_budget(10, MIN_TEST_BUDGET);
+        let mut e = entry(Endpoint::Other);
+        e.path = format!("/{}", "é".repeat(3 * MAX_TEXT));
+        j.record(e);
+        let path = j.entries(&Query::default()).remove(0).path;
+        assert!(path.len() <= MAX_TEXT && path.ends_with('…'), "{} bytes", path.len());
+        assert!(j.bytes() <= MIN_TEST_BUDGET);
+    }
+
+    const MIN_TEST_BUDGET: usize = 64 * 1024;
 }

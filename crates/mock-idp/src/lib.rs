@@ -43,6 +43,15 @@
 //! the workspace reach into (configuration, keys, accounts, tenants, faults, the journal, and a
 //! few protocol pieces the conformance and fuzz code drive directly) stay public; the rest
 //! (handlers, routing, middleware, request parsing) are crate-private.
+//!
+//! # Memory
+//!
+//! What a tenant keeps per request is bounded (`config::MemoryBudget`, `[tenant.memory]` in the
+//! configuration file): the journal keeps at most `journal_entries` entries (default 10,000) and
+//! about `journal_bytes` of them (default 2 MiB), dropping the oldest; token families and their
+//! refresh tokens are dropped once every token in them has expired, and beyond `grant_bytes`
+//! (default 2 MiB, about 1,700 families) the least recently used family goes first. Sizes are
+//! estimates of the heap the data takes; RSS also holds the allocator's free memory.
 
 pub mod accounts;
 pub mod admin;

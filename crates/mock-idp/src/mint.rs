@@ -626,11 +626,9 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
     let refresh_token = if want_rt {
         let mut store = tenant.grants();
         let family = store.new_family(client.id());
-        if let Some(f) = store.families.get_mut(&family) {
-            f.jtis.extend(jtis);
-        }
+        store.record_tokens(family, jtis, exp_at.max(exp_id), now);
         let token = opaque_token();
-        store.refresh.insert(
+        store.insert_refresh(
             store_key(&token),
             RefreshRecord {
                 client_id: client.id().to_owned(),
@@ -642,6 +640,7 @@ fn mint(tenant: &Tenant, b: &TokenBuilder) -> Result<MintedTokens> {
                 expires_at: now + rt_life,
                 used: false,
             },
+            now,
         );
         Some(token)
     } else {

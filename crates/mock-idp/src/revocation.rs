@@ -55,8 +55,10 @@ pub fn revoke(tenant: &Tenant, client_id: &str, token: &str) -> Result<()> {
         return Err(Error::InvalidGrant(OTHER_CLIENT.into()));
     }
     if let Some(jti) = claims.get("jti").and_then(|v| v.as_str()) {
+        // Kept until the token expires; after that it is refused as expired anyway.
+        let exp = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or(i64::MAX);
         let mut store = tenant.grants();
-        store.revoked_jtis.insert(jti.to_owned());
+        store.revoke_jti(jti.to_owned(), exp);
     }
     Ok(())
 }

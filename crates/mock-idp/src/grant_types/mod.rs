@@ -199,14 +199,14 @@ pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
         RefreshPlan::NewFamily => Some(req.family.unwrap_or_else(|| store.new_family(req.client.id()))),
         RefreshPlan::None => req.family,
     };
-    if let Some(f) = family.and_then(|f| store.families.get_mut(&f)) {
-        f.jtis.extend(jtis);
+    if let Some(f) = family {
+        store.record_tokens(f, jtis, now + at_life.max(if req.id_token { id_life } else { 0 }), now);
     }
     let refresh_token = match (req.refresh, family) {
         (RefreshPlan::None, _) | (_, None) => None,
         (_, Some(family)) => {
             let token = opaque_token();
-            store.refresh.insert(
+            store.insert_refresh(
                 store_key(&token),
                 RefreshRecord {
                     client_id: req.client.id().to_owned(),
@@ -218,6 +218,7 @@ pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
                     expires_at: now + rt_life,
                     used: false,
                 },
+                now,
             );
             Some(token)
         }

@@ -464,3 +464,30 @@ async fn p80_lockout_since_the_grant_ends_refresh() {
     assert!(env.idp.first_tenant().accounts_mut().reset_login_failures("carol"));
     assert_eq!(refresh(&env, "weaviate", &rt(&tokens), None).await.0, 200);
 }
+
+#[tokio::test]
+async fn memory_a_refresh_family_is_kept_while_usable_and_dropped_once_expired() {
+    // Arrange: two password grants a day apart on the frozen tenant clock.
+    let env = Env::start().await;
+    let tenant = env.idp.first_tenant();
+    tenant.clock().freeze();
+    let first = env.password_tokens("admin", "admin-pass").await;
+    let stored = |token: &str| {
+        let store = tenant.grants();
+        store.refresh.contains_key(&mock_idp::grants::store_key(token))
+    };
+    let families = || tenant.grants().families.len();
+    tenant.clock().advance(86_399.0);
+    // Act: a grant one second before the first refresh token expires sweeps the store.
+    env.password_tokens("admin", "admin-pass").await;
+    // Assert: still usable, so kept.
+    assert!(stored(&rt(&first)) && families() == 2);
+    // Act: once it has expired (its access and ID tokens long before), the next grant sweeps.
+    tenant.clock().advance(1.0);
+    env.password_tokens("admin", "admin-pass").await;
+    // Assert: gone with its family, and answered like any expired token.
+    assert!(!stored(&rt(&first)));
+    assert_eq!(families(), 2, "the second and third families are left");
+    let (status, body) = refresh(&env, "weaviate", &rt(&first), None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+}
