@@ -17,6 +17,14 @@
 //! removed at the provider stays trusted until some failing token triggers a refetch, and every
 //! token that fails its signature costs one fetch. Faithful mode keeps both properties.
 //!
+//! # The verification cache (invisible to clients)
+//! A repeated token reuses what depends on neither the clock nor the keys (`cache`): the
+//! decoded claims' refusals, the parse, Weaviate's claim rules. Expiry and not-before are
+//! checked on every request as above; a signature outcome is reused only against the key-set
+//! generation it was computed with (a fetch bringing different keys starts a new one), and a
+//! token that fails against the cached keys still costs the refetch, so the answers and the JWKS
+//! fetches are go-oidc's either way. `OidcVerifier::without_result_cache` turns it off.
+//!
 //! # Deliberate hardening (differences from Weaviate)
 //! - A JWKS body over 1 MiB is refused: `... oidc: get keys failed: JWKS body larger than
 //!   1048576 bytes` (Go reads any size).
@@ -61,6 +69,7 @@
 //! - `oidc: could not extract claims from token` (Weaviate's 500) happens here, as in Go, when
 //!   a number anywhere in the payload overflows a float64.
 
+mod cache;
 mod claims;
 mod gojson;
 mod goprint;
@@ -75,6 +84,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use self::cache::{Entry, ResultCache};
 use self::gojson::{go_quote, go_quote_list, Kind, Node};
 use self::jose::Jwk;
 
@@ -140,15 +150,25 @@ impl OidcFailure {
     }
 }
 
-type FetchResult = Result<Arc<Vec<Jwk>>, String>;
+/// One version of the cached key set. `generation` changes whenever a fetch brings keys that
+/// differ from the ones cached (never for an identical set), so a signature outcome remembered
+/// for a generation holds exactly as long as the keys it was computed with (see `cache`).
+struct KeyGen {
+    generation: u64,
+    keys: Vec<Jwk>,
+}
+
+type FetchResult = Result<Arc<KeyGen>, String>;
 
 /// The remote key set: cached keys and the one fetch in flight (go-oidc's `RemoteKeySet`).
 struct KeySet {
     url: String,
     http: reqwest::Client,
-    cached: RwLock<Arc<Vec<Jwk>>>,
+    cached: RwLock<Arc<KeyGen>>,
     inflight: Mutex<Option<watch::Receiver<Option<FetchResult>>>>,
     fetches: AtomicU64,
+    /// Signature checks actually computed (one per key tried), for the cache's tests.
+    signature_checks: AtomicU64,
 }
 
 /// Verifies bearer tokens for one Weaviate configuration. Cheap to share behind an `Arc`.
@@ -156,6 +176,8 @@ pub struct OidcVerifier {
     settings: OidcSettings,
     algorithms: Vec<String>,
     keys: Arc<KeySet>,
+    /// Time- and key-independent verification results per token (`None`: off).
+    results: Option<ResultCache>,
 }
 
 impl std::fmt::Debug for OidcVerifier {
@@ -386,11 +408,24 @@ impl OidcVerifier {
             keys: Arc::new(KeySet {
                 url: jwks_url,
                 http: jwks_client,
-                cached: RwLock::new(Arc::new(Vec::new())),
+                cached: RwLock::new(Arc::new(KeyGen {
+                    generation: 1,
+                    keys: Vec::new(),
+                })),
                 inflight: Mutex::new(None),
                 fetches: AtomicU64::new(0),
+                signature_checks: AtomicU64::new(0),
             }),
+            results: Some(ResultCache::default()),
         })
+    }
+
+    /// The same verifier without the verification cache: every request parses and verifies its
+    /// token from scratch. The answers and the JWKS fetches are the same either way (the cache's
+    /// tests compare the two).
+    pub fn without_result_cache(mut self) -> OidcVerifier {
+        self.results = None;
+        self
     }
 
     /// The signing algorithms this verifier allows, in discovery order.
@@ -404,22 +439,64 @@ impl OidcVerifier {
         self.keys.fetches.load(Ordering::SeqCst)
     }
 
+    /// How many signature checks were computed (for the cache's tests).
+    #[cfg(test)]
+    pub(crate) fn signature_checks(&self) -> u64 {
+        self.keys.signature_checks.load(Ordering::SeqCst)
+    }
+
+    /// The verification cache's entry count and hits (for its tests).
+    #[cfg(test)]
+    pub(crate) fn result_cache_stats(&self) -> Option<(usize, u64)> {
+        self.results.as_ref().map(ResultCache::stats)
+    }
+
     /// Verifies a bearer token and extracts Weaviate's principal from it.
     pub async fn authenticate(&self, token: &str) -> Result<OidcIdentity, OidcFailure> {
-        let payload = self.verify(token, SystemTime::now()).await.map_err(OidcFailure::unauthorized)?;
-        self.identity(&payload)
+        self.authenticate_at(token, SystemTime::now()).await
+    }
+
+    /// `authenticate` at the instant `now`: with the cache, the time- and key-independent
+    /// outcome of `token` is looked up, and only the time checks (same clock, same leeway) and
+    /// the key lookup (same refetch) run again.
+    async fn authenticate_at(&self, token: &str, now: SystemTime) -> Result<OidcIdentity, OidcFailure> {
+        let Some(results) = &self.results else {
+            let payload = self.verify(token, now).await.map_err(OidcFailure::unauthorized)?;
+            return self.identity(&payload);
+        };
+        let entry = results.entry(token, |t| self.decode_claims(t).map(|c| c.times));
+        let times = entry.times().as_ref().map_err(OidcFailure::unauthorized)?;
+        check_times(times, now).map_err(OidcFailure::unauthorized)?;
+        let jws = entry
+            .jws(|| jose::parse_compact(&jose::strip_whitespace(token), &self.algorithms))
+            .as_ref()
+            .map_err(|e| OidcFailure::unauthorized(format!("oidc: malformed jwt: {e}")))?;
+        self.keys
+            .verify(jws, Some(entry.as_ref()))
+            .await
+            .map_err(|e| OidcFailure::unauthorized(format!("failed to verify signature: {e}")))?;
+        entry
+            .outcome(|| {
+                let claimed = unverified_payload(token).map_err(OidcFailure::unauthorized)?;
+                if jws.payload != claimed {
+                    return Err(OidcFailure::unauthorized(
+                        "oidc: internal error, payload parsed did not match previous payload",
+                    ));
+                }
+                self.identity(&claimed)
+            })
+            .clone()
     }
 
     /// go-oidc's `IDTokenVerifier.Verify`, at the instant `now`; returns the verified payload.
     async fn verify(&self, token: &str, now: SystemTime) -> Result<Vec<u8>, String> {
         let payload = self.check_claims(token, now)?;
         let jws = jose::parse_compact(&jose::strip_whitespace(token), &self.algorithms).map_err(|e| format!("oidc: malformed jwt: {e}"))?;
-        let verified = self
-            .keys
-            .verify(&jws)
+        self.keys
+            .verify(&jws, None)
             .await
             .map_err(|e| format!("failed to verify signature: {e}"))?;
-        if verified != payload {
+        if jws.payload != payload {
             return Err("oidc: internal error, payload parsed did not match previous payload".into());
         }
         Ok(payload)
@@ -427,12 +504,15 @@ impl OidcVerifier {
 
     /// Steps 7 to 14: the unverified payload, decoded and checked; returns it.
     fn check_claims(&self, token: &str, now: SystemTime) -> Result<Vec<u8>, String> {
-        let mut parts = token.split('.');
-        let _header = parts.next();
-        let Some(second) = parts.next() else {
-            return Err("oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got 1".into());
-        };
-        let payload = gojson::b64url_decode(second).map_err(|e| format!("oidc: malformed jwt: oidc: malformed jwt payload: {e}"))?;
+        let claimed = self.decode_claims(token)?;
+        check_times(&claimed.times, now)?;
+        Ok(claimed.payload)
+    }
+
+    /// Steps 7 to 11 (everything before the time checks): the unverified payload decoded, its
+    /// issuer and audience checked. Depends on the token and the settings only.
+    fn decode_claims(&self, token: &str) -> Result<Claimed, String> {
+        let payload = unverified_payload(token)?;
         let t = gojson::parse(&payload)
             .and_then(|root| claims::decode(&root, &payload))
             .map_err(|e| format!("oidc: failed to unmarshal claims: {e}"))?;
@@ -455,28 +535,10 @@ impl OidcVerifier {
                 None => return Err("oidc: invalid configuration, clientID must be provided or SkipClientIDCheck must be set".into()),
             }
         }
-
-        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let now_s = since.as_secs() as i64;
-        let now_ns = since.subsec_nanos();
-        let now_internal = now_s + gotime::UNIX_TO_INTERNAL;
-        // Go's zero time (no `exp`) has internal seconds 0.
-        let exp_internal = t.exp.map_or(0, |e| e.wrapping_add(gotime::UNIX_TO_INTERNAL));
-        if exp_internal < now_internal || (exp_internal == now_internal && now_ns > 0) {
-            let shown = t.exp.unwrap_or(-gotime::UNIX_TO_INTERNAL);
-            return Err(format!("oidc: token is expired (Token Expiry: {})", gotime::format_unix(shown)));
-        }
-        if let Some(nbf) = t.nbf {
-            if now_internal + NBF_LEEWAY_S < nbf.wrapping_add(gotime::UNIX_TO_INTERNAL) {
-                let mono = Instant::now().duration_since(process_start());
-                return Err(format!(
-                    "oidc: current time {} before the nbf (not before) time: {}",
-                    gotime::format_now(now_s, now_ns, mono),
-                    gotime::format_unix(nbf)
-                ));
-            }
-        }
-        Ok(payload)
+        Ok(Claimed {
+            payload,
+            times: Times { exp: t.exp, nbf: t.nbf },
+        })
     }
 
     /// Weaviate's claim handling after verification (500s for a bad username claim).
@@ -527,6 +589,55 @@ impl OidcVerifier {
         };
         Ok(OidcIdentity { username, groups })
     }
+}
+
+/// The claims that decide, at each request, whether a token is still or already valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Times {
+    exp: Option<i64>,
+    nbf: Option<i64>,
+}
+
+/// What `decode_claims` keeps of a token: its unverified payload and its times.
+struct Claimed {
+    payload: Vec<u8>,
+    times: Times,
+}
+
+/// Step 7: the second segment, base64url-decoded (not yet verified).
+fn unverified_payload(token: &str) -> Result<Vec<u8>, String> {
+    let mut parts = token.split('.');
+    let _header = parts.next();
+    let Some(second) = parts.next() else {
+        return Err("oidc: malformed jwt: oidc: malformed jwt, expected 3 parts got 1".into());
+    };
+    gojson::b64url_decode(second).map_err(|e| format!("oidc: malformed jwt: oidc: malformed jwt payload: {e}"))
+}
+
+/// Steps 12 to 14: expiry and not-before at the instant `now`, with go-oidc's leeway. Run on
+/// every request, cached token or not.
+fn check_times(t: &Times, now: SystemTime) -> Result<(), String> {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now_s = since.as_secs() as i64;
+    let now_ns = since.subsec_nanos();
+    let now_internal = now_s + gotime::UNIX_TO_INTERNAL;
+    // Go's zero time (no `exp`) has internal seconds 0.
+    let exp_internal = t.exp.map_or(0, |e| e.wrapping_add(gotime::UNIX_TO_INTERNAL));
+    if exp_internal < now_internal || (exp_internal == now_internal && now_ns > 0) {
+        let shown = t.exp.unwrap_or(-gotime::UNIX_TO_INTERNAL);
+        return Err(format!("oidc: token is expired (Token Expiry: {})", gotime::format_unix(shown)));
+    }
+    if let Some(nbf) = t.nbf {
+        if now_internal + NBF_LEEWAY_S < nbf.wrapping_add(gotime::UNIX_TO_INTERNAL) {
+            let mono = Instant::now().duration_since(process_start());
+            return Err(format!(
+                "oidc: current time {} before the nbf (not before) time: {}",
+                gotime::format_now(now_s, now_ns, mono),
+                gotime::format_unix(nbf)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The Go type name `%T` prints for a value decoded into `interface{}`.
@@ -591,22 +702,56 @@ async fn discover(client: &reqwest::Client, issuer: &str) -> Result<Discovery, S
 
 impl KeySet {
     /// go-oidc's `RemoteKeySet.verify`: cached keys by `kid` (all when there is none), then
-    /// one shared refetch, then the fresh keys.
-    async fn verify(self: &Arc<Self>, jws: &jose::Jws) -> Result<Vec<u8>, String> {
-        let try_keys = |keys: &[Jwk]| {
-            keys.iter()
-                .filter(|k| jws.kid.is_empty() || k.kid == jws.kid)
-                .any(|k| jose::verify_with(jws, k))
+    /// one shared refetch, then the fresh keys. With a cache `entry`, a key set whose generation
+    /// the entry has already been checked against gives the remembered outcome without the
+    /// cryptography; the refetch happens exactly when it would without the entry.
+    async fn verify(self: &Arc<Self>, jws: &jose::Jws, entry: Option<&Entry>) -> Result<(), String> {
+        let cached = match self.cached.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(p) => Arc::clone(&p.into_inner()),
         };
-        let cached = self.cached.read().map(|c| Arc::clone(&c)).unwrap_or_default();
-        if try_keys(&cached) {
-            return Ok(jws.payload.clone());
+        if self.verifies(&cached, jws, entry) {
+            return Ok(());
         }
         let fresh = self.refetch().await.map_err(|e| format!("fetching keys {e}"))?;
-        if try_keys(&fresh) {
-            return Ok(jws.payload.clone());
+        if self.verifies(&fresh, jws, entry) {
+            return Ok(());
         }
         Err("failed to verify id token signature".into())
+    }
+
+    /// Whether a key of `set` (by `kid`, all when there is none) verifies `jws`.
+    fn verifies(&self, set: &KeyGen, jws: &jose::Jws, entry: Option<&Entry>) -> bool {
+        if let Some(known) = entry.and_then(|e| e.signature_outcome(set.generation)) {
+            return known;
+        }
+        let ok = set.keys.iter().filter(|k| jws.kid.is_empty() || k.kid == jws.kid).any(|k| {
+            self.signature_checks.fetch_add(1, Ordering::Relaxed);
+            jose::verify_with(jws, k)
+        });
+        if let Some(e) = entry {
+            e.remember_signature(set.generation, ok);
+        }
+        ok
+    }
+
+    /// A successful fetch replaces the cache (go-oidc). Keys equal to the cached ones keep the
+    /// cached set and its generation (and the RSA keys already parsed); other keys get the
+    /// next generation.
+    fn install(&self, keys: Vec<Jwk>) -> Arc<KeyGen> {
+        let mut cached = match self.cached.write() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        if jose::same_keys(&cached.keys, &keys) {
+            return Arc::clone(&cached);
+        }
+        let next = Arc::new(KeyGen {
+            generation: cached.generation + 1,
+            keys,
+        });
+        *cached = Arc::clone(&next);
+        next
     }
 
     /// Joins the fetch in flight or starts one. The fetch runs in its own task, so a caller
@@ -625,13 +770,8 @@ impl KeySet {
                     self.fetches.fetch_add(1, Ordering::SeqCst);
                     let me = Arc::clone(self);
                     tokio::spawn(async move {
-                        let result = me.fetch().await.map(Arc::new);
-                        let _ = tx.send(Some(result.clone()));
-                        if let Ok(keys) = &result {
-                            if let Ok(mut c) = me.cached.write() {
-                                *c = Arc::clone(keys);
-                            }
-                        }
+                        let result = me.fetch().await.map(|keys| me.install(keys));
+                        let _ = tx.send(Some(result));
                         if let Ok(mut slot) = me.inflight.lock() {
                             *slot = None;
                         }

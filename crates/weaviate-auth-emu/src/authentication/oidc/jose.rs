@@ -233,7 +233,7 @@ fn looks_like_certificate(der: &[u8]) -> bool {
 }
 
 /// Key material of one JWK.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyKind {
     Rsa {
         n: Vec<u8>,
@@ -367,6 +367,15 @@ impl Jwk {
             parsed_rsa: Arc::default(),
         })
     }
+}
+
+/// Whether two key sets are the same keys in the same order (what verifies with one verifies
+/// with the other).
+pub(crate) fn same_keys(a: &[Jwk], b: &[Jwk]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.kid == y.kid && x.key == y.key && x.private == y.private)
 }
 
 /// go-jose's `JSONWebKeySet`: one bad key fails the whole set.

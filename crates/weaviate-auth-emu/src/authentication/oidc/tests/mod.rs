@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 
 use super::*;
 
+mod cache;
 mod claims;
 mod jose;
 mod keys;
