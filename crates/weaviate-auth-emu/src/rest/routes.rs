@@ -446,7 +446,7 @@ fn literals(pattern: &str) -> Vec<bool> {
 /// any non-empty segment). Every request tries every route, so a mismatch allocates nothing:
 /// the bytes are compared in place and the parameters decoded only once the whole path matches.
 fn match_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
-    if !segments_match(pattern.as_bytes(), path.as_bytes()) {
+    if !segments_match(pattern, path) {
         return None;
     }
     Some(
@@ -460,40 +460,15 @@ fn match_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
 }
 
 /// Whether `path` has as many `/`-separated segments as `pattern` and each equals its
-/// pattern segment, or is non-empty where the pattern segment is exactly `{}`.
-fn segments_match(pattern: &[u8], path: &[u8]) -> bool {
-    let (mut i, mut j) = (0, 0);
+/// pattern segment, or is non-empty where the pattern segment is exactly `{}`. The two split
+/// iterators walk in step, so nothing is allocated.
+fn segments_match(pattern: &str, path: &str) -> bool {
+    let (mut want, mut got) = (pattern.split('/'), path.split('/'));
     loop {
-        // Both at the start of a segment.
-        let rest = &pattern[i..];
-        if rest.starts_with(b"{}") && (rest.len() == 2 || rest[2] == b'/') {
-            let start = j;
-            while j < path.len() && path[j] != b'/' {
-                j += 1;
-            }
-            if j == start {
-                return false;
-            }
-            i += 2;
-        } else {
-            while i < pattern.len() && pattern[i] != b'/' {
-                if path.get(j) != Some(&pattern[i]) {
-                    return false;
-                }
-                i += 1;
-                j += 1;
-            }
-            if j < path.len() && path[j] != b'/' {
-                return false;
-            }
-        }
-        // Both at a `/` or at the end.
-        match (i == pattern.len(), j == path.len()) {
-            (true, true) => return true,
-            (false, false) => {
-                i += 1;
-                j += 1;
-            }
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some("{}"), Some(g)) if !g.is_empty() => {}
+            (Some(w), Some(g)) if w != "{}" && w == g => {}
             _ => return false,
         }
     }
