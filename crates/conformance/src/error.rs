@@ -65,8 +65,9 @@ impl Error {
         Error::Process(what.to_string())
     }
 
-    /// The same error with `context` put before its message (`context: message`); the kind and
-    /// an I/O error's source are kept.
+    /// The same error with `context` put before its message (`context: message`). The kind is
+    /// kept, but for an I/O error, which has no message to prefix: it becomes a
+    /// [`Error::Process`] carrying its whole text (its source is then gone).
     #[must_use]
     pub fn context(self, context: impl fmt::Display) -> Error {
         let with = |m: String| format!("{context}: {m}");
