@@ -119,7 +119,7 @@ pub struct Authenticator {
 impl Authenticator {
     /// Spec 2.1 step 4: the principal a present token names, or the failure to answer with.
     pub async fn authenticate(&self, db_users: &DbUsers, token: &str) -> Result<Principal, Error> {
-        match choose(&self.config, token) {
+        match self.method_for(token) {
             Method2_3::ApiKey => api_key::check(&self.static_keys, db_users, token),
             Method2_3::Oidc => {
                 let Some(verifier) = &self.oidc else {
@@ -137,6 +137,15 @@ impl Authenticator {
             }
             Method2_3::NoScheme => Err(Error::Unauthorized(NO_SCHEME_CONFIGURED.to_owned())),
         }
+    }
+
+    /// [`choose`], without reading the token again when the OIDC verifier keeps it: the choice
+    /// depends on the token alone, and the verifier only sees (and keeps) the tokens sent to it.
+    fn method_for(&self, token: &str) -> Method2_3 {
+        if self.oidc.as_ref().is_some_and(|v| v.keeps(token)) {
+            return Method2_3::Oidc;
+        }
+        choose(&self.config, token)
     }
 }
 

@@ -451,6 +451,11 @@ impl OidcVerifier {
         self.results.as_ref().map(ResultCache::stats)
     }
 
+    /// Whether the verification cache keeps `token`, which then came to this verifier before.
+    pub fn keeps(&self, token: &str) -> bool {
+        self.results.as_ref().is_some_and(|r| r.contains(token))
+    }
+
     /// Verifies a bearer token and extracts Weaviate's principal from it.
     pub async fn authenticate(&self, token: &str) -> Result<OidcIdentity, OidcFailure> {
         self.authenticate_at(token, SystemTime::now()).await

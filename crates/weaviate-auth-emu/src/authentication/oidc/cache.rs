@@ -134,6 +134,11 @@ impl ResultCache {
         entry
     }
 
+    /// Whether `token` has an entry.
+    pub(super) fn contains(&self, token: &str) -> bool {
+        self.lock().entries.contains_key(token)
+    }
+
     /// Entries held and lookups answered from the cache.
     pub(super) fn stats(&self) -> (usize, u64) {
         (self.lock().entries.len(), self.hits.load(Ordering::Relaxed))

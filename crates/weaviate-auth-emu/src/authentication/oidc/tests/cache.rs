@@ -232,3 +232,51 @@ async fn cache_concurrent_bad_signatures_still_share_one_fetch() {
     }
     assert_eq!(v.jwks_fetches(), 3, "the cached refusals joined the one fetch in flight");
 }
+
+/// With API keys and OIDC both on, a token the verifier keeps skips the malformed-JWT rule
+/// (`Authenticator::method_for`); every token still gets the check the rule gives it.
+#[tokio::test]
+async fn cache_kept_tokens_take_the_check_the_malformed_jwt_rule_gives() {
+    use crate::authentication::{choose, Authenticator, Method2_3, StaticKeys};
+    use crate::config::Config;
+    use crate::db_users::DbUsers;
+
+    let p = Provider::start(&[rsa_key()], &["RS256"]).await;
+    let issuer = p.issuer();
+    let config = Config::from_vars([
+        ("AUTHENTICATION_APIKEY_ENABLED", "true"),
+        ("AUTHENTICATION_APIKEY_ALLOWED_KEYS", "static-key"),
+        ("AUTHENTICATION_APIKEY_USERS", "key-user"),
+        ("AUTHENTICATION_OIDC_ENABLED", "true"),
+        ("AUTHENTICATION_OIDC_ISSUER", issuer.as_str()),
+        ("AUTHENTICATION_OIDC_CLIENT_ID", "weaviate"),
+    ])
+    .expect("a valid config");
+    let config = std::sync::Arc::new(config);
+    let authn = Authenticator {
+        static_keys: StaticKeys::new(&config.api_key),
+        config: config.clone(),
+        oidc: Some(p.verifier().await),
+    };
+    let db_users = DbUsers::new(false);
+    let valid = p.token();
+    let forged = raw_token(attacker_key(), &header_for(attacker_key(), "RS256"), r#"{"sub":"x"}"#, Alg::RS256);
+    let tokens = [valid.as_str(), forged.as_str(), "static-key", "not-a-key", "a.b.c"];
+    for round in 0..2 {
+        for t in tokens {
+            let answer = authn.authenticate(&db_users, t).await;
+            let kept = authn.oidc.as_ref().is_some_and(|v| v.keeps(t));
+            assert_eq!(
+                kept,
+                choose(&config, t) == Method2_3::Oidc,
+                "round {round}: only OIDC's tokens are kept"
+            );
+            assert_eq!(authn.method_for(t), choose(&config, t), "round {round}");
+            match t {
+                "static-key" => assert_eq!(answer.map(|p| p.username), Ok("key-user".to_owned())),
+                _ if t == valid => assert!(answer.is_ok(), "{answer:?}"),
+                _ => assert!(answer.is_err(), "{t}: {answer:?}"),
+            }
+        }
+    }
+}
