@@ -36,8 +36,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::endpoint::Endpoint;
-pub use crate::endpoint::Target;
+pub use crate::endpoint::{Endpoint, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,49 +94,24 @@ impl FaultKind {
         FaultKind::OauthError,
     ];
 
-    /// The serde name, the one spelling users type (a test keeps the two equal).
+    /// The serde name, the one spelling users type.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::Latency => "latency",
-            FaultKind::Status => "status",
-            FaultKind::TruncatedJson => "truncated_json",
-            FaultKind::WrongContentType => "wrong_content_type",
-            FaultKind::EmptyBody => "empty_body",
-            FaultKind::OversizedBody => "oversized_body",
-            FaultKind::ConnectionClosed => "connection_closed",
-            FaultKind::Hang => "hang",
-            FaultKind::JwksEmpty => "jwks_empty",
-            FaultKind::JwksUnsupportedKey => "jwks_unsupported_key",
-            FaultKind::JwksWrongKeyType => "jwks_wrong_key_type",
-            FaultKind::DiscoveryIssuerMismatch => "discovery_issuer_mismatch",
-            FaultKind::DiscoveryAlgOmitted => "discovery_alg_omitted",
-            FaultKind::DiscoveryJwksUnreachable => "discovery_jwks_unreachable",
-            FaultKind::OauthError => "oauth_error",
-        }
+        crate::serde_name::name(&self)
     }
 }
 
 /// The README's list of fault kinds and targets (between `<!-- faults:begin -->` and
-/// `<!-- faults:end -->`), generated from [`FaultKind::ALL`] and [`Target::ALL`] so that it
+/// `<!-- faults:end -->`), generated from [`FaultKind::ALL`] and [`Target::every`] so that it
 /// cannot drift (`crates/mock-idp/tests/it/docs.rs` compares, and prints this when they differ).
 pub fn markdown_list() -> String {
-    let names = |list: Vec<String>| list.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-    let kinds = names(FaultKind::ALL.iter().map(|k| k.as_str().to_owned()).collect());
-    let targets = names(
-        Target::ALL
-            .iter()
-            .map(|t| {
-                serde_json::to_value(t)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .collect(),
-    );
+    let names = |list: Vec<&str>| list.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let kinds = names(FaultKind::ALL.iter().map(|k| k.as_str()).collect());
+    let targets: Vec<&str> = Target::every().map(Target::as_str).collect();
+    let count = targets.len();
     format!(
-        "Fault kinds ({}): {kinds}.\n\nTargets ({}): {targets}.\n",
+        "Fault kinds ({}): {kinds}.\n\nTargets ({count}): {}.\n",
         FaultKind::ALL.len(),
-        Target::ALL.len()
+        names(targets)
     )
 }
 
@@ -145,110 +119,204 @@ pub fn markdown_list() -> String {
 /// listens, so the refusal is immediate.
 pub const UNREACHABLE_JWKS_URI: &str = "http://127.0.0.1:9/jwks";
 
-/// One fault as configured or requested (P144-P149). Fields that a kind does not use must be
-/// absent; `validate` names the first one that is not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a fault does: its kind with exactly the parameters that kind takes (P145-P149). An
+/// absent optional parameter takes the default the variant names.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Delay the normal answer by `ms`, plus up to `jitter_ms` (`ms + jitter_ms` at most 10 minutes).
+    Latency {
+        /// Milliseconds.
+        ms: u64,
+        /// Extra random milliseconds, drawn from the seeded generator (none by default).
+        jitter_ms: Option<u64>,
+    },
+    /// Answer `status` (500, 502, 503 or 504) instead of the endpoint.
+    Status {
+        /// The status.
+        status: u16,
+        /// Body text (default: the reason phrase).
+        body: Option<String>,
+        /// Content type (default `text/plain; charset=utf-8`).
+        content_type: Option<String>,
+    },
+    /// Cut the handler's body in half.
+    TruncatedJson,
+    /// Label the handler's body `content_type`.
+    WrongContentType {
+        /// Content type (default `text/html; charset=utf-8`).
+        content_type: Option<String>,
+    },
+    /// Send the handler's status and headers with an empty body.
+    EmptyBody,
+    /// Pad the handler's body with spaces to `mib` MiB (1-64).
+    OversizedBody {
+        /// Size in MiB.
+        mib: u32,
+    },
+    /// Close the connection without a response.
+    ConnectionClosed,
+    /// Never answer, until the client gives up, the faults are cleared, or `max_ms` passes.
+    Hang {
+        /// Longest hang in milliseconds, 1-3600000 (default 5 minutes).
+        max_ms: Option<u64>,
+    },
+    /// JWKS `{"keys": []}` (target `jwks` only).
+    JwksEmpty,
+    /// JWKS with one extra key a verifier cannot parse (P36; target `jwks` only).
+    JwksUnsupportedKey,
+    /// JWKS whose keys carry an `alg` of the wrong key type (target `jwks` only).
+    JwksWrongKeyType,
+    /// Discovery with an `issuer` that differs from the URL (target `discovery` only).
+    DiscoveryIssuerMismatch {
+        /// Issuer to advertise (default `{issuer}/mismatch`).
+        issuer: Option<String>,
+    },
+    /// Discovery whose `id_token_signing_alg_values_supported` omits the signing algorithm
+    /// (target `discovery` only).
+    DiscoveryAlgOmitted,
+    /// Discovery whose `jwks_uri` cannot be reached (target `discovery` only).
+    DiscoveryJwksUnreachable {
+        /// `jwks_uri` to advertise (default [`UNREACHABLE_JWKS_URI`]).
+        url: Option<String>,
+    },
+    /// An OAuth error body (P149).
+    OauthError {
+        /// The `error` code, printable ASCII (RFC 6749 §5.2).
+        error: String,
+        /// The `error_description`, if any.
+        error_description: Option<String>,
+        /// Status, 400-599 (default 400).
+        status: Option<u16>,
+    },
+}
+
+impl Fault {
+    /// The kind, as named on the wire by `kind`.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::Status { .. } => FaultKind::Status,
+            Fault::TruncatedJson => FaultKind::TruncatedJson,
+            Fault::WrongContentType { .. } => FaultKind::WrongContentType,
+            Fault::EmptyBody => FaultKind::EmptyBody,
+            Fault::OversizedBody { .. } => FaultKind::OversizedBody,
+            Fault::ConnectionClosed => FaultKind::ConnectionClosed,
+            Fault::Hang { .. } => FaultKind::Hang,
+            Fault::JwksEmpty => FaultKind::JwksEmpty,
+            Fault::JwksUnsupportedKey => FaultKind::JwksUnsupportedKey,
+            Fault::JwksWrongKeyType => FaultKind::JwksWrongKeyType,
+            Fault::DiscoveryIssuerMismatch { .. } => FaultKind::DiscoveryIssuerMismatch,
+            Fault::DiscoveryAlgOmitted => FaultKind::DiscoveryAlgOmitted,
+            Fault::DiscoveryJwksUnreachable { .. } => FaultKind::DiscoveryJwksUnreachable,
+            Fault::OauthError { .. } => FaultKind::OauthError,
+        }
+    }
+
+    /// The one endpoint a content fault applies to; `None` for the kinds any target takes.
+    fn only_endpoint(&self) -> Option<Endpoint> {
+        match self {
+            Fault::JwksEmpty | Fault::JwksUnsupportedKey | Fault::JwksWrongKeyType => Some(Endpoint::Jwks),
+            Fault::DiscoveryIssuerMismatch { .. } | Fault::DiscoveryAlgOmitted | Fault::DiscoveryJwksUnreachable { .. } => {
+                Some(Endpoint::Discovery)
+            }
+            Fault::Latency { .. }
+            | Fault::Status { .. }
+            | Fault::TruncatedJson
+            | Fault::WrongContentType { .. }
+            | Fault::EmptyBody
+            | Fault::OversizedBody { .. }
+            | Fault::ConnectionClosed
+            | Fault::Hang { .. }
+            | Fault::OauthError { .. } => None,
+        }
+    }
+}
+
+/// One fault as configured or requested (P144-P149): where, what, and for how long.
+///
+/// On the wire (control API JSON, `[[tenant.faults]]` in the configuration, scenario files) a
+/// fault is one flat object, `{"endpoint": "jwks", "kind": "status", "status": 503, "times": 2}`:
+/// `kind` names the [`Fault`] variant and its parameters sit beside it. Reading that object
+/// refuses unknown fields, a parameter the kind does not take, and a missing required one,
+/// naming the field; [`FaultSpec::validate`] then checks the values.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FaultSpec {
     /// Target endpoint, or `all`.
     pub endpoint: Target,
     /// What happens.
-    pub kind: FaultKind,
-    /// Latency in milliseconds (`latency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ms: Option<u64>,
-    /// Extra random latency, up to this many milliseconds (`latency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jitter_ms: Option<u64>,
-    /// Status code (`status`: 500/502/503/504; `oauth_error`: 400-599).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// Body text (`status`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Content type (`status`, `wrong_content_type`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    /// Size in MiB (`oversized_body`, 1-64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mib: Option<u32>,
-    /// Longest hang in milliseconds (`hang`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_ms: Option<u64>,
-    /// OAuth error code (`oauth_error`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// OAuth error description (`oauth_error`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_description: Option<String>,
-    /// Issuer to advertise (`discovery_issuer_mismatch`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// `jwks_uri` to advertise (`discovery_jwks_unreachable`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub fault: Fault,
     /// Scope: the next N matching requests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u64>,
     /// Scope: this many seconds of tenant time from when it is armed (P143).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_s: Option<f64>,
     /// Scope: each matching request is hit with this probability (0-1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
     /// Seed of the generator behind `probability` and `jitter_ms` (default 0): same seed, same hits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
 }
 
-impl FaultSpec {
-    /// A fault of `kind` on `endpoint`, with no parameters and no scope (until cleared).
-    pub fn new(endpoint: Target, kind: FaultKind) -> FaultSpec {
-        FaultSpec {
-            endpoint,
-            kind,
-            ms: None,
-            jitter_ms: None,
-            status: None,
-            body: None,
-            content_type: None,
-            mib: None,
-            max_ms: None,
-            error: None,
-            error_description: None,
-            issuer: None,
-            url: None,
-            times: None,
-            for_s: None,
-            probability: None,
-            seed: None,
-        }
-    }
+/// The wire form of a [`FaultSpec`]: every parameter of every kind, each optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFaultSpec {
+    endpoint: Target,
+    kind: FaultKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jitter_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mib: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    times: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    for_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    probability: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+}
 
-    /// `status` faults: answer `status` instead of the endpoint.
-    pub fn status(endpoint: Target, status: u16) -> FaultSpec {
-        FaultSpec {
-            status: Some(status),
-            ..FaultSpec::new(endpoint, FaultKind::Status)
-        }
-    }
+/// A fault object that does not describe a fault: the field at fault and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadFault {
+    /// The field (`ms`, `status`, ...).
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
 
-    /// Limits the fault to the next `n` matching requests.
-    pub fn times(mut self, n: u64) -> FaultSpec {
-        self.times = Some(n);
-        self
+impl std::fmt::Display for BadFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
     }
+}
 
-    /// Limits the fault to `secs` seconds of tenant time.
-    pub fn for_s(mut self, secs: f64) -> FaultSpec {
-        self.for_s = Some(secs);
-        self
-    }
-
-    /// Checks kind, parameters and scope; returns the failing field and the reason.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+impl RawFaultSpec {
+    /// The typed fault: refuses a parameter the kind does not take and a missing required one.
+    pub(crate) fn into_spec(self) -> Result<FaultSpec, BadFault> {
         use FaultKind as K;
-        let bad = |f: &str, r: String| Err((f.to_owned(), r));
+        let bad = |field: &str, reason: String| BadFault {
+            field: field.to_owned(),
+            reason,
+        };
         let params: [(&str, bool, &[K]); 11] = [
             ("ms", self.ms.is_some(), &[K::Latency]),
             ("jitter_ms", self.jitter_ms.is_some(), &[K::Latency]),
@@ -264,61 +332,231 @@ impl FaultSpec {
         ];
         for (field, present, kinds) in params {
             if present && !kinds.contains(&self.kind) {
-                return bad(field, format!("{field} does not apply to kind {}", self.kind.as_str()));
+                return Err(bad(field, format!("{field} does not apply to kind {}", self.kind.as_str())));
             }
         }
-        let endpoint_ok = match self.kind {
-            K::JwksEmpty | K::JwksUnsupportedKey | K::JwksWrongKeyType => self.endpoint == Target::Jwks,
-            K::DiscoveryIssuerMismatch | K::DiscoveryAlgOmitted | K::DiscoveryJwksUnreachable => self.endpoint == Target::Discovery,
-            _ => true,
-        };
-        if !endpoint_ok {
-            let want = if self.kind.as_str().starts_with("jwks") {
-                "jwks"
-            } else {
-                "discovery"
-            };
-            return bad("endpoint", format!("kind {} only applies to endpoint {want}", self.kind.as_str()));
-        }
-        match self.kind {
-            K::Latency if self.ms.is_none() => return bad("ms", "latency needs ms".into()),
-            K::Latency if self.ms.unwrap_or(0) + self.jitter_ms.unwrap_or(0) > 600_000 => {
-                return bad("ms", "ms + jitter_ms is at most 600000 (10 minutes)".into())
-            }
-            K::Status => match self.status {
-                None => return bad("status", "status needs one of 500, 502, 503, 504".into()),
-                Some(500 | 502 | 503 | 504) => {}
-                Some(s) => return bad("status", format!("{s} is not one of 500, 502, 503, 504")),
+        let fault = match self.kind {
+            K::Latency => Fault::Latency {
+                ms: self.ms.ok_or_else(|| bad("ms", "latency needs ms".into()))?,
+                jitter_ms: self.jitter_ms,
             },
-            K::OversizedBody => match self.mib {
-                Some(1..=64) => {}
-                _ => return bad("mib", "oversized_body needs mib between 1 and 64".into()),
+            K::Status => Fault::Status {
+                status: self
+                    .status
+                    .ok_or_else(|| bad("status", "status needs one of 500, 502, 503, 504".into()))?,
+                body: self.body,
+                content_type: self.content_type,
             },
-            K::Hang if self.max_ms.is_some_and(|m| m == 0 || m > 3_600_000) => {
-                return bad("max_ms", "max_ms is between 1 and 3600000".into())
-            }
-            K::OauthError => {
-                let code_ok = self
+            K::TruncatedJson => Fault::TruncatedJson,
+            K::WrongContentType => Fault::WrongContentType {
+                content_type: self.content_type,
+            },
+            K::EmptyBody => Fault::EmptyBody,
+            K::OversizedBody => Fault::OversizedBody {
+                mib: self
+                    .mib
+                    .ok_or_else(|| bad("mib", "oversized_body needs mib between 1 and 64".into()))?,
+            },
+            K::ConnectionClosed => Fault::ConnectionClosed,
+            K::Hang => Fault::Hang { max_ms: self.max_ms },
+            K::JwksEmpty => Fault::JwksEmpty,
+            K::JwksUnsupportedKey => Fault::JwksUnsupportedKey,
+            K::JwksWrongKeyType => Fault::JwksWrongKeyType,
+            K::DiscoveryIssuerMismatch => Fault::DiscoveryIssuerMismatch { issuer: self.issuer },
+            K::DiscoveryAlgOmitted => Fault::DiscoveryAlgOmitted,
+            K::DiscoveryJwksUnreachable => Fault::DiscoveryJwksUnreachable { url: self.url },
+            K::OauthError => Fault::OauthError {
+                error: self
                     .error
-                    .as_deref()
-                    .is_some_and(|e| !e.is_empty() && e.chars().all(|c| ('\x20'..='\x7e').contains(&c) && c != '"' && c != '\\'));
+                    .ok_or_else(|| bad("error", "oauth_error needs an error code of printable ASCII (RFC 6749 §5.2)".into()))?,
+                error_description: self.error_description,
+                status: self.status,
+            },
+        };
+        Ok(FaultSpec {
+            endpoint: self.endpoint,
+            fault,
+            times: self.times,
+            for_s: self.for_s,
+            probability: self.probability,
+            seed: self.seed,
+        })
+    }
+}
+
+impl From<&FaultSpec> for RawFaultSpec {
+    fn from(spec: &FaultSpec) -> RawFaultSpec {
+        let mut raw = RawFaultSpec {
+            endpoint: spec.endpoint,
+            kind: spec.fault.kind(),
+            ms: None,
+            jitter_ms: None,
+            status: None,
+            body: None,
+            content_type: None,
+            mib: None,
+            max_ms: None,
+            error: None,
+            error_description: None,
+            issuer: None,
+            url: None,
+            times: spec.times,
+            for_s: spec.for_s,
+            probability: spec.probability,
+            seed: spec.seed,
+        };
+        match spec.fault.clone() {
+            Fault::Latency { ms, jitter_ms } => (raw.ms, raw.jitter_ms) = (Some(ms), jitter_ms),
+            Fault::Status {
+                status,
+                body,
+                content_type,
+            } => (raw.status, raw.body, raw.content_type) = (Some(status), body, content_type),
+            Fault::WrongContentType { content_type } => raw.content_type = content_type,
+            Fault::OversizedBody { mib } => raw.mib = Some(mib),
+            Fault::Hang { max_ms } => raw.max_ms = max_ms,
+            Fault::DiscoveryIssuerMismatch { issuer } => raw.issuer = issuer,
+            Fault::DiscoveryJwksUnreachable { url } => raw.url = url,
+            Fault::OauthError {
+                error,
+                error_description,
+                status,
+            } => (raw.error, raw.error_description, raw.status) = (Some(error), error_description, status),
+            Fault::TruncatedJson
+            | Fault::EmptyBody
+            | Fault::ConnectionClosed
+            | Fault::JwksEmpty
+            | Fault::JwksUnsupportedKey
+            | Fault::JwksWrongKeyType
+            | Fault::DiscoveryAlgOmitted => {}
+        }
+        raw
+    }
+}
+
+impl Serialize for FaultSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawFaultSpec::from(self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FaultSpec, D::Error> {
+        RawFaultSpec::deserialize(deserializer)?
+            .into_spec()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl FaultSpec {
+    /// `fault` on `endpoint` (an [`Endpoint`] or a [`Target`]), with no scope (until cleared).
+    pub fn new(endpoint: impl Into<Target>, fault: Fault) -> FaultSpec {
+        FaultSpec {
+            endpoint: endpoint.into(),
+            fault,
+            times: None,
+            for_s: None,
+            probability: None,
+            seed: None,
+        }
+    }
+
+    /// `status` faults: answer `status` instead of the endpoint.
+    pub fn status(endpoint: impl Into<Target>, status: u16) -> FaultSpec {
+        FaultSpec::new(
+            endpoint,
+            Fault::Status {
+                status,
+                body: None,
+                content_type: None,
+            },
+        )
+    }
+
+    /// Limits the fault to the next `n` matching requests.
+    pub fn times(mut self, n: u64) -> FaultSpec {
+        self.times = Some(n);
+        self
+    }
+
+    /// Limits the fault to `secs` seconds of tenant time.
+    pub fn for_s(mut self, secs: f64) -> FaultSpec {
+        self.for_s = Some(secs);
+        self
+    }
+
+    /// Hits each matching request with probability `p`, drawn from a generator seeded with `seed`.
+    pub fn probability(mut self, p: f64, seed: u64) -> FaultSpec {
+        (self.probability, self.seed) = (Some(p), Some(seed));
+        self
+    }
+
+    /// Checks the values the type cannot (target, ranges, header and URL syntax, scope);
+    /// returns the failing field and the reason.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, r: String| Err((f.to_owned(), r));
+        let kind = self.fault.kind().as_str();
+        if let Target::Endpoint(e) = self.endpoint {
+            if !e.takes_faults() {
+                return bad("endpoint", format!("{} takes no faults", e.as_str()));
+            }
+        }
+        if let Some(only) = self.fault.only_endpoint() {
+            if self.endpoint != Target::Endpoint(only) {
+                return bad("endpoint", format!("kind {kind} only applies to endpoint {}", only.as_str()));
+            }
+        }
+        let mut content_type = None;
+        match &self.fault {
+            Fault::Latency { ms, jitter_ms } => {
+                if ms.saturating_add(jitter_ms.unwrap_or(0)) > 600_000 {
+                    return bad("ms", "ms + jitter_ms is at most 600000 (10 minutes)".into());
+                }
+            }
+            Fault::Status {
+                status, content_type: ct, ..
+            } => {
+                if !matches!(status, 500 | 502 | 503 | 504) {
+                    return bad("status", format!("{status} is not one of 500, 502, 503, 504"));
+                }
+                content_type = ct.as_deref();
+            }
+            Fault::WrongContentType { content_type: ct } => content_type = ct.as_deref(),
+            Fault::OversizedBody { mib } => {
+                if !(1..=64).contains(mib) {
+                    return bad("mib", "oversized_body needs mib between 1 and 64".into());
+                }
+            }
+            Fault::Hang { max_ms } => {
+                if max_ms.is_some_and(|m| m == 0 || m > 3_600_000) {
+                    return bad("max_ms", "max_ms is between 1 and 3600000".into());
+                }
+            }
+            Fault::OauthError { error, status, .. } => {
+                let code_ok = !error.is_empty() && error.chars().all(|c| ('\x20'..='\x7e').contains(&c) && c != '"' && c != '\\');
                 if !code_ok {
                     return bad("error", "oauth_error needs an error code of printable ASCII (RFC 6749 §5.2)".into());
                 }
-                if let Some(s) = self.status {
-                    if !(400..=599).contains(&s) {
+                if let Some(s) = status {
+                    if !(400..=599).contains(s) {
                         return bad("status", format!("{s} is not an error status (400-599)"));
                     }
                 }
             }
-            K::DiscoveryJwksUnreachable => {
-                if let Some(url) = &self.url {
-                    crate::urls::check_url(url).map_err(|r| ("url".to_owned(), r))?;
-                }
+            Fault::DiscoveryJwksUnreachable { url: Some(url) } => {
+                crate::urls::check_url(url).map_err(|r| ("url".to_owned(), r))?;
             }
-            _ => {}
+            Fault::DiscoveryJwksUnreachable { url: None }
+            | Fault::TruncatedJson
+            | Fault::EmptyBody
+            | Fault::ConnectionClosed
+            | Fault::JwksEmpty
+            | Fault::JwksUnsupportedKey
+            | Fault::JwksWrongKeyType
+            | Fault::DiscoveryIssuerMismatch { .. }
+            | Fault::DiscoveryAlgOmitted => {}
         }
-        if let Some(ct) = &self.content_type {
+        if let Some(ct) = content_type {
             if HeaderValue::from_str(ct).is_err() {
                 return bad("content_type", "not a valid header value".into());
             }
@@ -339,12 +577,13 @@ impl FaultSpec {
         Ok(())
     }
 
+    /// How the journal names an applied fault.
     fn label(&self) -> String {
-        match self.kind {
-            FaultKind::Latency => format!("latency:{}ms", self.ms.unwrap_or(0)),
-            FaultKind::Status => format!("status:{}", self.status.unwrap_or(503)),
-            FaultKind::OauthError => format!("oauth_error:{}", self.error.as_deref().unwrap_or("")),
-            k => k.as_str().to_owned(),
+        match &self.fault {
+            Fault::Latency { ms, .. } => format!("latency:{ms}ms"),
+            Fault::Status { status, .. } => format!("status:{status}"),
+            Fault::OauthError { error, .. } => format!("oauth_error:{error}"),
+            other => other.kind().as_str().to_owned(),
         }
     }
 }
@@ -480,8 +719,11 @@ impl FaultPlan {
             if !spec.endpoint.matches(endpoint) {
                 continue;
             }
-            let terminal = spec.kind != FaultKind::Latency;
-            if terminal && decision.action.is_some() {
+            let latency = match spec.fault {
+                Fault::Latency { ms, jitter_ms } => Some((ms, jitter_ms)),
+                _ => None,
+            };
+            if latency.is_none() && decision.action.is_some() {
                 continue;
             }
             if let Some(p) = spec.probability {
@@ -489,12 +731,12 @@ impl FaultPlan {
                     continue;
                 }
             }
-            if spec.kind == FaultKind::Latency {
-                let jitter = match spec.jitter_ms {
+            if let Some((ms, jitter_ms)) = latency {
+                let jitter = match jitter_ms {
                     Some(j) if j > 0 => armed.rng.gen_range(0..=j),
                     _ => 0,
                 };
-                decision.delay += Duration::from_millis(spec.ms.unwrap_or(0) + jitter);
+                decision.delay += Duration::from_millis(ms + jitter);
             } else {
                 decision.action = Some(spec.clone());
             }
@@ -547,23 +789,13 @@ mod tests {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
             assert_eq!(FaultKind::ALL.iter().filter(|x| **x == k).count(), 1, "{k:?}");
         }
-        for t in Target::ALL {
-            match t {
-                Target::All
-                | Target::Discovery
-                | Target::Jwks
-                | Target::Token
-                | Target::Authorize
-                | Target::Userinfo
-                | Target::Introspection
-                | Target::Revocation
-                | Target::EndSession
-                | Target::Login => {}
-            }
+        let targets: Vec<Target> = Target::every().collect();
+        for t in &targets {
             let name = serde_json::to_value(t).unwrap();
-            assert_eq!(serde_json::from_value::<Target>(name).unwrap(), t);
-            assert_eq!(Target::ALL.iter().filter(|x| **x == t).count(), 1, "{t:?}");
+            assert_eq!(serde_json::from_value::<Target>(name).unwrap(), *t);
+            assert_eq!(targets.iter().filter(|x| *x == t).count(), 1, "{t:?}");
         }
+        assert_eq!(targets.len(), 10, "all and the nine protocol endpoints");
         let list = markdown_list();
         assert!(list.contains("`truncated_json`") && list.contains("`end_session`"), "{list}");
     }
@@ -572,7 +804,10 @@ mod tests {
     fn p147_faults_in_the_config_file_parse_and_errors_name_the_field() {
         let ok = "[[tenant]]\nname = \"t\"\n[[tenant.faults]]\nendpoint = \"discovery\"\nkind = \"status\"\nstatus = 503\nfor_s = 5\n";
         let config = Config::from_toml(ok, std::path::Path::new("faults.toml")).expect("a valid fault loads");
-        assert_eq!(config.tenants[0].faults, vec![FaultSpec::status(Target::Discovery, 503).for_s(5.0)]);
+        assert_eq!(
+            config.tenants[0].faults,
+            vec![FaultSpec::status(Endpoint::Discovery, 503).for_s(5.0)]
+        );
         let bad = ok.replace("503", "418");
         let err = Config::from_toml(&bad, std::path::Path::new("faults.toml"))
             .unwrap_err()
@@ -583,28 +818,67 @@ mod tests {
     #[test]
     fn p146_latencies_stack_one_fault_answers_and_times_runs_out() {
         let plan = FaultPlan::default();
-        let latency = FaultSpec {
-            ms: Some(5),
-            ..FaultSpec::new(Target::All, FaultKind::Latency)
-        };
+        let latency = FaultSpec::new(Target::All, Fault::Latency { ms: 5, jitter_ms: None });
         plan.add(latency.clone(), 0.0);
         plan.add(latency, 0.0);
-        plan.add(FaultSpec::status(Target::Jwks, 503).times(1), 0.0);
-        plan.add(FaultSpec::status(Target::Jwks, 500), 0.0);
+        plan.add(FaultSpec::status(Endpoint::Jwks, 503).times(1), 0.0);
+        plan.add(FaultSpec::status(Endpoint::Jwks, 500), 0.0);
         let d = plan.decide(Endpoint::Jwks, 0.0);
         assert_eq!(d.delay, Duration::from_millis(10));
-        assert_eq!(d.action.and_then(|a| a.status), Some(503));
+        assert!(matches!(d.action.map(|a| a.fault), Some(Fault::Status { status: 503, .. })));
         let d = plan.decide(Endpoint::Jwks, 0.0);
-        assert_eq!(d.action.and_then(|a| a.status), Some(500), "the first one is used up");
+        assert!(
+            matches!(d.action.map(|a| a.fault), Some(Fault::Status { status: 500, .. })),
+            "the first one is used up"
+        );
         assert!(plan.decide(Endpoint::Mint, 0.0).labels.is_empty(), "controls never take faults");
     }
 
     #[test]
     fn p146_duration_ends_on_the_tenant_clock() {
         let plan = FaultPlan::default();
-        plan.add(FaultSpec::status(Target::Token, 503).for_s(10.0), 100.0);
+        plan.add(FaultSpec::status(Endpoint::Token, 503).for_s(10.0), 100.0);
         assert!(plan.decide(Endpoint::Token, 109.9).action.is_some());
         assert!(plan.decide(Endpoint::Token, 110.0).action.is_none());
         assert!(plan.list(110.0).is_empty());
+    }
+
+    #[test]
+    fn p144_the_wire_form_is_flat_and_a_parameter_of_another_kind_is_named() {
+        let wire = serde_json::json!({"endpoint": "all", "kind": "latency", "ms": 5, "jitter_ms": 2, "times": 3, "seed": 7});
+        let spec: FaultSpec = serde_json::from_value(wire.clone()).unwrap();
+        let want = FaultSpec {
+            seed: Some(7),
+            ..FaultSpec::new(Target::All, Fault::Latency { ms: 5, jitter_ms: Some(2) }).times(3)
+        };
+        assert_eq!(spec, want);
+        assert_eq!(serde_json::to_value(&spec).unwrap(), wire, "serialized back to the same object");
+        let hang: FaultSpec = serde_json::from_value(serde_json::json!({"endpoint": "token", "kind": "hang"})).unwrap();
+        assert_eq!(hang, FaultSpec::new(Endpoint::Token, Fault::Hang { max_ms: None }));
+        for (wire, message) in [
+            (
+                serde_json::json!({"endpoint": "jwks", "kind": "latency", "ms": 1, "mib": 2}),
+                "mib: mib does not apply to kind latency",
+            ),
+            (serde_json::json!({"endpoint": "jwks", "kind": "latency"}), "ms: latency needs ms"),
+            (
+                serde_json::json!({"endpoint": "jwks", "kind": "status"}),
+                "status: status needs one of 500, 502, 503, 504",
+            ),
+            (
+                serde_json::json!({"endpoint": "jwks", "kind": "oauth_error", "body": "x"}),
+                "body: body does not apply to kind oauth_error",
+            ),
+            (serde_json::json!({"endpoint": "mint", "kind": "hang"}), "unknown variant `mint`"),
+        ] {
+            let err = serde_json::from_value::<FaultSpec>(wire).unwrap_err().to_string();
+            assert!(err.starts_with(message), "{err}");
+        }
+        let mint = FaultSpec::new(Endpoint::Mint, Fault::EmptyBody);
+        assert_eq!(
+            mint.validate().unwrap_err().0,
+            "endpoint",
+            "the Rust API cannot target a control route either"
+        );
     }
 }

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use mock_idp::config::ServerConfig;
-use mock_idp::faults::{FaultSpec, Target};
 use mock_idp::journal::Endpoint;
 use mock_idp::rotation::{AddKey, KeyAction, RotateKeys, When};
+use mock_idp::FaultSpec;
 use mock_idp::{ClientConfig, Config, MockIdp, TenantConfig, UserConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -734,7 +734,7 @@ async fn p147_discovery_down_then_back_and_down_at_startup_from_config() {
     assert_eq!(env.http.get(&url).send().await.unwrap().status(), 200, "back");
     // Configured: down for the first 5 s of the tenant's life.
     let idp = MockIdp::builder()
-        .configure(|t| t.faults.push(FaultSpec::status(Target::Discovery, 503).for_s(5.0)))
+        .configure(|t| t.faults.push(FaultSpec::status(Endpoint::Discovery, 503).for_s(5.0)))
         .start()
         .await;
     let http = reqwest::Client::new();
@@ -980,9 +980,9 @@ async fn p126_every_operation_is_also_a_rust_method() {
     assert!(!kids(&jwks(&env).await).contains(&old));
     // Faults, journal, users, tenants.
     idp.clear_journal();
-    idp.add_fault(FaultSpec::status(Target::Discovery, 504).times(1)).unwrap();
+    idp.add_fault(FaultSpec::status(Endpoint::Discovery, 504).times(1)).unwrap();
     assert_eq!(env.http.get(idp.discovery_url()).send().await.unwrap().status(), 504);
-    assert!(idp.add_fault(FaultSpec::status(Target::Discovery, 404)).is_err());
+    assert!(idp.add_fault(FaultSpec::status(Endpoint::Discovery, 404)).is_err());
     assert_eq!(idp.counters()[&Endpoint::Discovery], 1);
     idp.add_user(UserConfig {
         username: "dave".into(),
