@@ -4,7 +4,7 @@
 //! Handlers are thin: they parse (unknown fields and impossible values are a 400 that names the
 //! field), call one `Tenant` method, and return JSON. Every method validates its whole request
 //! before it changes anything, so a refused request leaves the tenant as it was. The logic of
-//! keys lives in `rotation.rs`, of faults in `faults.rs`, of the journal in `journal.rs`.
+//! keys lives in `rotation.rs`, of faults in `faults/`, of the journal in `journal.rs`.
 //!
 //! Routes (all JSON):
 //!
@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::accounts::{Accounts, Client, User};
-use crate::clock::ClockMode;
+use crate::clock::{ClockChange, ClockMode, ClockRequest};
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
@@ -194,102 +194,6 @@ fn second(p: Segments) -> Result<String> {
 
 // ---------------------------------------------------------------------------------------------
 // Clock (P142, P143)
-
-/// A change of a tenant's clock (P142): `MockIdp::set_clock`, `Tenant::set_clock`, and
-/// `POST {base}/_mock/clock`.
-///
-/// On the wire it is an object with exactly one member: `{"freeze": true}`, `{"at": 1.8e9}`,
-/// `{"advance_s": 60}`, `{"offset_s": -3600}` or `{"real": true}`. Two members, none, or
-/// `false` for `freeze` or `real` are refused, naming the members.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ClockChange {
-    /// Stop the clock at its current reading (`freeze: true`).
-    Freeze,
-    /// Freeze at this instant, Unix seconds (`at`).
-    FreezeAt(f64),
-    /// Move the clock by this many seconds; negative moves it back (`advance_s`).
-    Advance(f64),
-    /// Run at real time plus this many seconds (`offset_s`).
-    Offset(f64),
-    /// Follow real time again (`real: true`).
-    Real,
-}
-
-/// The wire form of a [`ClockChange`]: every member optional.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ClockRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    freeze: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    advance_s: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    offset_s: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    real: Option<bool>,
-}
-
-impl ClockRequest {
-    /// The change this body asks for; the message names the members at fault.
-    pub(crate) fn change(self) -> std::result::Result<ClockChange, String> {
-        let given = [
-            self.freeze.map(|_| "freeze"),
-            self.at.map(|_| "at"),
-            self.advance_s.map(|_| "advance_s"),
-            self.offset_s.map(|_| "offset_s"),
-            self.real.map(|_| "real"),
-        ];
-        let given: Vec<&str> = given.into_iter().flatten().collect();
-        if given.len() != 1 {
-            return Err(format!(
-                "{}: give exactly one of freeze, at, advance_s, offset_s, real",
-                given.join(", ")
-            ));
-        }
-        match self {
-            ClockRequest { freeze: Some(true), .. } => Ok(ClockChange::Freeze),
-            ClockRequest { freeze: Some(false), .. } => Err("freeze: only true is meaningful; use {\"real\": true} to unfreeze".to_owned()),
-            ClockRequest { at: Some(at), .. } => Ok(ClockChange::FreezeAt(at)),
-            ClockRequest { advance_s: Some(s), .. } => Ok(ClockChange::Advance(s)),
-            ClockRequest { offset_s: Some(s), .. } => Ok(ClockChange::Offset(s)),
-            ClockRequest { real: Some(true), .. } => Ok(ClockChange::Real),
-            _ => Err("real: only true is meaningful".to_owned()),
-        }
-    }
-}
-
-impl From<ClockChange> for ClockRequest {
-    fn from(change: ClockChange) -> ClockRequest {
-        let none = ClockRequest::default();
-        match change {
-            ClockChange::Freeze => ClockRequest {
-                freeze: Some(true),
-                ..none
-            },
-            ClockChange::FreezeAt(at) => ClockRequest { at: Some(at), ..none },
-            ClockChange::Advance(s) => ClockRequest {
-                advance_s: Some(s),
-                ..none
-            },
-            ClockChange::Offset(s) => ClockRequest { offset_s: Some(s), ..none },
-            ClockChange::Real => ClockRequest { real: Some(true), ..none },
-        }
-    }
-}
-
-impl Serialize for ClockChange {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        ClockRequest::from(*self).serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for ClockChange {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<ClockChange, D::Error> {
-        ClockRequest::deserialize(deserializer)?.change().map_err(serde::de::Error::custom)
-    }
-}
 
 /// `GET {base}/_mock/clock`: the tenant time and how the clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::clock::ClockChange;
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
-use crate::control::{create_tenant, delete_tenant, issuers, ClockChange, ClockView, IssuerInfo};
+use crate::control::{create_tenant, delete_tenant, issuers, ClockView, IssuerInfo};
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
 use crate::faults::{FaultInfo, FaultSpec};

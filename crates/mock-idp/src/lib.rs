@@ -95,8 +95,8 @@ pub mod token;
 pub(crate) mod urls;
 pub mod userinfo;
 
+pub use clock::ClockChange;
 pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
-pub use control::ClockChange;
 pub use endpoint::{Endpoint, Target};
 pub use error::{ConfigError, Error};
 pub use faults::{Fault, FaultKind, FaultSpec};

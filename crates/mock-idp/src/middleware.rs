@@ -1,7 +1,7 @@
 //! The layer every request passes through after the router resolved its tenant and endpoint
 //! (see `server::router`): due key operations (P137), the `_mock/` guard (P125, `admin.rs`),
 //! the journal's facts and entry (P139), and the tenant's faults (P144-P149), applied before
-//! the handler runs or to its answer (P146). What each fault kind does is told in `faults.rs`.
+//! the handler runs or to its answer (P146). What each fault kind does is told in `faults/mod.rs`.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
