@@ -437,24 +437,14 @@ impl Alg {
         Alg::EdDSA,
     ];
 
-    /// The JOSE name, as in a JWT header.
+    /// The JOSE name, as in a JWT header (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Alg::RS256 => "RS256",
-            Alg::RS384 => "RS384",
-            Alg::RS512 => "RS512",
-            Alg::PS256 => "PS256",
-            Alg::PS384 => "PS384",
-            Alg::PS512 => "PS512",
-            Alg::ES256 => "ES256",
-            Alg::ES384 => "ES384",
-            Alg::EdDSA => "EdDSA",
-        }
+        crate::serde_name::name(&self)
     }
 
     /// Parses a JOSE name.
     pub fn parse(s: &str) -> Option<Alg> {
-        Alg::ALL.into_iter().find(|a| a.as_str() == s)
+        crate::serde_name::parse(s)
     }
 }
 
@@ -476,28 +466,14 @@ pub enum GrantType {
 }
 
 impl GrantType {
-    /// The wire name.
+    /// The wire name (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::AuthorizationCode => "authorization_code",
-            GrantType::Implicit => "implicit",
-            GrantType::Password => "password",
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::RefreshToken => "refresh_token",
-        }
+        crate::serde_name::name(&self)
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<GrantType> {
-        [
-            GrantType::AuthorizationCode,
-            GrantType::Implicit,
-            GrantType::Password,
-            GrantType::ClientCredentials,
-            GrantType::RefreshToken,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == s)
+        crate::serde_name::parse(s)
     }
 }
 
@@ -683,13 +659,9 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    /// The wire name.
+    /// The wire name (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::None => "none",
-        }
+        crate::serde_name::name(&self)
     }
 }
 

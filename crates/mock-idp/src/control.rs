@@ -4,7 +4,7 @@
 //! Handlers are thin: they parse (unknown fields and impossible values are a 400 that names the
 //! field), call one `Tenant` method, and return JSON. Every method validates its whole request
 //! before it changes anything, so a refused request leaves the tenant as it was. The logic of
-//! keys lives in `rotation.rs`, of faults in `faults.rs`, of the journal in `journal.rs`.
+//! keys lives in `rotation.rs`, of faults in `faults/`, of the journal in `journal.rs`.
 //!
 //! Routes (all JSON):
 //!
@@ -29,11 +29,11 @@
 //! ```no_run
 //! # async fn demo() {
 //! use std::time::Duration;
-//! use mock_idp::{Endpoint, FaultSpec, MockIdp, Target};
+//! use mock_idp::{Endpoint, FaultSpec, MockIdp};
 //!
 //! // Arrange: discovery answers 503 to the next two requests.
 //! let idp = MockIdp::start().await;
-//! idp.add_fault(FaultSpec::status(Target::Discovery, 503).times(2)).unwrap();
+//! idp.add_fault(FaultSpec::status(Endpoint::Discovery, 503).times(2)).unwrap();
 //! // Act: start the relying party under test here; it should retry.
 //! // Assert: it fetched discovery a third time, without any sleep in the test.
 //! idp.wait_for(Endpoint::Discovery, 3, Duration::from_secs(10)).await.unwrap();
@@ -54,12 +54,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::accounts::{Accounts, Client, User};
-use crate::clock::ClockMode;
+use crate::clock::{ClockChange, ClockMode, ClockRequest};
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
 use crate::extract::TenantRef;
-use crate::faults::{FaultInfo, FaultSpec};
+use crate::faults::{FaultInfo, FaultSpec, RawFaultSpec};
 use crate::journal::{Entry, Query};
 use crate::rotation::{AddKey, KeyAction, KeyList, RotateKeys, When};
 use crate::state::AppState;
@@ -195,27 +195,6 @@ fn second(p: Segments) -> Result<String> {
 // ---------------------------------------------------------------------------------------------
 // Clock (P142, P143)
 
-/// `POST {base}/_mock/clock`: exactly one of the fields.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClockRequest {
-    /// `true`: stop the clock at its current reading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeze: Option<bool>,
-    /// Freeze at this instant (Unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at: Option<f64>,
-    /// Move the clock by this many seconds (negative moves it back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advance_s: Option<f64>,
-    /// Run at real time plus this many seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset_s: Option<f64>,
-    /// `true`: follow real time again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub real: Option<bool>,
-}
-
 /// `GET {base}/_mock/clock`: the tenant time and how the clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClockView {
@@ -349,22 +328,9 @@ impl Tenant {
         }
     }
 
-    /// Freezes, moves, offsets or releases the clock (P142); exactly one field must be set.
-    pub fn set_clock(&self, req: ClockRequest) -> Result<ClockView> {
-        let given = [
-            req.freeze.map(|_| "freeze"),
-            req.at.map(|_| "at"),
-            req.advance_s.map(|_| "advance_s"),
-            req.offset_s.map(|_| "offset_s"),
-            req.real.map(|_| "real"),
-        ];
-        let given: Vec<&str> = given.into_iter().flatten().collect();
-        if given.len() != 1 {
-            return Err(invalid(format!(
-                "{}: give exactly one of freeze, at, advance_s, offset_s, real",
-                given.join(", ")
-            )));
-        }
+    /// Freezes, moves, offsets or releases the clock (P142); a time that is not a finite
+    /// number is refused, naming its wire member.
+    pub fn set_clock(&self, change: ClockChange) -> Result<ClockView> {
         let finite = |name: &str, v: f64| {
             if v.is_finite() {
                 Ok(v)
@@ -372,18 +338,14 @@ impl Tenant {
                 Err(invalid(format!("{name}: must be a number")))
             }
         };
-        match req {
-            ClockRequest { freeze: Some(true), .. } => self.clock().freeze(),
-            ClockRequest { freeze: Some(false), .. } => {
-                return Err(invalid("freeze: only true is meaningful; use {\"real\": true} to unfreeze"))
-            }
-            ClockRequest { at: Some(at), .. } => self.clock().set(ClockMode::Frozen { at: finite("at", at)? }),
-            ClockRequest { advance_s: Some(s), .. } => self.clock().advance(finite("advance_s", s)?),
-            ClockRequest { offset_s: Some(s), .. } => self.clock().set(ClockMode::Offset {
+        match change {
+            ClockChange::Freeze => self.clock().freeze(),
+            ClockChange::FreezeAt(at) => self.clock().set(ClockMode::Frozen { at: finite("at", at)? }),
+            ClockChange::Advance(s) => self.clock().advance(finite("advance_s", s)?),
+            ClockChange::Offset(s) => self.clock().set(ClockMode::Offset {
                 offset_s: finite("offset_s", s)?,
             }),
-            ClockRequest { real: Some(true), .. } => self.clock().set(ClockMode::Real),
-            _ => return Err(invalid("real: only true is meaningful")),
+            ClockChange::Real => self.clock().set(ClockMode::Real),
         }
         tracing::info!(tenant = %self.name(), mode = ?self.clock().mode(), "clock changed");
         self.run_due_key_ops();
@@ -519,7 +481,10 @@ async fn list_faults(TenantRef(t): TenantRef) -> Json<Value> {
     Json(json!({ "faults": t.fault_list() }))
 }
 
-async fn add_fault(TenantRef(t): TenantRef, ControlJson(spec): ControlJson<FaultSpec>) -> Result<Response> {
+async fn add_fault(TenantRef(t): TenantRef, ControlJson(raw): ControlJson<RawFaultSpec>) -> Result<Response> {
+    // Read as the flat wire form first, so that a parameter of another kind is the same
+    // `invalid_field` error, worded the same, as a value `FaultSpec::validate` refuses.
+    let spec = raw.into_spec().map_err(|e| invalid(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(t.add_fault(spec)?)).into_response())
 }
 
@@ -579,7 +544,8 @@ async fn get_clock(TenantRef(t): TenantRef) -> Json<ClockView> {
 }
 
 async fn set_clock(TenantRef(t): TenantRef, ControlJson(req): ControlJson<ClockRequest>) -> Result<Json<ClockView>> {
-    Ok(Json(t.set_clock(req)?))
+    let change = req.change().map_err(invalid)?;
+    Ok(Json(t.set_clock(change)?))
 }
 
 async fn journal(TenantRef(t): TenantRef, uri: Uri) -> Result<Json<Value>> {

@@ -1,9 +1,9 @@
 //! The endpoints of a tenant, named once: the journal, the counters and the fault plan all speak
-//! of [`Endpoint`]; a fault picks one, or all, with [`Target`]. Also the paths of the
-//! server-wide routes that other layers need to know.
+//! of [`Endpoint`]; a fault picks one, or all, with [`Target`] (`all` or an `Endpoint`). Also the
+//! paths of the server-wide routes that other layers need to know.
 //!
-//! The wire names are the serde names (`snake_case`); `as_str` returns the same text without
-//! allocating, and a test holds the two together.
+//! The wire names are the serde names (`snake_case`); `as_str` reads them from the derived
+//! `Serialize` without allocating (`serde_name.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -63,87 +63,85 @@ impl Endpoint {
 
     /// The name used on the wire (`end_session`, `jwks`, ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Discovery => "discovery",
-            Endpoint::Jwks => "jwks",
-            Endpoint::Token => "token",
-            Endpoint::Authorize => "authorize",
-            Endpoint::Userinfo => "userinfo",
-            Endpoint::Introspection => "introspection",
-            Endpoint::Revocation => "revocation",
-            Endpoint::EndSession => "end_session",
-            Endpoint::Login => "login",
-            Endpoint::Mint => "mint",
-            Endpoint::Control => "control",
-            Endpoint::Other => "other",
-        }
+        crate::serde_name::name(&self)
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|e| e.as_str() == s)
+        crate::serde_name::parse(s)
     }
 }
 
-/// Which endpoint a fault applies to (P144).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
+/// Which endpoints a fault applies to (P144): every protocol endpoint, or one [`Endpoint`].
+///
+/// On the wire it is `all` or the endpoint's serde name; the `_mock/` routes and unserved paths
+/// (`mint`, `control`, `other`) take no faults, so their names are refused as a target and
+/// [`FaultSpec::validate`](crate::faults::FaultSpec::validate) refuses them from Rust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// Every protocol endpoint below.
+    /// Every protocol endpoint.
     All,
-    /// The discovery document.
-    Discovery,
-    /// The JWKS.
-    Jwks,
-    /// The token endpoint.
-    Token,
-    /// The authorization endpoint.
-    Authorize,
-    /// The userinfo endpoint.
-    Userinfo,
-    /// Introspection.
-    Introspection,
-    /// Revocation.
-    Revocation,
-    /// End-session (logout).
-    EndSession,
-    /// The login form's target.
-    Login,
+    /// One endpoint.
+    Endpoint(Endpoint),
+}
+
+impl Endpoint {
+    /// Whether faults apply here: every protocol endpoint, never the `_mock/` routes (so a test
+    /// can always clear its faults) nor a path no route serves.
+    pub fn takes_faults(self) -> bool {
+        !matches!(self, Endpoint::Mint | Endpoint::Control | Endpoint::Other)
+    }
+}
+
+impl From<Endpoint> for Target {
+    fn from(endpoint: Endpoint) -> Target {
+        Target::Endpoint(endpoint)
+    }
 }
 
 impl Target {
-    /// Every target, `all` first.
-    pub const ALL: [Target; 10] = [
-        Target::All,
-        Target::Discovery,
-        Target::Jwks,
-        Target::Token,
-        Target::Authorize,
-        Target::Userinfo,
-        Target::Introspection,
-        Target::Revocation,
-        Target::EndSession,
-        Target::Login,
-    ];
+    /// Every target, `all` first, then the endpoints that take faults in [`Endpoint::ALL`]'s order.
+    pub fn every() -> impl Iterator<Item = Target> {
+        std::iter::once(Target::All).chain(Endpoint::ALL.into_iter().filter(|e| e.takes_faults()).map(Target::Endpoint))
+    }
 
     /// Whether a request to `endpoint` is targeted.
     pub fn matches(self, endpoint: Endpoint) -> bool {
-        let named = match self {
-            Target::All => {
-                return !matches!(endpoint, Endpoint::Mint | Endpoint::Control | Endpoint::Other);
+        endpoint.takes_faults()
+            && match self {
+                Target::All => true,
+                Target::Endpoint(e) => e == endpoint,
             }
-            Target::Discovery => Endpoint::Discovery,
-            Target::Jwks => Endpoint::Jwks,
-            Target::Token => Endpoint::Token,
-            Target::Authorize => Endpoint::Authorize,
-            Target::Userinfo => Endpoint::Userinfo,
-            Target::Introspection => Endpoint::Introspection,
-            Target::Revocation => Endpoint::Revocation,
-            Target::EndSession => Endpoint::EndSession,
-            Target::Login => Endpoint::Login,
-        };
-        named == endpoint
+    }
+
+    /// The wire name: `all` or the endpoint's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::All => "all",
+            Target::Endpoint(e) => e.as_str(),
+        }
+    }
+
+    /// Parses a wire name; `None` for unknown names and endpoints that take no faults.
+    pub fn parse(s: &str) -> Option<Target> {
+        Target::every().find(|t| t.as_str() == s)
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Target, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Target::parse(&name).ok_or_else(|| {
+            // The same words as serde's message for an unknown variant.
+            let names: Vec<String> = Target::every().map(|t| format!("`{}`", t.as_str())).collect();
+            serde::de::Error::custom(format_args!("unknown variant `{name}`, expected one of {}", names.join(", ")))
+        })
     }
 }
 
@@ -164,10 +162,23 @@ mod tests {
         for e in Endpoint::ALL {
             let target: Option<Target> = serde_json::from_value(serde_json::json!(e.as_str())).ok();
             match target {
-                Some(t) => assert!(t.matches(e) && Target::All.matches(e), "{e:?}"),
+                Some(t) => assert!(t == Target::Endpoint(e) && t.matches(e) && Target::All.matches(e), "{e:?}"),
                 // Only the `_mock/` routes and unserved paths are no target: faults never apply there.
-                None => assert!(matches!(e, Endpoint::Mint | Endpoint::Control | Endpoint::Other), "{e:?}"),
+                None => {
+                    assert!(matches!(e, Endpoint::Mint | Endpoint::Control | Endpoint::Other), "{e:?}");
+                    assert!(
+                        !e.takes_faults() && !Target::All.matches(e) && !Target::Endpoint(e).matches(e),
+                        "{e:?}"
+                    );
+                }
             }
         }
+        let all: Target = serde_json::from_value(serde_json::json!("all")).unwrap();
+        assert_eq!((all, serde_json::to_value(all).unwrap()), (Target::All, serde_json::json!("all")));
+        let err = serde_json::from_value::<Target>(serde_json::json!("mint")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("unknown variant `mint`, expected one of `all`, `discovery`,"),
+            "{err}"
+        );
     }
 }

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::clock::ClockChange;
 use crate::config::{ClientConfig, Config, TenantConfig, UserConfig};
-use crate::control::{create_tenant, delete_tenant, issuers, ClockRequest, ClockView, IssuerInfo};
+use crate::control::{create_tenant, delete_tenant, issuers, ClockView, IssuerInfo};
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, Error, Result};
 use crate::faults::{FaultInfo, FaultSpec};
@@ -269,8 +270,8 @@ impl MockIdp {
     }
 
     /// Sets the first tenant's clock (P142).
-    pub fn set_clock(&self, req: ClockRequest) -> Result<ClockView> {
-        self.first_tenant().set_clock(req)
+    pub fn set_clock(&self, change: ClockChange) -> Result<ClockView> {
+        self.first_tenant().set_clock(change)
     }
 
     /// Freezes the first tenant's clock.

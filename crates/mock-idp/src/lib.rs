@@ -27,7 +27,7 @@
 //!
 //! 0. Leaves: `error`, `clock`, `endpoint` (the endpoint names), `urls`, `form` (form bodies,
 //!    Basic credentials), `html`, `personas` (persona tables), `faults` (fault specs and plans),
-//!    `sync` (the one lock-poisoning rule).
+//!    `sync` (the one lock-poisoning rule), `serde_name` (wire names of enum variants).
 //! 1. Configuration and what a tenant is made of: `config`, `keys`, `accounts`, `journal`,
 //!    `rotation` (key operation rules), `grants` (the grant store).
 //! 2. `tenant`, `state` (the tenants of a process), `extract` (request to tenant and endpoint).
@@ -84,6 +84,7 @@ pub mod presets;
 pub(crate) mod revocation;
 pub mod rotation;
 pub mod secret;
+pub(crate) mod serde_name;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod state;
@@ -94,10 +95,11 @@ pub mod token;
 pub(crate) mod urls;
 pub mod userinfo;
 
+pub use clock::ClockChange;
 pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use endpoint::{Endpoint, Target};
 pub use error::{ConfigError, Error};
-pub use faults::{FaultKind, FaultSpec};
+pub use faults::{Fault, FaultKind, FaultSpec};
 pub use handle::{MockIdp, MockIdpBuilder};
 pub use http_drain::DRAIN_WINDOW;
 pub use mint::{MintedTokens, TokenBuilder, TokenKind};

@@ -1,7 +1,7 @@
 //! The layer every request passes through after the router resolved its tenant and endpoint
 //! (see `server::router`): due key operations (P137), the `_mock/` guard (P125, `admin.rs`),
 //! the journal's facts and entry (P139), and the tenant's faults (P144-P149), applied before
-//! the handler runs or to its answer (P146). What each fault kind does is told in `faults.rs`.
+//! the handler runs or to its answer (P146). What each fault kind does is told in `faults/mod.rs`.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::extract::Resolved;
-use crate::faults::{FaultKind, FaultSpec, UNREACHABLE_JWKS_URI};
+use crate::faults::{Fault, UNREACHABLE_JWKS_URI};
 use crate::journal::{Entry, Facts};
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -189,41 +189,46 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         let resp = next.run(req).await;
         return record(&tenant, entry, resp, started).await;
     };
-    tracing::debug!(tenant = %tenant.name(), endpoint = endpoint.as_str(), fault = fault.kind.as_str(), "fault applied");
-    match fault.kind {
-        FaultKind::ConnectionClosed => {
+    tracing::debug!(tenant = %tenant.name(), endpoint = endpoint.as_str(), fault = fault.fault.kind().as_str(), "fault applied");
+    match fault.fault {
+        Fault::ConnectionClosed => {
             entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             tenant.journal().record(entry);
             Response::new(Body::new(Aborted))
         }
-        FaultKind::Hang => {
+        Fault::Hang { max_ms } => {
             entry.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             let mut cleared = tenant.faults().subscribe();
             tenant.journal().record(entry);
-            let max = Duration::from_millis(fault.max_ms.unwrap_or(300_000));
+            let max = Duration::from_millis(max_ms.unwrap_or(300_000));
             let _ = tokio::time::timeout(max, cleared.changed()).await;
             // Cleared or timed out: the connection is closed as in `connection_closed`.
             Response::new(Body::new(Aborted))
         }
-        FaultKind::Latency => {
+        Fault::Latency { .. } => {
             let resp = next.run(req).await;
             record(&tenant, entry, resp, started).await
         }
-        FaultKind::Status => {
-            let status = StatusCode::from_u16(fault.status.unwrap_or(503)).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let body = fault
-                .body
-                .clone()
-                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-            let ct = fault.content_type.as_deref().unwrap_or("text/plain; charset=utf-8");
+        Fault::Status {
+            status,
+            body,
+            content_type,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let body = body.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+            let ct = content_type.as_deref().unwrap_or("text/plain; charset=utf-8");
             let resp = with_type((status, body).into_response(), ct);
             record(&tenant, entry, resp, started).await
         }
-        FaultKind::OauthError => {
-            let status = StatusCode::from_u16(fault.status.unwrap_or(400)).unwrap_or(StatusCode::BAD_REQUEST);
+        Fault::OauthError {
+            error,
+            error_description,
+            status,
+        } => {
+            let status = StatusCode::from_u16(status.unwrap_or(400)).unwrap_or(StatusCode::BAD_REQUEST);
             let mut body = serde_json::Map::new();
-            body.insert("error".into(), json!(fault.error.clone().unwrap_or_default()));
-            if let Some(d) = &fault.error_description {
+            body.insert("error".into(), json!(error));
+            if let Some(d) = &error_description {
                 body.insert("error_description".into(), json!(crate::error::sanitize_description(d)));
             }
             let mut resp = (status, axum::Json(Value::Object(body))).into_response();
@@ -231,23 +236,23 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             record(&tenant, entry, resp, started).await
         }
-        FaultKind::JwksEmpty | FaultKind::JwksUnsupportedKey | FaultKind::JwksWrongKeyType => {
-            let resp = match faulty_jwks(&tenant, fault.kind) {
+        f @ (Fault::JwksEmpty | Fault::JwksUnsupportedKey | Fault::JwksWrongKeyType) => {
+            let resp = match faulty_jwks(&tenant, &f) {
                 Ok(v) => axum::Json(v).into_response(),
                 Err(e) => e.into_response(),
             };
             record(&tenant, entry, resp, started).await
         }
-        FaultKind::DiscoveryIssuerMismatch | FaultKind::DiscoveryAlgOmitted | FaultKind::DiscoveryJwksUnreachable => {
-            let resp = match faulty_discovery(&tenant, &fault) {
+        f @ (Fault::DiscoveryIssuerMismatch { .. } | Fault::DiscoveryAlgOmitted | Fault::DiscoveryJwksUnreachable { .. }) => {
+            let resp = match faulty_discovery(&tenant, &f) {
                 Ok(v) => axum::Json(v).into_response(),
                 Err(e) => e.into_response(),
             };
             record(&tenant, entry, resp, started).await
         }
-        FaultKind::TruncatedJson | FaultKind::WrongContentType | FaultKind::EmptyBody | FaultKind::OversizedBody => {
+        f @ (Fault::TruncatedJson | Fault::WrongContentType { .. } | Fault::EmptyBody | Fault::OversizedBody { .. }) => {
             let resp = next.run(req).await;
-            let resp = mangle(resp, &fault).await;
+            let resp = mangle(resp, &f).await;
             record(&tenant, entry, resp, started).await
         }
     }
@@ -270,12 +275,12 @@ fn with_type(mut resp: Response, content_type: &str) -> Response {
 }
 
 /// Changes the handler's answer for the body faults.
-async fn mangle(resp: Response, fault: &FaultSpec) -> Response {
+async fn mangle(resp: Response, fault: &Fault) -> Response {
     let (mut parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap_or_default();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let bytes: Bytes = match fault.kind {
-        FaultKind::TruncatedJson => {
+    let bytes: Bytes = match fault {
+        Fault::TruncatedJson => {
             let cut = if bytes.len() > 1 { bytes.len() / 2 } else { 0 };
             if bytes.len() > 1 {
                 bytes.slice(..cut)
@@ -283,35 +288,37 @@ async fn mangle(resp: Response, fault: &FaultSpec) -> Response {
                 Bytes::from_static(b"{\"")
             }
         }
-        FaultKind::EmptyBody => Bytes::new(),
-        FaultKind::OversizedBody => {
-            let target = fault.mib.unwrap_or(1) as usize * 1024 * 1024;
+        Fault::EmptyBody => Bytes::new(),
+        Fault::OversizedBody { mib } => {
+            let target = *mib as usize * 1024 * 1024;
             let mut v = bytes.to_vec();
             if v.len() < target {
                 v.resize(target, b' ');
             }
             Bytes::from(v)
         }
-        _ => {
-            let ct = fault.content_type.as_deref().unwrap_or("text/html; charset=utf-8");
+        Fault::WrongContentType { content_type } => {
+            let ct = content_type.as_deref().unwrap_or("text/html; charset=utf-8");
             if let Ok(v) = HeaderValue::from_str(ct) {
                 parts.headers.insert(header::CONTENT_TYPE, v);
             }
             bytes
         }
+        // Only the body faults above reach here (the caller's match).
+        _ => bytes,
     };
     Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The JWKS content faults (P148).
-fn faulty_jwks(tenant: &Tenant, kind: FaultKind) -> Result<Value, Error> {
+fn faulty_jwks(tenant: &Tenant, fault: &Fault) -> Result<Value, Error> {
     let mut jwks = tenant.keys().jwks();
     let keys = jwks["keys"]
         .as_array_mut()
         .ok_or_else(|| Error::Internal("JWKS without keys".into()))?;
-    match kind {
-        FaultKind::JwksEmpty => keys.clear(),
-        FaultKind::JwksUnsupportedKey => keys.push(json!({
+    match fault {
+        Fault::JwksEmpty => keys.clear(),
+        Fault::JwksUnsupportedKey => keys.push(json!({
             // An OKP curve other than Ed25519 (P36): 57 zero bytes as the public key.
             "kty": "OKP",
             "crv": "Ed448",
@@ -331,18 +338,15 @@ fn faulty_jwks(tenant: &Tenant, kind: FaultKind) -> Result<Value, Error> {
 }
 
 /// The discovery content faults (P148).
-fn faulty_discovery(tenant: &Tenant, fault: &FaultSpec) -> Result<Value, Error> {
+fn faulty_discovery(tenant: &Tenant, fault: &Fault) -> Result<Value, Error> {
     let mut doc = crate::discovery::metadata(tenant)?;
-    match fault.kind {
-        FaultKind::DiscoveryIssuerMismatch => {
-            let other = fault
-                .issuer
-                .clone()
-                .unwrap_or_else(|| format!("{}/mismatch", tenant.issuer().base()));
+    match fault {
+        Fault::DiscoveryIssuerMismatch { issuer } => {
+            let other = issuer.clone().unwrap_or_else(|| format!("{}/mismatch", tenant.issuer().base()));
             doc["issuer"] = json!(other);
         }
-        FaultKind::DiscoveryJwksUnreachable => {
-            doc["jwks_uri"] = json!(fault.url.clone().unwrap_or_else(|| UNREACHABLE_JWKS_URI.to_owned()));
+        Fault::DiscoveryJwksUnreachable { url } => {
+            doc["jwks_uri"] = json!(url.as_deref().unwrap_or(UNREACHABLE_JWKS_URI));
         }
         _ => {
             let signer = tenant.keys().active().alg().as_str();

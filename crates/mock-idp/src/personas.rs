@@ -45,13 +45,7 @@ impl Persona {
 
     /// The configuration spelling (`persona = "entra"`), from the serde attribute.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Persona::Keycloak => "keycloak",
-            Persona::Okta => "okta",
-            Persona::Entra => "entra",
-            Persona::Auth0 => "auth0",
-            Persona::Google => "google",
-        }
+        crate::serde_name::name(&self)
     }
 
     /// Whether the default issuer of a tenant with this persona ends in `/` (Auth0 does).

@@ -73,16 +73,12 @@ impl TlsFault {
 
     /// The spelling used in flags and configuration.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TlsFault::ExpiredCertificate => "expired_certificate",
-            TlsFault::WrongHostname => "wrong_hostname",
-            TlsFault::UntrustedCa => "untrusted_ca",
-        }
+        crate::serde_name::name(&self)
     }
 
     /// Parses the spelling of `as_str`.
     pub fn parse(s: &str) -> Option<TlsFault> {
-        TlsFault::ALL.into_iter().find(|f| f.as_str() == s)
+        crate::serde_name::parse(s)
     }
 }
 

@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("personas", 0),
     ("faults", 0),
     ("sync", 0),
+    ("serde_name", 0),
     ("secret", 0),
     // 1: configuration and what a tenant is made of.
     ("config", 1),

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::Request;
 use mock_idp::config::ServerConfig;
-use mock_idp::{AppState, Config, FaultSpec, Preset, Target, UserConfig};
+use mock_idp::{AppState, Config, Endpoint, FaultSpec, Preset, UserConfig};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -131,7 +131,7 @@ async fn p139_p146_p142_page_shows_journal_counters_faults_and_clock() {
     assert_eq!(status, 200);
     let (_, before) = get_page(&state, "/default/_mock/").await;
     assert!(before.contains("No faults armed."));
-    tenant.add_fault(FaultSpec::status(Target::Discovery, 503).times(2)).unwrap();
+    tenant.add_fault(FaultSpec::status(Endpoint::Discovery, 503).times(2)).unwrap();
     tenant.clock().freeze();
     // Act
     let (_, page) = get_page(&state, "/default/_mock/").await;

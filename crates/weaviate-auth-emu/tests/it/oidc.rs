@@ -4,9 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mock_idp::faults::Target;
 use mock_idp::rotation::RotateKeys;
-use mock_idp::{Endpoint, FaultKind, FaultSpec, MockIdp, Preset, TokenBuilder, TokenKind};
+use mock_idp::{ClockChange, Endpoint, Fault, FaultSpec, MockIdp, Preset, TokenBuilder, TokenKind};
 use serde_json::{json, Value};
 use weaviate_auth_emu::{EmbeddedWeaviate, StartupError, StartupStage};
 
@@ -158,10 +157,12 @@ async fn s1_6_oidc_document_issuer_with_extra_slash_does_not_match() {
     let idp = MockIdp::start().await;
     let issuer = idp.issuer_url();
     let slashed = format!("{issuer}/");
-    idp.add_fault(FaultSpec {
-        issuer: Some(slashed.clone()),
-        ..FaultSpec::new(Target::Discovery, FaultKind::DiscoveryIssuerMismatch)
-    })
+    idp.add_fault(FaultSpec::new(
+        Endpoint::Discovery,
+        Fault::DiscoveryIssuerMismatch {
+            issuer: Some(slashed.clone()),
+        },
+    ))
     .expect("the fault is armed");
     let e = startup_error(try_start(&oidc_vars(&idp)).await);
     assert_eq!(
@@ -628,10 +629,14 @@ async fn s3_2_jwks_500_keeps_the_cache() {
     let idp = MockIdp::start().await;
     let env = start(&oidc_vars(&idp)).await;
     assert_eq!(env.get("/v1/meta", Some(&idp.mint_access_token("admin"))).await.status, 200);
-    idp.add_fault(FaultSpec {
-        body: Some("jwks down".into()),
-        ..FaultSpec::status(Target::Jwks, 500)
-    })
+    idp.add_fault(FaultSpec::new(
+        Endpoint::Jwks,
+        Fault::Status {
+            status: 500,
+            body: Some("jwks down".into()),
+            content_type: None,
+        },
+    ))
     .expect("the fault is armed");
     assert_eq!(
         env.get("/v1/meta", Some(&idp.mint_access_token("viewer"))).await.status,
@@ -711,11 +716,7 @@ async fn s7_1_token_one_second_past_expiry_on_the_virtual_clock_is_refused() {
     let env = start(&oidc_vars(&idp)).await;
     let lifetime = idp.first_tenant().config().lifetimes.access_token_s as f64;
     let minted_with_offset = |offset_s: f64| {
-        idp.set_clock(mock_idp::control::ClockRequest {
-            offset_s: Some(offset_s),
-            ..Default::default()
-        })
-        .expect("the clock takes an offset");
+        idp.set_clock(ClockChange::Offset(offset_s)).expect("the clock takes an offset");
         token(&idp, TokenBuilder::new().user("admin"))
     };
     // exp = real now - 1 s.
