@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use fantoccini::{Client, ClientBuilder, Locator};
+use mock_idp::secret::Secret;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -101,7 +102,12 @@ pub async fn step(http: &reqwest::Client, idp: &crate::provider::Provider, step:
 
     let session = Session::start(&chromium, &driver).await.map_err(|e| fail(e.to_string()))?;
     let landed = session
-        .login(&url, username, step.password.as_deref().unwrap_or_default(), &callback.uri)
+        .login(
+            &url,
+            username,
+            step.password.as_ref().map(Secret::expose).unwrap_or_default(),
+            &callback.uri,
+        )
         .await;
     session.close().await;
     let landed = landed.map_err(|e| fail(e.to_string()))?;

@@ -101,7 +101,12 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            _ => None,
+            Error::Unavailable(_)
+            | Error::Refused(_)
+            | Error::Invalid(_)
+            | Error::Process(_)
+            | Error::Exchange(_)
+            | Error::Disagreement(_) => None,
         }
     }
 }

@@ -369,7 +369,7 @@ async fn idp_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepRe
 async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
     let which = step.use_token.as_deref().unwrap_or("access_token");
     if let Some(v) = &step.value {
-        return Ok(Answer::new("key", 200, String::new(), Some(v.clone())));
+        return Ok(Answer::new("key", 200, String::new(), Some(v.expose().to_owned())));
     }
     if let Some(body) = &step.mint {
         // `{issuer}` in a mint body (a preset's URL) is the provider's issuer, as in the env.
@@ -401,7 +401,10 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
         Grant::Password => {
             form.push(("grant_type", "password".into()));
             form.push(("username", step.username.clone().unwrap_or_default()));
-            form.push(("password", step.password.clone().unwrap_or_default()));
+            form.push((
+                "password",
+                step.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+            ));
             form.push(("scope", "openid".into()));
             format!("token password {}", step.username.as_deref().unwrap_or(""))
         }
@@ -426,7 +429,7 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
     });
     let mut req = http.post(idp.to_local(endpoint));
     match &step.client_secret {
-        Some(secret) => req = req.basic_auth(&client_id, Some(secret)),
+        Some(secret) => req = req.basic_auth(&client_id, Some(secret.expose())),
         None => form.push(("client_id", client_id)),
     }
     let resp = req.form(&form).send().await.map_err(|e| format!("token endpoint: {e}"))?;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use mock_idp::secret::Secret;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -72,7 +73,7 @@ pub struct Step {
 
     /// `token`: a literal credential (an API key).
     #[serde(default)]
-    pub value: Option<String>,
+    pub value: Option<Secret>,
     /// `token`: a grant at the provider's token endpoint.
     #[serde(default)]
     pub grant: Option<Grant>,
@@ -81,13 +82,13 @@ pub struct Step {
     pub username: Option<String>,
     /// `token`, password grant: the password.
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// `token`: the client (`weaviate` for the password grant by default).
     #[serde(default)]
     pub client_id: Option<String>,
     /// `token`: the client secret.
     #[serde(default)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// `token`: which token of the response to keep, `access_token` (default) or `id_token`.
     #[serde(default)]
     pub use_token: Option<String>,
@@ -297,6 +298,20 @@ mod tests {
         assert!(contains(&a, &json!({"b": {"d": "x"}})));
         assert!(!contains(&a, &json!({"b": {"d": "y"}})));
         assert!(!contains(&a, &json!({"b": {"c": [1]}})));
+    }
+
+    #[test]
+    fn a_token_steps_password_client_secret_and_key_never_print() {
+        let step: Step = serde_json::from_value(json!({
+            "kind": "token", "name": "t", "grant": "password", "username": "admin",
+            "password": "pw-hunter2", "client_secret": "cs-hunter2", "value": "key-hunter2",
+        }))
+        .unwrap();
+        let printed = format!("{step:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(step.password.as_ref().map(Secret::expose), Some("pw-hunter2"));
+        assert_eq!(step.client_secret.as_ref().map(Secret::expose), Some("cs-hunter2"));
+        assert_eq!(step.value.as_ref().map(Secret::expose), Some("key-hunter2"));
     }
 
     #[test]

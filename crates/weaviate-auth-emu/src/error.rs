@@ -30,15 +30,10 @@ pub enum Error {
     /// A failed credential check (spec 3): 401 in the generic writer's shape.
     #[error("{0}")]
     Unauthorized(String),
-    /// A failure of the OIDC verifier with its own status (the 500s of a bad username or groups
-    /// claim), in the generic writer's shape. Handlers never build it.
-    #[error("{message}")]
-    Coded {
-        /// HTTP status and `code` field.
-        status: u16,
-        /// The `message` field.
-        message: String,
-    },
+    /// A verified token whose username or groups claim Weaviate cannot read (spec 7.1): 500 in
+    /// the generic writer's shape. Handlers never build it.
+    #[error("{0}")]
+    OidcClaims(String),
     /// 401 with an empty body (own-info as anonymous, spec 3.3).
     #[error("not authenticated")]
     EmptyUnauthorized,
@@ -231,7 +226,7 @@ impl Error {
             Error::AnonymousNotEnabled(_) | Error::Unauthorized(_) | Error::EmptyUnauthorized | Error::SearchUnauthorized(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            Error::Coded { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Error::OidcClaims(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::RouteNotFound(_) | Error::EmptyNotFound | Error::StaticUserMissing(_) | Error::RolesMissing => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotImplemented(_) | Error::NotEmulated(_) => StatusCode::NOT_IMPLEMENTED,
@@ -326,7 +321,7 @@ impl IntoResponse for Error {
                 with_body(status, "text/plain; charset=utf-8", body)
             }
             Error::Unauthorized(_)
-            | Error::Coded { .. }
+            | Error::OidcClaims(_)
             | Error::RouteNotFound(_)
             | Error::UnsupportedMediaType(_)
             | Error::BodyTooLarge
@@ -404,7 +399,7 @@ fn grpc_code(e: &Error) -> Code {
         Error::AnonymousNotEnabled(_)
         | Error::Unauthorized(_)
         | Error::SearchUnauthorized(_)
-        | Error::Coded { .. }
+        | Error::OidcClaims(_)
         | Error::EmptyUnauthorized
         | Error::RouteNotFound(_)
         | Error::MethodNotAllowed { .. }
@@ -482,6 +477,17 @@ mod tests {
         assert_eq!(
             response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()),
             Some("GET,POST")
+        );
+    }
+
+    #[tokio::test]
+    async fn s7_1_an_unreadable_claim_is_a_500_in_the_generic_writers_shape() {
+        let response = Error::OidcClaims("oidc: claim 'sub' is not a string, but <nil>".into()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            r#"{"code":500,"message":"oidc: claim 'sub' is not a string, but \u003cnil\u003e"}"#
         );
     }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use mock_idp::config::KeyConfig;
 use mock_idp::{Alg, MockIdp, Preset};
-use weaviate_auth_emu::authentication::{OidcFailure, OidcSettings, OidcVerifier};
+use weaviate_auth_emu::authentication::{OidcSettings, OidcVerifier};
 
 use super::forge::{Choices, Forge, Forged};
 use super::{Oracle, OracleSettings, Unavailable, Verdict};
@@ -192,7 +192,12 @@ impl Emulation {
                 username: id.username,
                 groups: id.groups,
             },
-            Err(OidcFailure { status, message }) => Verdict::Refused { status, message },
+            Err(failure) => {
+                // The status Weaviate answers with, as the emulation's error.rs picks it.
+                let message = failure.message.clone();
+                let status = weaviate_auth_emu::Error::from(failure).status().as_u16();
+                Verdict::Refused { status, message }
+            }
         }
     }
 }

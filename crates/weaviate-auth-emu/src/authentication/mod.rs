@@ -16,7 +16,7 @@ use crate::principal::{Principal, UserKind};
 
 pub use api_key::StaticKeys;
 pub use jwt_shape::is_malformed_jwt;
-pub use oidc::{OidcFailure, OidcIdentity, OidcSettings, OidcVerifier};
+pub use oidc::{OidcFailure, OidcFailureKind, OidcIdentity, OidcSettings, OidcVerifier};
 
 /// Spec 2.3, last row: a token arrived but no method is configured.
 pub const NO_SCHEME_CONFIGURED: &str = "no authentication scheme is configured (API Key or OIDC), but an 'Authorization' header was provided. Please configure an auth scheme or remove the header for anonymous access";
@@ -131,8 +131,7 @@ impl Authenticator {
                         groups: identity.groups,
                         kind: UserKind::Oidc,
                     }),
-                    Err(OidcFailure { status: 401, message }) => Err(Error::Unauthorized(message)),
-                    Err(OidcFailure { status, message }) => Err(Error::Coded { status, message }),
+                    Err(failure) => Err(Error::from(failure)),
                 }
             }
             Method2_3::NoScheme => Err(Error::Unauthorized(NO_SCHEME_CONFIGURED.to_owned())),
@@ -146,6 +145,16 @@ impl Authenticator {
             return Method2_3::Oidc;
         }
         choose(&self.config, token)
+    }
+}
+
+/// A refused token as the `Error` Weaviate answers with (its status is chosen in `error.rs`).
+impl From<OidcFailure> for Error {
+    fn from(failure: OidcFailure) -> Error {
+        match failure.kind {
+            OidcFailureKind::Unauthorized => Error::Unauthorized(failure.message),
+            OidcFailureKind::Claims => Error::OidcClaims(failure.message),
+        }
     }
 }
 

@@ -129,24 +129,38 @@ pub struct OidcIdentity {
     pub groups: Vec<String>,
 }
 
-/// A refused token: 401 for go-oidc's refusals, 500 for Weaviate's claim problems.
+/// A refused token: what refused it and Weaviate's exact message. The HTTP status of each kind
+/// is chosen in `error.rs`, not here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcFailure {
-    /// 401 or 500.
-    pub status: u16,
-    /// Weaviate's exact message (`unauthorized: ...` for 401s).
+    /// go-oidc's refusal or Weaviate's claim problem.
+    pub kind: OidcFailureKind,
+    /// Weaviate's exact message (`unauthorized: ...` for go-oidc's refusals).
     pub message: String,
+}
+
+/// Who refused a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcFailureKind {
+    /// go-oidc's verification failed (Weaviate answers 401).
+    Unauthorized,
+    /// The token verified but Weaviate could not read its username or groups claim (Weaviate
+    /// answers 500).
+    Claims,
 }
 
 impl OidcFailure {
     fn unauthorized(reason: impl std::fmt::Display) -> OidcFailure {
         OidcFailure {
-            status: 401,
+            kind: OidcFailureKind::Unauthorized,
             message: format!("unauthorized: {reason}"),
         }
     }
     fn internal(message: String) -> OidcFailure {
-        OidcFailure { status: 500, message }
+        OidcFailure {
+            kind: OidcFailureKind::Claims,
+            message,
+        }
     }
 }
 

@@ -355,8 +355,8 @@ async fn step27_dotted_claim_names_are_flat_keys() {
     });
     let f = v.authenticate(&nested).await.unwrap_err();
     assert_eq!(
-        (f.status, f.message.as_str()),
-        (500, "oidc: token doesn't contain required claim 'a.b'")
+        (f.kind, f.message.as_str()),
+        (OidcFailureKind::Claims, "oidc: token doesn't contain required claim 'a.b'")
     );
     let flat = p.token_with(|c| {
         c.insert("a.b".into(), json!("flat"));

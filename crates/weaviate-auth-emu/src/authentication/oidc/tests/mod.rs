@@ -213,10 +213,10 @@ fn segments(t: &str) -> Vec<String> {
 
 fn message(r: Result<OidcIdentity, OidcFailure>) -> String {
     let f = r.expect_err("the token should be refused");
-    assert_eq!(f.status, 401, "{}", f.message);
+    assert_eq!(f.kind, OidcFailureKind::Unauthorized, "{}", f.message);
     f.message
 }
 
 fn ok(r: Result<OidcIdentity, OidcFailure>) -> OidcIdentity {
-    r.unwrap_or_else(|f| panic!("the token should be accepted, got {} {}", f.status, f.message))
+    r.unwrap_or_else(|f| panic!("the token should be accepted, got {:?} {}", f.kind, f.message))
 }

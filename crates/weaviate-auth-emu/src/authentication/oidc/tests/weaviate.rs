@@ -12,8 +12,8 @@ async fn step25_username_claim_missing_or_not_string_is_a_500() {
     });
     let f = v.authenticate(&t).await.unwrap_err();
     assert_eq!(
-        (f.status, f.message.as_str()),
-        (500, "oidc: token doesn't contain required claim 'email'")
+        (f.kind, f.message.as_str()),
+        (OidcFailureKind::Claims, "oidc: token doesn't contain required claim 'email'")
     );
     for (value, ty) in [
         (json!(42), "float64"),
@@ -27,8 +27,8 @@ async fn step25_username_claim_missing_or_not_string_is_a_500() {
         });
         let f = v.authenticate(&t).await.unwrap_err();
         assert_eq!(
-            (f.status, f.message),
-            (500, format!("oidc: claim 'email' is not a string, but {ty}"))
+            (f.kind, f.message),
+            (OidcFailureKind::Claims, format!("oidc: claim 'email' is not a string, but {ty}"))
         );
     }
     let t = p.token_with(|c| {
@@ -56,8 +56,8 @@ async fn step25_sub_as_username_is_typed_by_the_library() {
     });
     let f = v.authenticate(&t).await.unwrap_err();
     assert_eq!(
-        (f.status, f.message.as_str()),
-        (500, "oidc: claim 'sub' is not a string, but <nil>")
+        (f.kind, f.message.as_str()),
+        (OidcFailureKind::Claims, "oidc: claim 'sub' is not a string, but <nil>")
     );
     assert_eq!(ok(v.authenticate(&p.token()).await).username, "user-1");
 }
@@ -98,9 +98,9 @@ async fn step24_float_overflow_anywhere_is_a_500_after_verification() {
     let t = raw_token(rsa_key(), &header_for(rsa_key(), "RS256"), &payload, Alg::RS256);
     let f = v.authenticate(&t).await.unwrap_err();
     assert_eq!(
-        (f.status, f.message.as_str()),
+        (f.kind, f.message.as_str()),
         (
-            500,
+            OidcFailureKind::Claims,
             "oidc: could not extract claims from token: json: cannot unmarshal number 1e400 into Go value of type float64"
         )
     );
