@@ -12,7 +12,6 @@ mod control;
 mod debugger;
 mod discovery;
 mod docs;
-mod go_oidc_model;
 mod limits;
 mod mint;
 mod oracle;
