@@ -101,6 +101,15 @@ fn pct(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
+/// The most tokens per second a server could issue if each cost one hello-world request and one
+/// signature at `openssl speed`'s rate, both measured on the whole machine: the times add up.
+fn token_ceiling(hello_rps: Option<f64>, signs_per_s: Option<f64>) -> Option<f64> {
+    match (hello_rps, signs_per_s) {
+        (Some(h), Some(s)) if h > 0.0 && s > 0.0 => Some(1.0 / (1.0 / h + 1.0 / s)),
+        _ => None,
+    }
+}
+
 fn markdown(r: &Results, img_dir: &str) -> String {
     let mut s = String::new();
     let l = &r.load;
@@ -138,12 +147,17 @@ fn markdown(r: &Results, img_dir: &str) -> String {
             pct(rps("oidc-harness", w), rps("axum-hello", Workload::Hello))
         );
     }
-    for w in [Workload::ClientCredentialsEs256, Workload::ClientCredentialsEdDsa] {
+    let hello = rps("axum-hello", Workload::Hello);
+    for (w, signs) in [
+        (Workload::ClientCredentialsEs256, r.limit.as_ref().and_then(|x| x.ecdsap256)),
+        (Workload::ClientCredentialsEdDsa, r.limit.as_ref().and_then(|x| x.ed25519)),
+    ] {
         let _ = writeln!(
             s,
-            "| {} ≥ 40 % of the axum hello-world | {} |",
+            "| {} ≥ 40 % of the axum hello-world | {}; at most {} (one hello-world request plus one `openssl speed` signature) |",
             w.title(),
-            pct(rps("oidc-harness", w), rps("axum-hello", Workload::Hello))
+            pct(rps("oidc-harness", w), hello),
+            pct(token_ceiling(hello, signs), hello)
         );
     }
     let _ = writeln!(
@@ -316,4 +330,18 @@ fn svg(title: &str, rows: &[(String, &Run)]) -> String {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_ceiling;
+
+    #[test]
+    fn a_tokens_time_is_a_hello_world_request_plus_a_signature() {
+        // 5 µs + 10 µs: 15 µs a token.
+        let ceiling = token_ceiling(Some(200_000.0), Some(100_000.0)).expect("both measured");
+        assert!((ceiling - 66_666.7).abs() < 0.1, "{ceiling}");
+        assert_eq!(token_ceiling(None, Some(1.0)), None);
+        assert_eq!(token_ceiling(Some(1.0), Some(0.0)), None);
+    }
 }

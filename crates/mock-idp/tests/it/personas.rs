@@ -4,7 +4,7 @@ use mock_idp::personas::Persona;
 use mock_idp::{Config, MockIdp};
 use serde_json::{json, Value};
 
-use crate::discovery::{verify, REGISTERED_METADATA};
+use crate::discovery_support::{verify, REGISTERED_METADATA};
 use crate::support::{claims, Env};
 
 async fn start(persona: Option<Persona>) -> Env {

@@ -4,12 +4,10 @@
 
 pub mod anonymous;
 pub mod api_key;
+mod jwt_shape;
 pub mod oidc;
 
 use axum::http::{header, HeaderMap, Method};
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine;
 
 use crate::config::Config;
 use crate::db_users::DbUsers;
@@ -17,6 +15,7 @@ use crate::error::Error;
 use crate::principal::{Principal, UserKind};
 
 pub use api_key::StaticKeys;
+pub use jwt_shape::is_malformed_jwt;
 pub use oidc::{OidcFailure, OidcIdentity, OidcSettings, OidcVerifier};
 
 /// Spec 2.3, last row: a token arrived but no method is configured.
@@ -31,7 +30,12 @@ pub const OIDC_NOT_CONFIGURED: &str = "oidc auth is not configured, please try a
 pub fn extract_bearer(method: &Method, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         // Go's server has already removed surrounding blanks from header values.
-        let value = String::from_utf8_lossy(value.as_bytes());
+        // `from_utf8` first: it checks an ASCII value a word at a time, where the lossy
+        // conversion walks it byte by byte.
+        let value = match std::str::from_utf8(value.as_bytes()) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()),
+        };
         let value = value.trim_matches(|c| c == ' ' || c == '\t');
         if let Some(token) = value.strip_prefix("Bearer ") {
             if !token.is_empty() {
@@ -77,37 +81,6 @@ pub fn gate(config: &Config, has_token: bool) -> Result<(), Error> {
     } else {
         Err(Error::AnonymousNotEnabled(config.available_methods()))
     }
-}
-
-/// Go's `base64.RawURLEncoding`: no padding accepted, non-zero trailing bits tolerated.
-const RAW_URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(true),
-);
-
-fn segment_is_json_object(segment: &str) -> bool {
-    let Ok(bytes) = RAW_URL.decode(segment) else {
-        return false;
-    };
-    // Only the first JSON value is read, as by Go's json.Decoder; what follows it is ignored.
-    // Go decodes `null` into a map without error, so it passes too.
-    matches!(
-        serde_json::Deserializer::from_slice(&bytes).into_iter::<serde_json::Value>().next(),
-        Some(Ok(serde_json::Value::Object(_))) | Some(Ok(serde_json::Value::Null))
-    )
-}
-
-/// Spec 2.3: a token is a malformed JWT unless it has three `.`-separated parts whose first two
-/// are unpadded base64url JSON objects. Malformed tokens go to the API-key check.
-pub fn is_malformed_jwt(token: &str) -> bool {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return true;
-    }
-    !(segment_is_json_object(parts[0]) && segment_is_json_object(parts[1]))
 }
 
 /// Which check a token gets (spec 2.3).
@@ -170,6 +143,7 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn headers(auth: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -185,6 +159,13 @@ mod tests {
         for none in ["bearer k", "BEARER k", "Basic abc", "Token k", "Bearer", "Bearer "] {
             assert_eq!(extract_bearer(&get, &headers(none), None, b""), None, "{none}");
         }
+        // Bytes that are not UTF-8 still become U+FFFD (the lossy conversion, past the fast path).
+        let mut raw = HeaderMap::new();
+        raw.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer k\xffey").expect("obs-text is allowed"),
+        );
+        assert_eq!(extract_bearer(&get, &raw, None, b""), Some("k\u{fffd}ey".into()));
     }
 
     #[test]
@@ -220,32 +201,5 @@ mod tests {
         // Both on: per token, by the malformed-JWT rule (a JWT-shaped static key goes to OIDC only).
         assert_eq!((choose(&both, jwt), choose(&both, "k")), (Method2_3::Oidc, Method2_3::ApiKey));
         assert_eq!(choose(&none, jwt), Method2_3::NoScheme);
-    }
-
-    #[test]
-    fn s2_3_malformed_jwt_rule() {
-        let h = RAW_URL.encode(br#"{"alg":"RS256"}"#);
-        let p = RAW_URL.encode(br#"{"sub":"x"}"#);
-        assert!(!is_malformed_jwt(&format!("{h}.{p}.sig")));
-        assert!(!is_malformed_jwt(&format!("{h}.{p}.")), "garbage signature still goes to OIDC");
-        assert!(is_malformed_jwt("one"));
-        assert!(is_malformed_jwt(&format!("{h}.{p}")));
-        assert!(is_malformed_jwt(&format!("{h}.{p}.s.x")));
-        assert!(is_malformed_jwt("aaa.bbb.ccc"));
-        assert!(is_malformed_jwt(&format!("{h}.{p}=.sig")), "padded payload");
-        let not_json = RAW_URL.encode(b"not json");
-        assert!(is_malformed_jwt(&format!("{h}.{not_json}.sig")));
-        assert!(is_malformed_jwt(&format!("{not_json}.{p}.sig")));
-        // Compared with v1.38.11 (API keys and OIDC on): `null` parts, non-canonical trailing bits and
-        // trailing text go to OIDC; an array or a string payload goes to the API-key check.
-        assert!(!is_malformed_jwt("bnVsbA.eyJzdWIiOiJ4In0.sig"));
-        assert!(!is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In1.sig"));
-        assert!(is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.WzFd.sig"));
-        assert!(is_malformed_jwt("eyJhbGciOiJSUzI1NiJ9.IiI.sig"));
-        let trailing = RAW_URL.encode(br#"{"sub":"x"} trailing"#);
-        assert!(
-            !is_malformed_jwt(&format!("{h}.{trailing}.sig")),
-            "only the first JSON value is read"
-        );
     }
 }
