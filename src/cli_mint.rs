@@ -5,7 +5,8 @@
 //! would. Keys come from the configuration (the built-in PEM fixtures, or seeds), so the same
 //! configuration gives the same keys and kids, and the tokens verify against a running
 //! `oidc-harness idp` whose issuer is the same. The preset list in `--help` and the
-//! `presets` output are generated from `mock_idp::Preset`, so they cannot drift from the code.
+//! `presets` output are generated from `mock_idp::Preset` and, for what Weaviate answers to each,
+//! `conformance::presets::weaviate_outcome`, so they cannot drift from the code.
 
 use std::path::PathBuf;
 
@@ -74,8 +75,9 @@ pub enum TokenChoice {
 /// Flags of `oidc-harness presets`.
 #[derive(Debug, clap::Args)]
 pub struct PresetsArgs {
-    /// `table`: name and description; `markdown`: the README table; `json`: what
-    /// `GET {issuer}/_mock/presets` serves.
+    /// `table`: name and description; `markdown`: the README table (with Weaviate's answer to
+    /// each); `json`: what `GET {issuer}/_mock/presets` of `oidc-harness idp` serves (with
+    /// Weaviate's answer as `expected_status`, `expected_error`, `expected`).
     #[arg(long, value_enum, default_value_t = PresetsFormat::Table)]
     pub format: PresetsFormat,
 }
@@ -85,9 +87,9 @@ pub struct PresetsArgs {
 pub enum PresetsFormat {
     /// Aligned plain text, one preset a line.
     Table,
-    /// The markdown table the README embeds (`mock_idp::presets::markdown_table`).
+    /// The markdown table the README embeds (`conformance::presets::markdown_table`).
     Markdown,
-    /// The `_mock/presets` listing.
+    /// The `_mock/presets` listing of `oidc-harness idp`, Weaviate's outcomes included.
     Json,
 }
 
@@ -214,8 +216,8 @@ pub fn mint(args: &MintArgs) -> anyhow::Result<String> {
 pub fn presets(format: PresetsFormat) -> String {
     match format {
         PresetsFormat::Table => preset_lines(),
-        PresetsFormat::Markdown => mock_idp::presets::markdown_table(),
-        PresetsFormat::Json => serde_json::to_string_pretty(&mock_idp::presets::listing()).unwrap_or_default() + "\n",
+        PresetsFormat::Markdown => conformance::presets::markdown_table(),
+        PresetsFormat::Json => serde_json::to_string_pretty(&conformance::presets::listing()).unwrap_or_default() + "\n",
     }
 }
 
@@ -329,9 +331,10 @@ mod tests {
 
     #[test]
     fn p134_presets_formats_come_from_the_enum() {
-        assert_eq!(presets(PresetsFormat::Markdown), mock_idp::presets::markdown_table());
+        assert_eq!(presets(PresetsFormat::Markdown), conformance::presets::markdown_table());
         let json: Value = serde_json::from_str(&presets(PresetsFormat::Json)).unwrap();
-        assert_eq!(json, mock_idp::presets::listing());
+        assert_eq!(json, conformance::presets::listing());
+        assert_eq!(json["presets"][0]["expected_status"], 401, "Weaviate's outcome is in the listing");
         assert_eq!(presets(PresetsFormat::Table).lines().count(), Preset::ALL.len());
     }
 

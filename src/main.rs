@@ -30,7 +30,9 @@ enum Command {
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
     /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
     /// It refuses to listen beyond loopback while its _mock/ test controls are open (no admin
-    /// token), unless --insecure-open-controls says so.
+    /// token), unless --insecure-open-controls says so. GET {issuer}/_mock/presets lists the
+    /// bad-token presets with what Weaviate v1.38.11 answers to each (expected_status,
+    /// expected_error, expected; `oidc-harness presets --format json` prints the same).
     Idp(IdpArgs),
     /// Serve the Weaviate auth emulation, configured by Weaviate's own environment variables.
     ///
@@ -388,7 +390,11 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         .transpose()
         .context("preparing TLS")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let state = mock_idp::AppState::new(&config, &format!("{scheme}://{addr}")).context("building the tenants")?;
+    // The provider knows no relying party: its preset listing carries Weaviate's outcomes because
+    // this program supplies them.
+    let state = mock_idp::AppState::new(&config, &format!("{scheme}://{addr}"))
+        .context("building the tenants")?
+        .with_preset_expectations(mock_idp::presets::expectations(conformance::presets::listing_members));
     let issuers: Vec<serde_json::Value> = state
         .tenants()
         .iter()

@@ -13,7 +13,8 @@
 //!
 //! [`soak`] is the load and fault run (attacks.md R6-R9, R14) behind `just soak`.
 //! [`oracle`] runs Weaviate's own verifier (go-oidc, in a small Go program) beside the
-//! emulation's, token by token (the differential tests and fuzz target).
+//! emulation's, token by token (the differential tests and fuzz target). [`presets`] holds what
+//! Weaviate answers to each of the provider's bad-token presets, and the tables built from it.
 //!
 //! [`self_check`] reads a provider's discovery document and exercises, over HTTP, every
 //! capability it advertises: each response type and response mode, grant type, token endpoint
@@ -47,6 +48,7 @@ pub mod grpc;
 pub mod known_differences;
 pub mod normalize;
 pub mod oracle;
+pub mod presets;
 pub mod provider;
 pub mod report;
 pub mod runner;

@@ -50,6 +50,7 @@ impl MockIdp {
             base_url: None,
             tls: None,
             listen: None,
+            preset_expectations: Default::default(),
         }
     }
 
@@ -121,6 +122,7 @@ pub struct MockIdpBuilder {
     base_url: Option<String>,
     tls: Option<crate::tls::TlsOptions>,
     listen: Option<SocketAddr>,
+    preset_expectations: crate::state::PresetExpectations,
 }
 
 impl MockIdpBuilder {
@@ -179,6 +181,14 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Adds what a relying party answers to each bad-token preset to the `_mock/presets` listing:
+    /// `f` gives the members of a preset's entry (e.g. `expected_status`). Without it the listing
+    /// has the name, aliases, description and attack only.
+    pub fn preset_expectations(mut self, f: impl Fn(crate::presets::Preset) -> serde_json::Map<String, serde_json::Value>) -> Self {
+        self.preset_expectations = crate::presets::expectations(f);
+        self
+    }
+
     fn first(&mut self) -> &mut TenantConfig {
         if self.config.tenants.is_empty() {
             self.config.tenants.push(TenantConfig::named("default"));
@@ -214,7 +224,7 @@ impl MockIdpBuilder {
         let tls = self.tls.as_ref().map(crate::tls::TlsMaterial::build).transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base = self.base_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
-        let state = AppState::new(&self.config, &base)?;
+        let state = AppState::new(&self.config, &base)?.with_preset_expectations(std::mem::take(&mut self.preset_expectations));
         let (tx, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
         let ca_pem = tls.as_ref().and_then(|t| t.ca_pem().map(str::to_owned));

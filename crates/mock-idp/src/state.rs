@@ -4,7 +4,10 @@
 //! tenant" of a `MockIdp` is the first one configured. The list is behind a std `RwLock` that is only held to look a tenant up or to add or remove
 //! one (never across an `.await`); each `Tenant` then locks its own parts.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
+
+use serde_json::{Map, Value};
 
 use crate::config::{Config, ServerConfig, TenantConfig};
 use crate::error::ConfigError;
@@ -19,7 +22,15 @@ pub struct AppState {
     /// Whether the starting configuration named any admin token (`admin::guard_on`): fixed for
     /// the life of the provider, so removing a tenant never reopens the controls (P125).
     admin_guard: bool,
+    /// Members added to each entry of the `_mock/presets` listing, by preset name.
+    preset_expectations: Arc<PresetExpectations>,
 }
+
+/// What the embedding program expects of each bad-token preset, by preset name: members added to
+/// that preset's entry of the `_mock/presets` listing (e.g. `expected_status`). The provider
+/// itself knows no relying party, so by default there are none (`presets::expectations` builds
+/// one from a function of the preset).
+pub type PresetExpectations = BTreeMap<String, Map<String, Value>>;
 
 impl AppState {
     /// Builds every tenant of `config`; `base_url` is used for issuers the config does not name.
@@ -34,7 +45,19 @@ impl AppState {
             base_url: base_url.into(),
             server: Arc::new(config.server.clone()),
             admin_guard: config.admin_guard_on(),
+            preset_expectations: Arc::default(),
         })
+    }
+
+    /// The same state whose `_mock/presets` listing also carries `expectations`.
+    pub fn with_preset_expectations(mut self, expectations: PresetExpectations) -> AppState {
+        self.preset_expectations = Arc::new(expectations);
+        self
+    }
+
+    /// What the `_mock/presets` listing adds to each preset (empty unless supplied).
+    pub fn preset_expectations(&self) -> &PresetExpectations {
+        &self.preset_expectations
     }
 
     /// The tenant called `name`.

@@ -10,57 +10,25 @@
 //! Times: `exp` and `nbf` are chosen relative to the provider's clock with margins of at least
 //! 5 s around go-oidc's boundaries (expiry at `exp`, not-before at `nbf - 300 s`), so that the
 //! milliseconds between the oracle's check and the emulation's never change a verdict.
+//!
+//! Here: the forge and its keys, presets and structured tokens; `choices.rs` reads the choice
+//! bytes, `raw_json.rs` holds the raw JSON material, `reshape.rs` the segment-level changes.
+
+mod choices;
+mod raw_json;
+mod reshape;
 
 use std::sync::Arc;
 
+pub use self::choices::Choices;
+use self::raw_json::{quoted, show, RawObject, ALG_NAMES, EDGE_NUMBERS, HEADER_NAMES, ODD_STRINGS, PAYLOAD_NAMES};
 use crate::Error;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use mock_idp::keys::SigningKey;
 use mock_idp::tenant::Tenant;
 use mock_idp::{Alg, MockIdp, Preset, TokenBuilder, TokenKind};
-
-/// Reads choices from bytes; once they run out every choice is 0: the first option, and no
-/// change (`chance` is false), so an empty input makes the valid token and a longer one
-/// changes it.
-#[derive(Debug)]
-pub struct Choices<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Choices<'a> {
-    /// Choices from `bytes`.
-    pub fn new(bytes: &'a [u8]) -> Choices<'a> {
-        Choices { bytes, at: 0 }
-    }
-
-    fn byte(&mut self) -> u8 {
-        let b = self.bytes.get(self.at).copied().unwrap_or(0);
-        self.at += 1;
-        b
-    }
-
-    /// A number below `n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        let v = u16::from_le_bytes([self.byte(), self.byte()]) as usize;
-        v % n
-    }
-
-    /// True with about `percent` % probability; false for a 0 byte (an exhausted input).
-    pub fn chance(&mut self, percent: u8) -> bool {
-        (255 - self.byte() as u16) * 100 / 256 < percent as u16
-    }
-
-    /// One element of `items`.
-    pub fn pick<'b, T>(&mut self, items: &'b [T]) -> &'b T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// One forged token and how it was made.
 #[derive(Debug, Clone)]
@@ -148,139 +116,6 @@ impl std::fmt::Debug for Forge {
     }
 }
 
-/// The algorithms a header may name (supported or not, right case or not).
-const ALG_NAMES: [&str; 16] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "none", "None", "", "rs256",
-    "ED25519",
-];
-
-/// Numbers at the edges of Go's float64 and int64, as JSON text.
-const EDGE_NUMBERS: [&str; 26] = [
-    "0",
-    "-0",
-    "-1",
-    "1.5",
-    "-1.5",
-    "9007199254740993",
-    "9223372036854775807",
-    "9223372036854775808",
-    "-9223372036854775808",
-    "-9223372036854775809",
-    "18446744073709551616",
-    "1e19",
-    "1e300",
-    "-1e300",
-    "1.7976931348623157e308",
-    "1e308",
-    "1e309",
-    "-1e309",
-    "4.9e-324",
-    "1e-400",
-    "0.0000001",
-    "1E3",
-    "253402300800",
-    "253402300799.999",
-    "-62135596800",
-    "-62135596801",
-];
-
-/// Strings with Unicode, escapes and invalid UTF-8, as raw JSON text.
-const ODD_STRINGS: [&[u8]; 16] = [
-    b"\"\"",
-    b"\"\\u00e9l\\u00e8ve\"",
-    "\"é\u{200b}\u{2028}x\"".as_bytes(),
-    b"\"\\ud800\"",
-    b"\"\\ud83d\\ude00\"",
-    b"\"\\udc00\\ud800\"",
-    b"\"a\xffb\"",
-    b"\"\xc3\x28\"",
-    b"\"\xe2\x82\"",
-    b"\"\\u0000\"",
-    b"\"\\/\\\\\\\"\"",
-    "\"\u{1F600}\u{10FFFF}\u{E000}\"".as_bytes(),
-    b"\"\xf4\x90\x80\x80\"",
-    "\"\u{0378}\u{FFFE}\"".as_bytes(),
-    b"\"\\u00\"",
-    b"\"tab\there\"",
-];
-
-/// Member names a mutation may add or retype: the ones go-oidc, go-jose or Weaviate read, case
-/// and escape variants of them, and names nobody reads.
-const HEADER_NAMES: [&[u8]; 16] = [
-    b"alg",
-    b"kid",
-    b"typ",
-    b"crit",
-    b"b64",
-    b"jku",
-    b"x5u",
-    b"jwk",
-    b"x5c",
-    b"nonce",
-    b"cty",
-    b"zip",
-    b"ALG",
-    b"\\u0061lg",
-    b"x-unknown",
-    b"",
-];
-const PAYLOAD_NAMES: [&[u8]; 22] = [
-    b"iss",
-    b"sub",
-    b"aud",
-    b"exp",
-    b"nbf",
-    b"iat",
-    b"nonce",
-    b"at_hash",
-    b"azp",
-    b"_claim_names",
-    b"_claim_sources",
-    b"preferred_username",
-    b"email",
-    b"groups",
-    b"ISS",
-    b"Exp",
-    "\u{017f}ub".as_bytes(),
-    b"\\u0069ss",
-    b"a.b",
-    b"x",
-    b"AUD",
-    b"",
-];
-
-/// An ordered JSON object as raw member texts (duplicates and odd keys allowed).
-#[derive(Debug, Clone, Default)]
-struct RawObject(Vec<(Vec<u8>, Vec<u8>)>);
-
-impl RawObject {
-    fn set(&mut self, key: &[u8], value: Vec<u8>) {
-        match self.0.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key.to_vec(), value)),
-        }
-    }
-
-    fn text(&self) -> Vec<u8> {
-        let mut out = b"{".to_vec();
-        for (i, (k, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'"');
-            out.extend_from_slice(k);
-            out.extend_from_slice(b"\":");
-            out.extend_from_slice(v);
-        }
-        out.push(b'}');
-        out
-    }
-}
-
-fn quoted(s: &str) -> Vec<u8> {
-    serde_json::to_vec(s).unwrap_or_default()
-}
-
 impl Forge {
     /// A forge for the first tenant of `idp`, minting for `client_id`.
     pub fn new(idp: &MockIdp, client_id: &str) -> Result<Forge, Error> {
@@ -332,7 +167,7 @@ impl Forge {
         Ok(Forged {
             token: token.into_bytes(),
             recipe: format!("preset {preset}"),
-            must_fail: preset.spec().status == 401,
+            must_fail: crate::presets::weaviate_outcome(preset).rejected(),
         })
     }
 
@@ -352,7 +187,7 @@ impl Forge {
         Some(Forged {
             token: bytes,
             recipe,
-            must_fail: preset.spec().status == 401,
+            must_fail: crate::presets::weaviate_outcome(preset).rejected(),
         })
     }
 
@@ -599,110 +434,5 @@ impl Forge {
         // a bad signature good.
         let token = if c.chance(25) { self.reshape(c, token, &mut recipe) } else { token };
         Forged { token, recipe, must_fail }
-    }
-
-    /// Segment-level changes: base64 variants, segment counts, whitespace, invalid UTF-8.
-    fn reshape(&self, c: &mut Choices<'_>, token: Vec<u8>, recipe: &mut String) -> Vec<u8> {
-        let mut segs: Vec<Vec<u8>> = token.split(|b| *b == b'.').map(<[u8]>::to_vec).collect();
-        let kind = c.below(12);
-        let i = c.below(segs.len().max(1)).min(segs.len().saturating_sub(1));
-        recipe.push_str(&format!("; reshape {kind} at segment {i}"));
-        match kind {
-            0 => segs[i].push(b'='),
-            1 => segs[i].extend_from_slice(b"=="),
-            2 => {
-                // The standard alphabet: decode and re-encode with + and /.
-                if let Ok(raw) = B64.decode(&segs[i]) {
-                    segs[i] = STANDARD.encode(raw).trim_end_matches('=').as_bytes().to_vec();
-                }
-                segs[i] = segs[i]
-                    .iter()
-                    .map(|b| {
-                        if *b == b'-' {
-                            b'+'
-                        } else if *b == b'_' {
-                            b'/'
-                        } else {
-                            *b
-                        }
-                    })
-                    .collect();
-            }
-            3 => {
-                let at = c.below(segs[i].len() + 1);
-                let ws = *c.pick(&[&b"\n"[..], b"\r\n", b" ", b"\t", "\u{a0}".as_bytes(), "\u{2028}".as_bytes()]);
-                segs[i].splice(at..at, ws.iter().copied());
-            }
-            4 => {
-                // Non-canonical trailing bits on the last character.
-                if let Some(last) = segs[i].last_mut() {
-                    *last = match *last {
-                        b'A'..=b'Y' | b'a'..=b'y' | b'0'..=b'8' => *last + 1,
-                        other => other,
-                    };
-                }
-            }
-            5 => {
-                segs.pop();
-            }
-            6 => segs.push(c.pick(&[&b""[..], b"x", b"eyJ9"]).to_vec()),
-            7 => {
-                segs.push(Vec::new());
-                segs.push(b"abc".to_vec());
-            }
-            8 => {
-                let at = c.below(segs[i].len() + 1);
-                let bad = *c.pick(&[&b"\xff"[..], b"\xc3\x28", "é".as_bytes(), b"\x00", b"%", b"*"]);
-                segs[i].splice(at..at, bad.iter().copied());
-            }
-            9 => segs = vec![segs.concat()],
-            10 => {
-                if let Some(s) = segs.get_mut(i) {
-                    s.clear();
-                }
-            }
-            _ => {
-                let mut out = segs.join(&b'.');
-                out.insert(0, *c.pick(b" {.\""));
-                return out;
-            }
-        }
-        segs.join(&b'.')
-    }
-}
-
-/// A short printable form of raw JSON text for a recipe.
-fn show(raw: &[u8]) -> String {
-    let s = String::from_utf8_lossy(raw);
-    if s.chars().count() > 60 {
-        let head: String = s.chars().take(60).collect();
-        format!("{head}… ({} bytes)", raw.len())
-    } else {
-        s.into_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn choices_are_deterministic_and_default_to_the_first_option() {
-        let mut c = Choices::new(&[]);
-        assert_eq!((c.below(7), c.chance(99), *c.pick(&["a", "b"])), (0, false, "a"));
-        assert!(Choices::new(&[255]).chance(1));
-        let mut a = Choices::new(&[5, 0, 200]);
-        let mut b = Choices::new(&[5, 0, 200]);
-        assert_eq!((a.below(3), a.chance(50)), (b.below(3), b.chance(50)));
-    }
-
-    #[test]
-    fn raw_objects_keep_duplicates_and_order() {
-        let mut o = RawObject::default();
-        o.set(b"a", b"1".to_vec());
-        o.set(b"b", b"2".to_vec());
-        o.set(b"a", b"3".to_vec());
-        o.0.push((b"a".to_vec(), b"4".to_vec()));
-        assert_eq!(o.text(), b"{\"a\":3,\"b\":2,\"a\":4}");
     }
 }

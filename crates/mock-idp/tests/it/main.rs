@@ -22,7 +22,6 @@ mod discovery_metadata;
 mod discovery_support;
 mod discovery_tenants;
 mod docs;
-mod go_oidc_model;
 mod limits;
 mod mint;
 mod oracle;

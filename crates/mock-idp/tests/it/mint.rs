@@ -1,6 +1,7 @@
 //! Minting (P131-P133): `_mock/mint` and `TokenBuilder`. The preset catalogue is tested in
-//! `presets.rs`, the claims and shape of tokens in `token_shape.rs`, against the go-oidc model of
-//! `go_oidc_model.rs`; the helpers below serve all of them.
+//! `presets.rs`, the claims and shape of tokens in `token_shape.rs`; the helpers below serve all
+//! of them. What Weaviate answers to a token is checked with the emulation and the real server
+//! (the root `tests/it/presets.rs`, `weaviate-auth-emu`'s tests), not here.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -8,7 +9,6 @@ use jsonwebtoken::{DecodingKey, Validation};
 use mock_idp::{MockIdp, TokenBuilder};
 use serde_json::{json, Value};
 
-use crate::go_oidc_model::*;
 use crate::support::{claims, header, Env};
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +73,38 @@ pub(crate) fn rs_verify(token: &str, jwks: &Value, issuer: &str, aud: &str) -> R
         .map_err(|e| e.to_string())
 }
 
+/// The tenant's issuer (from discovery) and its published JWKS.
+pub(crate) async fn issuer_and_jwks(env: &Env) -> (String, Value) {
+    (s(&env.discovery().await, "issuer"), jwks(env).await)
+}
+
+/// JSON object members in order, with repeats (serde_json keeps only the last); `None` when the
+/// bytes are not one JSON object.
+pub(crate) fn members(bytes: &[u8]) -> Option<Vec<(String, Value)>> {
+    struct Members(Vec<(String, Value)>);
+    impl<'de> serde::Deserialize<'de> for Members {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Members;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Members, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                        out.push((k, v));
+                    }
+                    Ok(Members(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let text = String::from_utf8_lossy(bytes);
+    serde_json::from_str::<Members>(&text).ok().map(|m| m.0)
+}
+
 pub(crate) fn idp_now(idp: &MockIdp) -> i64 {
     idp.first_tenant().clock().now()
 }
@@ -85,7 +117,7 @@ pub(crate) fn idp_now(idp: &MockIdp) -> i64 {
 async fn p131_default_mint_verifies_for_the_default_client() {
     let env = Env::start().await;
     let body = mint_ok(&env, json!({})).await;
-    let (issuer, _, keys) = go_oidc_parts(&env).await;
+    let (issuer, keys) = issuer_and_jwks(&env).await;
     assert_eq!(body["token_type"], "Bearer");
     assert!(body["expires_in"].as_i64().is_some_and(|e| e > 0), "{body}");
     assert!(
@@ -181,7 +213,7 @@ async fn p131_rust_api_mints_the_same_tokens() {
     let at = minted.access_token.clone().expect("an access token");
     assert_eq!(claims(&at)["email"], "viewer@example.com");
     assert_eq!(claims(&at)["scope"], "openid email");
-    let (issuer, _, keys) = go_oidc_parts(&env).await;
+    let (issuer, keys) = issuer_and_jwks(&env).await;
     rs_verify(&idp.mint_access_token("viewer"), &keys, &issuer, "weaviate").expect("mint_access_token verifies");
     let e = idp.mint(TokenBuilder::new().user("ghost")).unwrap_err();
     assert!(e.to_string().contains("`user`"), "{e}");
@@ -288,7 +320,7 @@ async fn p131_alg_and_kid_choose_the_signing_key() {
     assert_eq!(header(&t)["kid"], es["kid"]);
     let t = s(&mint_ok(&env, json!({"kid": es["kid"]})).await, "access_token");
     assert_eq!(header(&t)["alg"], "ES256");
-    let (issuer, _, keys) = go_oidc_parts(&env).await;
+    let (issuer, keys) = issuer_and_jwks(&env).await;
     rs_verify(&t, &keys, &issuer, "weaviate").expect("an ES256 minted token verifies");
 }
 
