@@ -362,6 +362,27 @@ mod tests {
         );
     }
 
+    /// Found by the `oidc_verify` fuzz target in CI: the forge reshaped a four-parts token by
+    /// dropping its last segment, which gives back the valid token, yet still expected a refusal.
+    #[test]
+    fn four_parts_without_its_appended_segment_is_the_valid_token_again() {
+        let choices: [u8; 94] = [
+            232, 46, 110, 228, 237, 116, 155, 134, 125, 1, 211, 204, 120, 127, 186, 207, 247, 132, 239, 24, 100, 11, 33, 54, 173, 100, 183,
+            19, 82, 21, 25, 159, 226, 4, 51, 223, 169, 218, 73, 111, 227, 255, 78, 173, 26, 197, 239, 135, 10, 34, 231, 191, 252, 99, 149,
+            87, 199, 111, 203, 220, 181, 37, 229, 199, 48, 57, 139, 104, 75, 122, 29, 160, 19, 6, 3, 115, 142, 56, 178, 58, 131, 11, 77, 3,
+            1, 199, 101, 67, 97, 167, 119, 223, 224, 164,
+        ];
+        let emu = Emulation::start().expect("the emulation starts");
+        let forged = emu.forge(&choices);
+        assert_eq!(forged.recipe, "preset four-parts; reshape 5 at segment 3");
+        assert!(matches!(emu.verdict(&forged.token), Verdict::Accepted { .. }));
+        assert!(!forged.must_fail, "a token that verifies was expected to fail");
+        // The preset itself, not reshaped, is still one that must fail.
+        let plain = emu.preset(Preset::FourParts).expect("mints");
+        assert!(plain.must_fail);
+        assert!(!matches!(emu.verdict(&plain.token), Verdict::Accepted { .. }));
+    }
+
     #[test]
     fn only_the_emulations_own_texts_are_exempt() {
         assert!(!claims_go_text(
