@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use mock_idp::secret::Secret;
 use mock_idp::Config;
 
 /// Mock OpenID Connect provider, Weaviate auth emulation and conformance suite.
@@ -107,16 +108,16 @@ struct DoctorArgs {
     grpc: Option<String>,
     /// An API key.
     #[arg(long, conflicts_with_all = ["bearer", "username"])]
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     /// A bearer token (an OIDC access or ID token).
     #[arg(long, conflicts_with = "username")]
-    bearer: Option<String>,
+    bearer: Option<Secret>,
     /// A username for the provider's password grant (with --password).
     #[arg(long, requires = "password")]
     username: Option<String>,
     /// The password of --username.
     #[arg(long, requires = "username")]
-    password: Option<String>,
+    password: Option<Secret>,
     /// The client of the password grant. Default: the clientId Weaviate advertises.
     #[arg(long, requires = "username")]
     client_id: Option<String>,
@@ -152,7 +153,7 @@ struct IdpArgs {
         hide_env_values = true,
         conflicts_with = "admin_token_file"
     )]
-    admin_token: Option<String>,
+    admin_token: Option<Secret>,
     /// Read the admin token from this file (its first line), e.g. a Docker or Kubernetes secret.
     #[arg(long, env = "OIDC_HARNESS_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -207,7 +208,7 @@ impl IdpArgs {
     /// The admin token from --admin-token (or its variable) or the first line of --admin-token-file.
     fn admin_token(&self) -> anyhow::Result<Option<mock_idp::AdminToken>> {
         if let Some(t) = &self.admin_token {
-            return Ok(Some(t.as_str().into()));
+            return Ok(Some(t.expose().into()));
         }
         let Some(path) = &self.admin_token_file else {
             return Ok(None);

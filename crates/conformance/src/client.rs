@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::runner::{Answer, StepError};
+use crate::runner::{Answer, Saved, StepError};
 use crate::step::Step;
 use crate::target::Running;
 use crate::Error;
@@ -172,7 +172,7 @@ impl Prepared<'_> {
     }
 }
 
-fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepared<'a>, StepError> {
+fn prepare<'a>(step: &'a Step, creds: &Saved) -> Result<Prepared<'a>, StepError> {
     let mut langs = step.clients.clone();
     if langs.is_empty() {
         langs = Lang::ALL.to_vec();
@@ -182,9 +182,7 @@ fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepa
     let credential = match (&step.credential, &step.bearer) {
         (Some(c), _) => with_credentials(c, creds)?,
         (None, Some(name)) => {
-            let token = creds
-                .get(name)
-                .ok_or_else(|| StepError::Fail(format!("no credential named {name:?}")))?;
+            let token = creds.named(name)?.expose();
             json!({"kind": "bearer", "access_token": token, "expires_in": 300})
         }
         (None, None) => return Err(StepError::Fail("a client step needs credential or bearer".into())),
@@ -204,12 +202,12 @@ fn prepare<'a>(step: &'a Step, creds: &BTreeMap<String, String>) -> Result<Prepa
 
 /// `credential` with every string `{cred:NAME}` replaced by the stored credential `NAME`, e.g.
 /// `refresh_token = "{cred:brief-refresh}"` for a refresh token a `token` step saved.
-fn with_credentials(credential: &Value, creds: &BTreeMap<String, String>) -> Result<Value, StepError> {
+fn with_credentials(credential: &Value, creds: &Saved) -> Result<Value, StepError> {
     match credential {
         Value::String(s) => match s.strip_prefix("{cred:").and_then(|r| r.strip_suffix('}')) {
             Some(name) => creds
                 .get(name)
-                .map(|v| Value::from(v.as_str()))
+                .map(|v| Value::from(v.expose()))
                 .ok_or_else(|| StepError::Fail(format!("the credential names {s}, but no credential {name:?} was stored"))),
             None => Ok(credential.clone()),
         },
@@ -237,7 +235,7 @@ fn with_credentials(credential: &Value, creds: &BTreeMap<String, String>) -> Res
 /// A step's answer status is 200 when every action's result met its expectations, else 500;
 /// its body holds each client's results (without warnings, which vary) and every failed
 /// expectation, so `expect = { status = 200 }` is how a scenario requires them.
-pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &BTreeMap<String, String>) -> Vec<Result<Answer, StepError>> {
+pub async fn steps(weaviate: &Running, steps: &[&Step], creds: &Saved) -> Vec<Result<Answer, StepError>> {
     let prepared: Vec<Result<Prepared, StepError>> = steps.iter().map(|s| prepare(s, creds)).collect();
     let mut sessions: BTreeMap<Lang, Vec<usize>> = BTreeMap::new();
     for (i, p) in prepared.iter().enumerate() {
@@ -386,7 +384,8 @@ mod tests {
 
     #[test]
     fn stored_credentials_fill_the_credential_and_a_missing_one_is_named() {
-        let creds = BTreeMap::from([("rt".to_owned(), "refresh-value".to_owned())]);
+        let mut creds = Saved::default();
+        creds.insert("rt", "refresh-value".into());
         let c = json!({"kind": "bearer", "access_token": "{cred:rt}", "expires_in": 12, "scopes": ["{cred:rt}", "x"]});
         let got = with_credentials(&c, &creds).unwrap_or_else(|_| panic!("filled"));
         assert_eq!(

@@ -11,40 +11,30 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use mock_idp::secret::Secret;
 use serde_json::Value;
 
 mod grpc;
 
-/// The credential to diagnose.
-#[derive(Clone, Default)]
+/// The credential to diagnose. `Debug` redacts the key, the token and the password.
+#[derive(Debug, Clone, Default)]
 pub enum Credential {
     /// None: requests are anonymous.
     #[default]
     None,
     /// An API key (static or a database user's).
-    ApiKey(String),
+    ApiKey(Secret),
     /// A bearer token as the client would send it.
-    Bearer(String),
+    Bearer(Secret),
     /// A username and password for the provider's password grant (as Weaviate Cloud logins do).
     Password {
         /// The user.
         username: String,
         /// The password.
-        password: String,
+        password: Secret,
         /// The client; Weaviate's advertised `clientId` when absent.
         client_id: Option<String>,
     },
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Credential::None => "None",
-            Credential::ApiKey(_) => "ApiKey([redacted])",
-            Credential::Bearer(_) => "Bearer([redacted])",
-            Credential::Password { .. } => "Password([redacted])",
-        })
-    }
 }
 
 /// What to diagnose.
@@ -371,6 +361,7 @@ async fn check_credential(
             return None;
         }
         Credential::ApiKey(k) => {
+            let k = k.expose();
             if decode_jwt(k).is_some() && oidc.is_some() {
                 d.push(
                     "credential",
@@ -381,9 +372,9 @@ async fn check_credential(
             } else {
                 d.push("credential", Status::Ok, format!("an API key ({} characters)", k.len()), None);
             }
-            return Some(k.clone());
+            return Some(k.to_owned());
         }
-        Credential::Bearer(t) => t.clone(),
+        Credential::Bearer(t) => t.expose().to_owned(),
         Credential::Password {
             username,
             password,
@@ -402,7 +393,7 @@ async fn check_credential(
             let form = [
                 ("grant_type", "password"),
                 ("username", username.as_str()),
-                ("password", password.as_str()),
+                ("password", password.expose()),
                 ("client_id", client.as_str()),
                 ("scope", "openid"),
             ];

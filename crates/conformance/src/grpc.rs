@@ -134,13 +134,11 @@ pub async fn connect(addr: &str, timeout: Duration) -> Result<Channel, Error> {
 
 /// Plays a `grpc` step on `w`: `bearer` becomes `authorization: Bearer <credential>` metadata,
 /// `headers` literal metadata.
-pub async fn step(w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> Result<Answer, Error> {
+pub async fn step(w: &Running, step: &Step, creds: &crate::runner::Saved) -> Result<Answer, Error> {
     let (method, request) = call_of(step)?;
     let mut metadata: Vec<(String, String)> = step.headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
     if let Some(name) = &step.bearer {
-        let token = creds
-            .get(name)
-            .ok_or_else(|| Error::Exchange(format!("no credential named {name:?}")))?;
+        let token = creds.named(name).map_err(|e| Error::Exchange(e.to_string()))?.expose();
         metadata.push(("authorization".into(), format!("Bearer {token}")));
     }
     let channel = connect(&w.grpc_addr(), Duration::from_secs(10)).await?;

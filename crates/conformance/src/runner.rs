@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use mock_idp::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -93,10 +94,10 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The run: `result` is `Err(reason)` when the scenario could not be played (a skip).
-    pub(crate) fn finish(self, scenario: &Scenario, target: Target, result: Result<(), String>, started: Instant) -> ScenarioRun {
+    /// The run: `result` is `Err` when the scenario could not be played (a skip).
+    pub(crate) fn finish(self, scenario: &Scenario, target: Target, result: Result<(), Skipped>, started: Instant) -> ScenarioRun {
         let outcome = match result {
-            Err(skip) => Outcome::Skip(skip),
+            Err(Skipped(why)) => Outcome::Skip(why),
             Ok(()) if self.failures.is_empty() => Outcome::Pass,
             Ok(()) => Outcome::Fail(self.failures.join("; ")),
         };
@@ -110,14 +111,25 @@ impl Record {
     }
 }
 
-async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), String> {
+/// Why a scenario could not be played here (a server, a client or a browser it needs is
+/// absent): it is reported as skipped with this reason, never as passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped(pub(crate) String);
+
+impl From<String> for Skipped {
+    fn from(why: String) -> Skipped {
+        Skipped(why)
+    }
+}
+
+async fn play(s: &Scenario, target: &Target, rec: &mut Record) -> Result<(), Skipped> {
     if let Some(why) = target.cannot_play(s) {
-        return Err(why);
+        return Err(Skipped(why));
     }
     let idp = target.provider(s).await.map_err(|e| e.to_string())?;
     let env = s.env_for(&idp.issuer_url());
     match target.start(&env, &idp).await {
-        Err(StartError::Unavailable(why)) => Err(why),
+        Err(StartError::Unavailable(why)) => Err(Skipped(why)),
         Err(StartError::Refused(msg)) => {
             refused(s, &idp, &msg, rec);
             Ok(())
@@ -186,7 +198,7 @@ pub(crate) fn refused(s: &Scenario, idp: &Provider, msg: &str, rec: &mut Record)
 
 /// Plays the steps of `s` on a running Weaviate started with its environment and `idp`, fresh
 /// or used by scenarios before it ([`crate::schedule`]).
-pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, rec: &mut Record) -> Result<(), String> {
+pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, rec: &mut Record) -> Result<(), Skipped> {
     let Record { transcript, failures } = rec;
     let mut norm = normalizer(s, idp);
     if let Some(m) = &s.expect_startup_error {
@@ -203,7 +215,7 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
         .build()
         .map_err(|e| format!("http client: {e}"))?;
     prepare_drivers(s).await;
-    let mut creds: BTreeMap<String, String> = BTreeMap::new();
+    let mut creds = Saved::default();
     // Answers of client steps played ahead, as one run of consecutive client steps.
     let mut played_ahead: VecDeque<Result<Answer, StepError>> = VecDeque::new();
     for (i, step) in s.steps.iter().enumerate() {
@@ -213,12 +225,12 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
             played_ahead.extend(crate::client::steps(weaviate, &run, &creds).await);
         }
         let result = match step.kind {
-            Kind::Http => http_step(&http, weaviate, step, &creds).await.map_err(StepError::Fail),
+            Kind::Http => http_step(&http, weaviate, step, &creds).await,
             Kind::Grpc => crate::grpc::step(weaviate, step, &creds)
                 .await
                 .map_err(|e| StepError::Fail(e.to_string())),
-            Kind::Token => token_step(&http, idp, step, &creds).await.map_err(StepError::Fail),
-            Kind::Idp => idp_step(&http, idp, step).await.map_err(StepError::Fail),
+            Kind::Token => token_step(&http, idp, step, &creds).await,
+            Kind::Idp => idp_step(&http, idp, step).await,
             #[cfg(feature = "browser")]
             Kind::Browser => crate::browser::step(&http, idp, step).await,
             #[cfg(not(feature = "browser"))]
@@ -242,18 +254,16 @@ pub(crate) async fn play_on(s: &Scenario, idp: &Provider, weaviate: &Running, re
                 failures.push(format!("step {n}: {e}"));
                 return Ok(());
             }
-            Err(StepError::Skip(why)) => return Err(format!("step {n}: {why}")),
+            Err(StepError::Skip(why)) => return Err(Skipped(format!("step {n}: {why}"))),
         };
         for f in step.expect.check(status, &raw, &norm.text(&raw)) {
             failures.push(format!("step {n} ({request}): {f}"));
         }
-        if let (Some(name), Some(value)) = (&step.name, credential) {
-            norm.add(value.clone(), format!("<{name}>"));
-            creds.insert(name.clone(), value);
-        }
-        if let (Some(name), Some(value)) = (&step.save_refresh, refresh) {
-            norm.add(value.clone(), format!("<{name}>"));
-            creds.insert(name.clone(), value);
+        for (name, value) in [(&step.name, credential), (&step.save_refresh, refresh)] {
+            if let (Some(name), Some(value)) = (name, value) {
+                norm.add(value.expose(), format!("<{name}>"));
+                creds.insert(name, value);
+            }
         }
         transcript.push(Exchange {
             step: n,
@@ -278,9 +288,9 @@ pub struct Answer {
     /// The raw answer the expectations are checked on.
     pub raw: String,
     /// The credential to store under the step's `name`.
-    pub credential: Option<String>,
+    pub credential: Option<Secret>,
     /// The refresh token to store under the step's `save_refresh`.
-    pub refresh: Option<String>,
+    pub refresh: Option<Secret>,
     /// The `Content-Type` of a REST answer from Weaviate.
     pub content_type: Option<String>,
 }
@@ -292,10 +302,48 @@ impl Answer {
             request: request.into(),
             status,
             raw,
-            credential,
+            credential: credential.map(Secret::from),
             refresh: None,
             content_type: None,
         }
+    }
+}
+
+/// The credentials a scenario's steps stored, by the name each step gave (`name`,
+/// `save_refresh`), for later steps to send. `Debug` shows the names only.
+#[derive(Debug, Default)]
+pub struct Saved(BTreeMap<String, Secret>);
+
+impl Saved {
+    /// Stores `value` under `name`, replacing an earlier one.
+    pub fn insert(&mut self, name: &str, value: Secret) {
+        self.0.insert(name.to_owned(), value);
+    }
+
+    /// The credential stored under `name`.
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.0.get(name)
+    }
+
+    /// The credential stored under `name`.
+    pub fn named(&self, name: &str) -> Result<&Secret, NoCredential> {
+        self.get(name).ok_or_else(|| NoCredential(name.to_owned()))
+    }
+}
+
+/// A step sends a credential that no step before it stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoCredential(pub String);
+
+impl std::fmt::Display for NoCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no credential named {:?}", self.0)
+    }
+}
+
+impl From<NoCredential> for StepError {
+    fn from(e: NoCredential) -> StepError {
+        StepError::Fail(e.to_string())
     }
 }
 
@@ -309,9 +357,21 @@ pub enum StepError {
     Skip(String),
 }
 
-type StepResult = Result<Answer, String>;
+impl From<String> for StepError {
+    fn from(why: String) -> StepError {
+        StepError::Fail(why)
+    }
+}
 
-async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
+impl From<&str> for StepError {
+    fn from(why: &str) -> StepError {
+        StepError::Fail(why.to_owned())
+    }
+}
+
+type StepResult = Result<Answer, StepError>;
+
+async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &Saved) -> StepResult {
     let method = step.method.as_deref().unwrap_or("GET");
     let path = step.path.as_deref().unwrap_or("/");
     let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("method {method}: {e}"))?;
@@ -320,7 +380,7 @@ async fn http_step(http: &reqwest::Client, w: &Running, step: &Step, creds: &BTr
         req = req.header(k, v);
     }
     if let Some(name) = &step.bearer {
-        let token = creds.get(name).ok_or_else(|| format!("no credential named {name:?}"))?;
+        let token = creds.named(name)?.expose();
         req = req.header("Authorization", format!("Bearer {token}"));
     }
     if let Some(b) = &step.body {
@@ -366,7 +426,7 @@ async fn idp_step(http: &reqwest::Client, idp: &Provider, step: &Step) -> StepRe
     Ok(Answer::new(format!("idp {method} {path}"), status, raw, None))
 }
 
-async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: &BTreeMap<String, String>) -> StepResult {
+async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: &Saved) -> StepResult {
     let which = step.use_token.as_deref().unwrap_or("access_token");
     if let Some(v) = &step.value {
         return Ok(Answer::new("key", 200, String::new(), Some(v.expose().to_owned())));
@@ -414,9 +474,9 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
         }
         Grant::RefreshToken => {
             let name = step.refresh_token.as_deref().unwrap_or_default();
-            let token = creds.get(name).ok_or_else(|| format!("no credential named {name:?}"))?;
+            let token = creds.named(name)?.expose();
             form.push(("grant_type", "refresh_token".into()));
-            form.push(("refresh_token", token.clone()));
+            form.push(("refresh_token", token.to_owned()));
             format!("token refresh_token {name}")
         }
     };
@@ -439,7 +499,7 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
     let field = |f: &str| answer.as_ref().and_then(|v| v.get(f)).and_then(Value::as_str).map(str::to_owned);
     let (token, refresh) = (field(which), field("refresh_token"));
     if step.save_refresh.is_some() && status == 200 && refresh.is_none() {
-        return Err(format!("{label}: the answer has no refresh_token to save"));
+        return Err(StepError::Fail(format!("{label}: the answer has no refresh_token to save")));
     }
     // The raw token response holds other tokens too; keep only its shape in the transcript.
     let shown = match serde_json::from_str::<Value>(&raw) {
@@ -450,7 +510,32 @@ async fn token_step(http: &reqwest::Client, idp: &Provider, step: &Step, creds: 
         _ => raw,
     };
     Ok(Answer {
-        refresh,
+        refresh: refresh.map(Secret::from),
         ..Answer::new(label, status, shown, token)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_credentials_and_an_answers_tokens_never_print() {
+        let mut saved = Saved::default();
+        saved.insert("admin", Secret::from("eyJ-admin-token"));
+        let answer = Answer {
+            refresh: Some("refresh-value".into()),
+            ..Answer::new("token password admin", 200, "{}".into(), Some("eyJ-access".into()))
+        };
+        let shown = format!("{saved:?} {answer:?}");
+        for secret in ["eyJ-admin-token", "refresh-value", "eyJ-access"] {
+            assert!(!shown.contains(secret), "{secret} printed in {shown}");
+        }
+        assert!(shown.contains("\"admin\""), "the names still print: {shown}");
+        assert_eq!(saved.named("admin").map(Secret::expose), Ok("eyJ-admin-token"));
+        assert_eq!(
+            saved.named("nope").map_err(|e| e.to_string()),
+            Err("no credential named \"nope\"".to_owned())
+        );
+    }
 }

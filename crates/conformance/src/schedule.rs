@@ -24,7 +24,7 @@ use std::time::Instant;
 use futures::StreamExt;
 
 use crate::provider::Provider;
-use crate::runner::{play_on, refused, run, Record, ScenarioRun};
+use crate::runner::{play_on, refused, run, Record, ScenarioRun, Skipped};
 use crate::scenario::{Scenario, Sharing};
 use crate::target::reset::{admin_credential, reset_data};
 use crate::target::{Running, StartError, Target};
@@ -180,7 +180,7 @@ async fn play_batch(
         Ok(p) => p,
         Err(why) => {
             for &i in &batch {
-                let r = Record::default().finish(&scenarios[i], target.clone(), Err(why.to_string()), started);
+                let r = Record::default().finish(&scenarios[i], target.clone(), Err(Skipped(why.to_string())), started);
                 report(&r);
                 out.push((i, r));
             }
@@ -222,12 +222,12 @@ struct Shared {
 }
 
 impl Shared {
-    async fn play(&mut self, s: &Scenario, target: &Target, after_another: bool, rec: &mut Record) -> Result<(), String> {
+    async fn play(&mut self, s: &Scenario, target: &Target, after_another: bool, rec: &mut Record) -> Result<(), Skipped> {
         if let Some(why) = target.cannot_play(s) {
-            return Err(why);
+            return Err(Skipped(why));
         }
         if let Some(why) = &self.unavailable {
-            return Err(why.clone());
+            return Err(Skipped(why.clone()));
         }
         if after_another {
             self.idp.reset(&self.http, &s.idp).await.map_err(|e| e.to_string())?;
@@ -249,7 +249,7 @@ impl Shared {
             None => match target.start(&self.env, &self.idp).await {
                 Err(StartError::Unavailable(why)) => {
                     self.unavailable = Some(why.clone());
-                    return Err(why);
+                    return Err(Skipped(why));
                 }
                 Err(StartError::Refused(msg)) => {
                     refused(s, &self.idp, &msg, rec);

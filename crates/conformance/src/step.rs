@@ -156,75 +156,95 @@ pub struct Expect {
     pub message_prefix: Option<String>,
 }
 
+/// Why a step cannot be played as written.
+#[derive(Debug)]
+pub enum InvalidStep {
+    /// Its fields do not fit its kind (`an http step needs a path`).
+    Fields(&'static str),
+    /// A gRPC step's method or request cannot be built.
+    Grpc(crate::Error),
+}
+
+impl std::fmt::Display for InvalidStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvalidStep::Fields(why) => f.write_str(why),
+            InvalidStep::Grpc(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 impl Step {
     /// Checks that the fields fit the kind.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidStep> {
         match self.kind {
             Kind::Http => {
                 if self.path.is_none() {
-                    return Err("an http step needs a path".into());
+                    return Err(InvalidStep::Fields("an http step needs a path"));
                 }
                 if self.value.is_some() || self.grant.is_some() || self.mint.is_some() {
-                    return Err("value, grant and mint belong to token steps".into());
+                    return Err(InvalidStep::Fields("value, grant and mint belong to token steps"));
                 }
                 if self.save.is_some() && self.name.is_none() {
-                    return Err("save needs a name".into());
+                    return Err(InvalidStep::Fields("save needs a name"));
                 }
             }
             Kind::Grpc => {
                 if self.path.is_some() || self.save.is_some() {
-                    return Err("path and save belong to http steps".into());
+                    return Err(InvalidStep::Fields("path and save belong to http steps"));
                 }
                 if self.value.is_some() || self.grant.is_some() || self.mint.is_some() {
-                    return Err("value, grant and mint belong to token steps".into());
+                    return Err(InvalidStep::Fields("value, grant and mint belong to token steps"));
                 }
-                crate::grpc::call_of(self).map_err(|e| e.to_string())?;
+                crate::grpc::call_of(self).map_err(InvalidStep::Grpc)?;
             }
             Kind::Idp => {
                 if self.path.is_none() {
-                    return Err("an idp step needs a path".into());
+                    return Err(InvalidStep::Fields("an idp step needs a path"));
                 }
                 if self.value.is_some() || self.grant.is_some() || self.mint.is_some() || self.bearer.is_some() || self.save.is_some() {
-                    return Err("an idp step takes method, path, headers, body and expect only".into());
+                    return Err(InvalidStep::Fields("an idp step takes method, path, headers, body and expect only"));
                 }
             }
             Kind::Token => {
                 if self.name.is_none() {
-                    return Err("a token step needs a name".into());
+                    return Err(InvalidStep::Fields("a token step needs a name"));
                 }
                 let sources = [self.value.is_some(), self.grant.is_some(), self.mint.is_some()];
                 if sources.iter().filter(|x| **x).count() != 1 {
-                    return Err("a token step needs exactly one of value, grant, mint".into());
+                    return Err(InvalidStep::Fields("a token step needs exactly one of value, grant, mint"));
                 }
                 if self.path.is_some() || self.bearer.is_some() {
-                    return Err("path and bearer belong to http steps".into());
+                    return Err(InvalidStep::Fields("path and bearer belong to http steps"));
                 }
                 if (self.grant == Some(Grant::RefreshToken)) != self.refresh_token.is_some() {
-                    return Err("refresh_token goes with grant = \"refresh_token\", and it needs one".into());
+                    return Err(InvalidStep::Fields(
+                        "refresh_token goes with grant = \"refresh_token\", and it needs one",
+                    ));
                 }
             }
             Kind::Browser => {
                 if self.name.is_none() || self.username.is_none() || self.password.is_none() {
-                    return Err("a browser step needs name, username and password".into());
+                    return Err(InvalidStep::Fields("a browser step needs name, username and password"));
                 }
                 if self.path.is_some() || self.grant.is_some() || self.value.is_some() || self.mint.is_some() {
-                    return Err("path, grant, value and mint do not belong to browser steps".into());
+                    return Err(InvalidStep::Fields("path, grant, value and mint do not belong to browser steps"));
                 }
             }
             Kind::Client => {
                 if self.actions.is_empty() {
-                    return Err("a client step needs actions".into());
+                    return Err(InvalidStep::Fields("a client step needs actions"));
                 }
                 if self.credential.is_some() == self.bearer.is_some() {
-                    return Err("a client step needs exactly one of credential, bearer".into());
+                    return Err(InvalidStep::Fields("a client step needs exactly one of credential, bearer"));
                 }
                 if self.path.is_some() || self.grant.is_some() || self.value.is_some() || self.mint.is_some() {
-                    return Err("path, grant, value and mint do not belong to client steps".into());
+                    return Err(InvalidStep::Fields("path, grant, value and mint do not belong to client steps"));
                 }
             }
         }
         if !matches!(self.kind, Kind::Client) && (!self.actions.is_empty() || self.credential.is_some()) {
-            return Err("actions and credential belong to client steps".into());
+            return Err(InvalidStep::Fields("actions and credential belong to client steps"));
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use mock_idp::secret::Secret;
 use serde_json::{json, Value};
 
 use super::Running;
@@ -20,7 +21,7 @@ pub enum AdminCredential {
     /// Anonymous requests may write (anonymous access on, no authorization module).
     Anonymous,
     /// This API key belongs to an admin (or every user is one).
-    ApiKey(String),
+    ApiKey(Secret),
     /// A token minted with this `_mock/mint` body names an admin user or group.
     Mint(Value),
 }
@@ -71,7 +72,7 @@ pub fn admin_credential(env: &BTreeMap<String, String>) -> Option<AdminCredentia
             .enumerate()
             .find(|(i, _)| everyone || user_of(*i).is_some_and(|u| users.contains(u)));
         if let Some((_, key)) = admin_key {
-            return Some(AdminCredential::ApiKey(key.clone()));
+            return Some(AdminCredential::ApiKey(key.as_str().into()));
         }
     }
     if on(env, "AUTHENTICATION_OIDC_ENABLED") {
@@ -102,7 +103,7 @@ pub fn admin_credential(env: &BTreeMap<String, String>) -> Option<AdminCredentia
 pub async fn reset_data(http: &reqwest::Client, w: &Running, idp: &Provider, cred: &AdminCredential) -> Result<(), Error> {
     let bearer = match cred {
         AdminCredential::Anonymous => None,
-        AdminCredential::ApiKey(k) => Some(k.clone()),
+        AdminCredential::ApiKey(k) => Some(k.expose().to_owned()),
         AdminCredential::Mint(body) => {
             let minted = idp.mint(http, body).await?;
             Some(

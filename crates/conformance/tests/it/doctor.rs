@@ -53,7 +53,7 @@ async fn doctor_passes_every_layer_for_a_good_key_a_good_token_and_a_password_lo
     };
     for credential in [
         Credential::ApiKey("admin-key".into()),
-        Credential::Bearer(minted(&idp, None)),
+        Credential::Bearer(minted(&idp, None).into()),
         password,
     ] {
         // Act
@@ -87,8 +87,8 @@ async fn doctor_names_the_own_info_layer_for_a_wrong_key_and_the_credential_laye
     let w = weaviate(&idp.issuer_url()).await;
     // Act
     let wrong_key = doctor(&w, Credential::ApiKey("not-the-key".into())).await;
-    let expired = doctor(&w, Credential::Bearer(minted(&idp, Some(Preset::Expired)))).await;
-    let audience = doctor(&w, Credential::Bearer(minted(&idp, Some(Preset::WrongAudience)))).await;
+    let expired = doctor(&w, Credential::Bearer(minted(&idp, Some(Preset::Expired)).into())).await;
+    let audience = doctor(&w, Credential::Bearer(minted(&idp, Some(Preset::WrongAudience)).into())).await;
     // Assert
     assert!(wrong_key.failed());
     assert_eq!(status(&wrong_key, "credential"), Status::Ok, "{}", wrong_key.text());
