@@ -374,7 +374,7 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    if let Some(exposure) = mock_idp::admin::open_exposure(addr, &config) {
+    if let Some(exposure) = mock_idp::open_exposure(addr, &config) {
         if !args.insecure_open_controls {
             anyhow::bail!(
                 "refusing to start: {exposure}. Set an admin token (OIDC_HARNESS_ADMIN_TOKEN, --admin-token-file or \

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mock_idp::authorize::validate;
-use mock_idp::token::Form;
+use mock_idp::internals::validate;
+use mock_idp::internals::Form;
 
 fuzz_target!(|data: &[u8]| {
     let tenant = oidc_harness_fuzz::tenant();

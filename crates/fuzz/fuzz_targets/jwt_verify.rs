@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mock_idp::userinfo::verify_own_token;
+use mock_idp::internals::verify_own_token;
 
 fuzz_target!(|data: &[u8]| {
     let tenant = oidc_harness_fuzz::tenant();

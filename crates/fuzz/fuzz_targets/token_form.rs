@@ -4,13 +4,13 @@
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use mock_idp::token::{basic_credentials, Form};
+use mock_idp::internals::{basic_credentials, Form};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(form) = Form::parse(data) {
         // Every value the parser kept is non-empty and within the P157 limit.
         for (_, v) in form.iter() {
-            assert!(!v.is_empty() && v.len() <= mock_idp::token::MAX_PARAM_BYTES);
+            assert!(!v.is_empty() && v.len() <= mock_idp::internals::MAX_PARAM_BYTES);
         }
     }
     // The same bytes as the Authorization header value, raw and behind a Basic scheme.

@@ -18,10 +18,6 @@ use subtle::ConstantTimeEq;
 use crate::config::{AuthMethod, ClientConfig, GrantType, UserConfig};
 pub use crate::secret::Secret;
 
-/// A client identifier.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId(pub String);
-
 /// First 8 hex digits of the SHA-256 of a value: how secrets are named in logs (P140).
 pub fn fingerprint(value: &str) -> String {
     hex::encode(&Sha256::digest(value.as_bytes())[..4])

@@ -39,10 +39,11 @@
 //! 5. `server` (router, serve) and `tls`.
 //! 6. `handle`: the in-process [`MockIdp`].
 //!
-//! The façade: the items at the root (below) are the everyday API. Modules that other crates of
-//! the workspace reach into (configuration, keys, accounts, tenants, faults, the journal, and a
-//! few protocol pieces the conformance and fuzz code drive directly) stay public; the rest
-//! (handlers, routing, middleware, request parsing) are crate-private.
+//! The façade: the items at the root (below) are the API, with four public modules whose
+//! contents are vocabularies of it: `config` (the configuration file and builder types),
+//! `presets` (the bad-token catalogue and its listing), `secret` and `tls`. Every other module
+//! is crate-private. `internals` re-exports, hidden from the docs, the few parsers and tables the
+//! fuzz targets and this crate's integration tests drive directly.
 //!
 //! # Memory
 //!
@@ -53,58 +54,82 @@
 //! (default 2 MiB, about 1,700 families) the least recently used family goes first. Sizes are
 //! estimates of the heap the data takes; RSS also holds the allocator's free memory.
 
-pub mod accounts;
-pub mod admin;
-pub mod authorize;
-pub mod claims;
-pub mod clock;
+pub(crate) mod accounts;
+pub(crate) mod admin;
+pub(crate) mod authorize;
+pub(crate) mod claims;
+pub(crate) mod clock;
 pub mod config;
-pub mod control;
+pub(crate) mod control;
 pub(crate) mod debugger;
 pub(crate) mod discovery;
 pub(crate) mod end_session;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod extract;
-pub mod faults;
+pub(crate) mod faults;
 pub(crate) mod form;
-pub mod grant_types;
-pub mod grants;
+pub(crate) mod grant_types;
+pub(crate) mod grants;
 pub(crate) mod handle;
 pub(crate) mod html;
 pub(crate) mod introspection;
-pub mod journal;
+pub(crate) mod journal;
 pub(crate) mod jwks;
-pub mod keys;
+pub(crate) mod keys;
 pub(crate) mod login;
 pub(crate) mod middleware;
 pub(crate) mod mint;
-pub mod personas;
+pub(crate) mod personas;
 pub mod presets;
 pub(crate) mod revocation;
-pub mod rotation;
+pub(crate) mod rotation;
 pub mod secret;
 pub(crate) mod serde_name;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod state;
 mod sync;
-pub mod tenant;
+pub(crate) mod tenant;
 pub mod tls;
-pub mod token;
+pub(crate) mod token;
 pub(crate) mod urls;
-pub mod userinfo;
+pub(crate) mod userinfo;
 
-pub use clock::ClockChange;
+pub use admin::open_exposure;
+pub use clock::{ClockChange, ClockMode};
 pub use config::{AdminToken, Alg, ClientConfig, Config, GrantType, TenantConfig, UserConfig, UserStatus};
 pub use endpoint::{Endpoint, Target};
 pub use error::{ConfigError, Error};
-pub use faults::{Fault, FaultKind, FaultSpec};
+pub use faults::{Fault, FaultKind, FaultSpec, UNREACHABLE_JWKS_URI};
 pub use handle::{MockIdp, MockIdpBuilder};
 pub use http_drain::DRAIN_WINDOW;
+pub use journal::{Entry as JournalEntry, Query as JournalQuery};
+pub use keys::SigningKey;
 pub use mint::{MintedTokens, TokenBuilder, TokenKind};
 pub use personas::Persona;
 pub use presets::Preset;
+pub use rotation::{AddKey, KeyAction, RotateKeys, When as KeyWhen};
 pub use server::{router, serve, serve_draining};
 pub use state::AppState;
+pub use tenant::Tenant;
 pub use tls::{serve_tls, TlsOptions};
+
+/// Parsers, checks and tables that the fuzz targets and this crate's integration tests drive
+/// directly. Not part of the API: they may change with any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::accounts::{fingerprint, Client};
+    pub use crate::authorize::{authorize, reply_params, validate, Outcome};
+    pub use crate::claims::REGISTERED;
+    pub use crate::faults::markdown_list;
+    pub use crate::form::{basic_credentials, Form, MAX_PARAM_BYTES};
+    pub use crate::grant_types::authorization_code::s256_challenge;
+    pub use crate::grant_types::password::{BAD_CREDENTIALS, FAIL_NEXT, LOCKED_OUT};
+    pub use crate::grant_types::TokenResponse;
+    pub use crate::grants::{half_hash, store_key};
+    pub use crate::keys::to_jwt_alg;
+    pub use crate::personas::{markdown_table, tenant_guid, Paths, PLAIN, ROUTED};
+    pub use crate::token::exchange;
+    pub use crate::userinfo::{bearer_token, verify_own_token};
+}

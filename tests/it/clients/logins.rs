@@ -8,8 +8,8 @@
 //! short enough to wait out (Weaviate checks `exp` against the real clock, so the drivers wait).
 
 use conformance::client::Lang;
-use mock_idp::journal::{Entry, Query};
 use mock_idp::{ClientConfig, Endpoint, GrantType, MockIdp, UserConfig};
+use mock_idp::{JournalEntry as Entry, JournalQuery as Query};
 use serde_json::{json, Value};
 
 use super::expect::{act, ok, ok_value, rest_error, Outcome};
@@ -58,7 +58,7 @@ fn summary(e: &Entry) -> String {
     let auth = if fp.get("authorization").is_some() {
         "basic".to_owned()
     } else if let Some(secret) = fp.get("client_secret") {
-        if secret == mock_idp::accounts::fingerprint("") {
+        if secret == mock_idp::internals::fingerprint("") {
             "post(empty secret)".to_owned()
         } else {
             "post".to_owned()

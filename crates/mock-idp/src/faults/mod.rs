@@ -41,9 +41,8 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-pub use crate::endpoint::{Endpoint, Target};
+pub use crate::endpoint::Endpoint;
 pub use spec::{markdown_list, Fault, FaultKind, FaultSpec, UNREACHABLE_JWKS_URI};
-pub use wire::BadFault;
 pub(crate) use wire::RawFaultSpec;
 
 /// An armed fault, as listed by `GET {base}/_mock/faults`.
@@ -221,6 +220,7 @@ fn live(info: &FaultInfo, now: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::Target;
 
     #[test]
     fn p146_latencies_stack_one_fault_answers_and_times_runs_out() {

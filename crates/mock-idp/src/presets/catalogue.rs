@@ -56,7 +56,7 @@ pub enum Preset {
     AudMissing,
     /// `aud` = [other, client].
     AudArrayWithClient,
-    /// `aud` = [other].
+    /// `aud` = `["other"]`.
     AudArrayWithoutClient,
     /// `aud` = [].
     AudEmptyArray,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use mock_idp::config::{AudienceForm, AuthMethod, LifetimeOverrides};
-use mock_idp::rotation::RotateKeys;
+use mock_idp::RotateKeys;
 use mock_idp::{Alg, ClientConfig, Config, GrantType, MockIdp, UserConfig};
 
 use serde_json::json;

@@ -309,19 +309,19 @@ fn p125_exposure_only_beyond_loopback_with_the_controls_open() {
     let open = Config::builtin();
     let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
     for wide in ["0.0.0.0:8080", "[::]:8080", "192.168.1.10:8080"] {
-        let text = mock_idp::admin::open_exposure(addr(wide), &open).unwrap_or_else(|| panic!("{wide} is exposed"));
+        let text = mock_idp::open_exposure(addr(wide), &open).unwrap_or_else(|| panic!("{wide} is exposed"));
         assert!(text.contains("mint tokens"), "{text}");
     }
     for local in ["127.0.0.1:8080", "[::1]:8080", "[::ffff:127.0.0.1]:8080"] {
-        assert!(mock_idp::admin::open_exposure(addr(local), &open).is_none(), "{local}");
+        assert!(mock_idp::open_exposure(addr(local), &open).is_none(), "{local}");
     }
     // Any configured token, even a tenant's alone, closes the controls; so does turning them off.
     let wide = addr("0.0.0.0:8080");
-    assert!(mock_idp::admin::open_exposure(wide, &config(Some(SERVER), None)).is_none());
+    assert!(mock_idp::open_exposure(wide, &config(Some(SERVER), None)).is_none());
     let mut tenant_only = Config::builtin();
     tenant_only.tenants[0].admin_token = Some(TENANT.into());
-    assert!(mock_idp::admin::open_exposure(wide, &tenant_only).is_none());
+    assert!(mock_idp::open_exposure(wide, &tenant_only).is_none());
     let mut off = Config::builtin();
     off.server.control = Some(false);
-    assert!(mock_idp::admin::open_exposure(wide, &off).is_none());
+    assert!(mock_idp::open_exposure(wide, &off).is_none());
 }

@@ -109,7 +109,7 @@ async fn p87_response_type_words_in_any_order_and_its_errors() {
     let tenant = idp.tenant();
     tenant.accounts_mut().clients.insert(
         WEB.into(),
-        mock_idp::accounts::Client::new(ClientConfig {
+        mock_idp::internals::Client::new(ClientConfig {
             grant_types: vec![GrantType::AuthorizationCode],
             secrets: vec![WEB_SECRET.into()],
             ..web_client()
@@ -272,7 +272,7 @@ async fn p92_query_mode_keeps_the_registered_query_and_fragment_is_form_encoded(
     let with_query = "https://app.example/cb?tenant=a%20b";
     idp.tenant().accounts_mut().clients.insert(
         "q".into(),
-        mock_idp::accounts::Client::new(ClientConfig {
+        mock_idp::internals::Client::new(ClientConfig {
             client_id: "q".into(),
             secrets: vec!["s".into()],
             redirect_uris: vec![with_query.into()],

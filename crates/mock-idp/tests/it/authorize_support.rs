@@ -229,7 +229,7 @@ impl Idp {
             .await
     }
 
-    pub(crate) fn tenant(&self) -> std::sync::Arc<mock_idp::tenant::Tenant> {
+    pub(crate) fn tenant(&self) -> std::sync::Arc<mock_idp::Tenant> {
         self.env.idp.first_tenant()
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mock_idp::journal::Endpoint;
+use mock_idp::Endpoint;
 use mock_idp::{FaultSpec, MockIdp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -37,7 +37,7 @@ async fn p144_p146_status_fault_hits_the_next_n_requests_of_its_target_only() {
         "the third request is normal"
     );
     // The journal says which requests were faulted.
-    let log = env.idp.journal(&mock_idp::journal::Query {
+    let log = env.idp.journal(&mock_idp::JournalQuery {
         endpoint: Some(Endpoint::Jwks),
         ..Default::default()
     });

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mock_idp::journal::Endpoint;
+use mock_idp::Endpoint;
 use reqwest::Method;
 use serde_json::json;
 
@@ -106,8 +106,8 @@ async fn p140_journal_holds_fingerprints_never_passwords_secrets_or_tokens() {
         assert!(!text.contains(s), "the journal leaks {s}");
     }
     // What identifies them is the fingerprint.
-    assert!(text.contains(&mock_idp::accounts::fingerprint("admin-pass")));
-    assert!(text.contains(&mock_idp::accounts::fingerprint(refresh)));
+    assert!(text.contains(&mock_idp::internals::fingerprint("admin-pass")));
+    assert!(text.contains(&mock_idp::internals::fingerprint(refresh)));
 }
 
 #[tokio::test]

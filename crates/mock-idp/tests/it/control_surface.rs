@@ -2,8 +2,8 @@
 //! and clients at runtime, every operation as a Rust method, and listings without credentials.
 
 use mock_idp::config::ServerConfig;
-use mock_idp::journal::Endpoint;
-use mock_idp::rotation::{AddKey, KeyAction, RotateKeys, When};
+use mock_idp::Endpoint;
+use mock_idp::{AddKey, KeyAction, KeyWhen as When, RotateKeys};
 use mock_idp::{Config, FaultSpec, MockIdp, UserConfig};
 use reqwest::Method;
 use serde_json::json;

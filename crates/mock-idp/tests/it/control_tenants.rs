@@ -108,7 +108,7 @@ async fn p127_reset_puts_keys_clock_faults_journal_and_users_back() {
     assert_eq!(s, 200);
     // Assert.
     assert_eq!(env.idp.keys().unwrap(), before, "keys are as configured");
-    assert_eq!(env.idp.clock().mode, mock_idp::clock::ClockMode::Real);
+    assert_eq!(env.idp.clock().mode, mock_idp::ClockMode::Real);
     assert!(env.idp.faults().is_empty());
     let entries = env.idp.journal(&Default::default());
     assert_eq!(entries.len(), 1, "only the reset itself is in the journal: {entries:?}");

@@ -44,7 +44,7 @@ async fn p27_jwks_is_json_with_keys_and_cors() {
     env.idp
         .first_tenant()
         .keys_mut()
-        .add(mock_idp::keys::SigningKey::from_seed("p27", Alg::ES256));
+        .add(mock_idp::SigningKey::from_seed("p27", Alg::ES256));
     assert_eq!(jwks_of(&env).await["keys"].as_array().unwrap().len(), count + 1);
 }
 
@@ -218,7 +218,7 @@ async fn p35_after_a_rotation_new_tokens_use_the_new_kid_and_old_tokens_still_ve
         .unwrap()
         .to_owned();
     let tenant = env.idp.first_tenant();
-    let new_key = mock_idp::keys::SigningKey::from_seed("p35", Alg::RS256);
+    let new_key = mock_idp::SigningKey::from_seed("p35", Alg::RS256);
     let new_kid = new_key.kid().as_str().to_owned();
     // Act: rotation = add, make it the signer, keep the old one published.
     {

@@ -278,7 +278,7 @@ async fn p25_document_is_stable_until_the_key_set_changes() {
     // Act
     let first = env.http.get(&url).send().await.unwrap().bytes().await.unwrap();
     let second = env.http.get(&url).send().await.unwrap().bytes().await.unwrap();
-    let added = mock_idp::keys::SigningKey::from_seed("p25", Alg::ES384);
+    let added = mock_idp::SigningKey::from_seed("p25", Alg::ES384);
     env.idp.first_tenant().keys_mut().add(added);
     let third: Value = env.http.get(&url).send().await.unwrap().json().await.unwrap();
     // Assert

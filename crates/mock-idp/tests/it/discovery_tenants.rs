@@ -116,7 +116,7 @@ async fn p5_clock_users_and_keys_belong_to_one_tenant() {
     let empty = TenantConfig::named("empty");
     let env = Env::with(MockIdp::builder().tenant(twin).tenant(empty).start().await);
     let (a, b) = (env.idp.tenant("default").unwrap(), env.idp.tenant("twin").unwrap());
-    let start = mock_idp::clock::ClockMode::Frozen { at: 1_800_000_000.0 };
+    let start = mock_idp::ClockMode::Frozen { at: 1_800_000_000.0 };
     a.clock().set(start);
     b.clock().set(start);
     // Act: only A's clock moves.

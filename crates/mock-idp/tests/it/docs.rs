@@ -14,7 +14,7 @@ fn section(name: &str) -> &'static str {
 
 #[test]
 fn p145_readme_fault_kind_list_is_the_generated_one() {
-    let want = mock_idp::faults::markdown_list();
+    let want = mock_idp::internals::markdown_list();
     assert_eq!(
         section("faults").trim_end(),
         want.trim_end(),
@@ -24,7 +24,7 @@ fn p145_readme_fault_kind_list_is_the_generated_one() {
 
 #[test]
 fn p124_readme_persona_table_is_the_generated_one() {
-    let want = mock_idp::personas::markdown_table();
+    let want = mock_idp::internals::markdown_table();
     assert_eq!(
         section("personas").trim_end(),
         want.trim_end(),

@@ -165,7 +165,7 @@ async fn p131_minted_refresh_token_is_stored_and_redeems() {
         let store = tenant.grants();
         let rec = store
             .refresh
-            .get(&mock_idp::grants::store_key(&rt))
+            .get(&mock_idp::internals::store_key(&rt))
             .expect("the minted refresh token is stored");
         assert_eq!(rec.client_id, "weaviate");
         assert_eq!(rec.username.as_deref(), Some("viewer"));
@@ -289,7 +289,7 @@ async fn p131_bad_fields_get_400_naming_the_field() {
 async fn p131_mint_takes_times_from_the_tenant_clock_and_the_request() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
-    tenant.clock().set(mock_idp::clock::ClockMode::Frozen { at: 2_000_000_000.25 });
+    tenant.clock().set(mock_idp::ClockMode::Frozen { at: 2_000_000_000.25 });
     let c = claims(&s(&mint_ok(&env, json!({"lifetime_s": 90})).await, "access_token"));
     assert_eq!(
         (c["iat"].as_i64(), c["exp"].as_i64(), c["nbf"].as_i64()),

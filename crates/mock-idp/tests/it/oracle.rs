@@ -450,7 +450,7 @@ async fn p83_openidconnect_refreshes_after_key_rotation_and_verifies_against_the
         .expect("an ID token")
         .signing_key(&before.id_token_verifier())
         .map(|k| k.key_id().cloned());
-    idp.rotate_keys(mock_idp::rotation::RotateKeys {
+    idp.rotate_keys(mock_idp::RotateKeys {
         publish_old: Some(false),
         seed: Some("oracle-p83".into()),
         ..Default::default()

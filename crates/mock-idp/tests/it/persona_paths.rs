@@ -3,7 +3,8 @@
 //! relying party (the `openidconnect` crate) completes discovery, both token flows and
 //! verification against them.
 
-use mock_idp::personas::{tenant_guid, Paths, Persona, ROUTED};
+use mock_idp::internals::{tenant_guid, Paths, ROUTED};
+use mock_idp::Persona;
 use mock_idp::{Endpoint, MockIdp};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
@@ -88,7 +89,7 @@ async fn p124_discovery_advertises_each_personas_paths_and_only_those_are_served
         assert_eq!(rfc8414.json::<Value>().await.unwrap(), doc, "{persona:?}");
         // A plain path the persona does not use is a 404, not a second way in.
         for e in ROUTED {
-            let plain = mock_idp::personas::PLAIN.path(e).unwrap();
+            let plain = mock_idp::internals::PLAIN.path(e).unwrap();
             if paths.endpoint_at(plain).is_some() {
                 continue;
             }

@@ -1,6 +1,6 @@
 //! Provider personas (P124): each persona's own shapes, and the MUST items every persona keeps.
 
-use mock_idp::personas::Persona;
+use mock_idp::Persona;
 use mock_idp::{Config, MockIdp};
 use serde_json::{json, Value};
 

@@ -407,7 +407,7 @@ async fn p134_preset_parameters_and_the_retired_key() {
     assert_eq!(header(&t)["jku"], "http://127.0.0.1:9/keys");
     // With a key of the tenant left out of the JWKS, retired-key signs with that one.
     let hidden = {
-        let mut k = mock_idp::keys::SigningKey::from_seed("p134 retired", mock_idp::Alg::RS256);
+        let mut k = mock_idp::SigningKey::from_seed("p134 retired", mock_idp::Alg::RS256);
         k.published = false;
         let kid = k.kid().as_str().to_owned();
         tenant.keys_mut().add(k);

@@ -16,12 +16,12 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
-use mock_idp::authorize::{authorize, reply_params, Outcome};
-use mock_idp::clock::ClockMode;
-use mock_idp::grants::half_hash;
-use mock_idp::tenant::Tenant;
-use mock_idp::token::{basic_credentials, exchange, Form, MAX_PARAM_BYTES};
-use mock_idp::userinfo::{bearer_token, verify_own_token};
+use mock_idp::internals::half_hash;
+use mock_idp::internals::{authorize, reply_params, Outcome};
+use mock_idp::internals::{basic_credentials, exchange, Form, MAX_PARAM_BYTES};
+use mock_idp::internals::{bearer_token, verify_own_token};
+use mock_idp::ClockMode;
+use mock_idp::Tenant;
 use mock_idp::{Alg, Config, MockIdp, TokenBuilder, TokenKind};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -114,7 +114,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// whose values the test checks separately.
 fn claim_name() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z][a-z0-9_]{0,10}", "\\PC{1,10}", any::<String>()].prop_filter("a registered or checked claim", |n| {
-        !mock_idp::claims::REGISTERED.contains(&n.as_str()) && n != "groups"
+        !mock_idp::internals::REGISTERED.contains(&n.as_str()) && n != "groups"
     })
 }
 
@@ -160,7 +160,7 @@ fn jsonwebtoken_verify(jwks: &JwkSet, token: &str, alg: Alg, issuer: &str, aud: 
     let kid = header.kid.ok_or("no kid")?;
     let jwk = jwks.find(&kid).ok_or("kid not in the served JWKS")?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    let mut v = Validation::new(mock_idp::keys::to_jwt_alg(alg));
+    let mut v = Validation::new(mock_idp::internals::to_jwt_alg(alg));
     v.set_issuer(&[issuer]);
     v.set_audience(aud);
     jsonwebtoken::decode::<Value>(token, &key, &v)
@@ -565,7 +565,7 @@ fn hybrid_code(tenant: &Tenant, challenge: &str) -> (String, String) {
     (get("code"), get("id_token"))
 }
 
-fn redeem(tenant: &Tenant, code: &str, verifier: &str) -> Result<mock_idp::grant_types::TokenResponse, mock_idp::Error> {
+fn redeem(tenant: &Tenant, code: &str, verifier: &str) -> Result<mock_idp::internals::TokenResponse, mock_idp::Error> {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("grant_type", "authorization_code")
         .append_pair("client_id", "weaviate")
@@ -584,10 +584,7 @@ fn r4f_p72_p73_p97_s256_round_trips_for_every_valid_verifier_and_refuses_any_oth
     check(input, |(verifier, other, challenge_of_other)| {
         prop_assume!(other != verifier);
         let challenge = reference_base64url(&Sha256::digest(verifier.as_bytes()));
-        prop_assert_eq!(
-            mock_idp::grant_types::authorization_code::s256_challenge(&verifier),
-            challenge.clone()
-        );
+        prop_assert_eq!(mock_idp::internals::s256_challenge(&verifier), challenge.clone());
         // A malformed verifier is refused even when the challenge was made from it.
         let malformed = !(43..=128).contains(&other.len()) || !other.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         let sent_challenge = if challenge_of_other && malformed {

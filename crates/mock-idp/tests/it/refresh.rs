@@ -1,7 +1,7 @@
 //! Refresh token grant (P55, P76-P83) and revocation (P116), which ends refresh families.
 
 use mock_idp::config::Alg;
-use mock_idp::keys::SigningKey;
+use mock_idp::SigningKey;
 use mock_idp::{ClientConfig, MockIdp, UserConfig, UserStatus};
 use serde_json::Value;
 
@@ -474,7 +474,7 @@ async fn memory_a_refresh_family_is_kept_while_usable_and_dropped_once_expired()
     let first = env.password_tokens("admin", "admin-pass").await;
     let stored = |token: &str| {
         let store = tenant.grants();
-        store.refresh.contains_key(&mock_idp::grants::store_key(token))
+        store.refresh.contains_key(&mock_idp::internals::store_key(token))
     };
     let families = || tenant.grants().families.len();
     tenant.clock().advance(86_399.0);

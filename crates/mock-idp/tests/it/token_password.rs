@@ -167,7 +167,7 @@ async fn p150_fail_next_fails_the_next_n_logins_then_logins_work_again() {
     for i in 0..2 {
         let (status, body) = login(&env, "flaky", "flaky-pass").await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "attempt {i}");
-        assert_eq!(body["error_description"], mock_idp::grant_types::password::FAIL_NEXT);
+        assert_eq!(body["error_description"], mock_idp::internals::FAIL_NEXT);
     }
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 200);
     assert_eq!(login(&env, "flaky", "flaky-pass").await.0, 200);
@@ -188,11 +188,11 @@ async fn p150_lockout_after_n_wrong_passwords_until_reset() {
     assert_eq!(login(&env, "viewer", "viewer-pass").await.0, 200);
     for _ in 0..3 {
         let (_, body) = login(&env, "viewer", "wrong").await;
-        assert_eq!(body["error_description"], mock_idp::grant_types::password::BAD_CREDENTIALS);
+        assert_eq!(body["error_description"], mock_idp::internals::BAD_CREDENTIALS);
     }
     let (status, body) = login(&env, "viewer", "viewer-pass").await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert_eq!(body["error_description"], mock_idp::grant_types::password::LOCKED_OUT);
+    assert_eq!(body["error_description"], mock_idp::internals::LOCKED_OUT);
     // Other users are not affected; a reset unlocks.
     assert_eq!(login(&env, "admin", "admin-pass").await.0, 200);
     let tenant = env.idp.first_tenant();

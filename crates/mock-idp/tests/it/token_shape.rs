@@ -107,7 +107,7 @@ async fn p105_iat_is_tenant_now_and_exp_at_most_50_years_ahead() {
     env.idp
         .first_tenant()
         .clock()
-        .set(mock_idp::clock::ClockMode::Frozen { at: 1_800_000_000.9 });
+        .set(mock_idp::ClockMode::Frozen { at: 1_800_000_000.9 });
     let body = env.password_tokens("admin", "admin-pass").await;
     for kind in ["id_token", "access_token"] {
         let c = claims(&s(&body, kind));
@@ -381,7 +381,7 @@ async fn p119_lifetimes_per_tenant_client_user_and_mint() {
         &mint_ok(&env, json!({"user": "viewer", "tokens": ["refresh_token"]})).await,
         "refresh_token",
     );
-    let expires_at = tenant.grants().refresh[&mock_idp::grants::store_key(&rt)].expires_at;
+    let expires_at = tenant.grants().refresh[&mock_idp::internals::store_key(&rt)].expires_at;
     assert_eq!(expires_at, now + 5000);
     // The minimum is 1 s.
     let err = MockIdp::builder()

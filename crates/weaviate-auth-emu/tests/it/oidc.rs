@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mock_idp::rotation::RotateKeys;
+use mock_idp::RotateKeys;
 use mock_idp::{ClockChange, Endpoint, Fault, FaultSpec, MockIdp, Preset, TokenBuilder, TokenKind, UserConfig};
 use serde_json::{json, Value};
 use weaviate_auth_emu::{EmbeddedWeaviate, StartupError, StartupStage};

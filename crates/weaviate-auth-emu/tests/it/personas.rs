@@ -3,7 +3,7 @@
 //! tenant, an Okta authorization server, an Auth0 slash issuer, Google), the emulation discovers
 //! the provider at the persona's paths and accepts a token obtained from its token endpoint.
 
-use mock_idp::personas::Persona;
+use mock_idp::Persona;
 use mock_idp::{Endpoint, MockIdp};
 use serde_json::Value;
 
