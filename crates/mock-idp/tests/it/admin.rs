@@ -11,7 +11,7 @@ use mock_idp::{Config, MockIdp, TenantConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::claims;
+use crate::support::{claims, kids};
 
 const SERVER: &str = "server-token-1";
 const TENANT: &str = "tenant-token-1";
@@ -57,19 +57,14 @@ fn ctl(idp: &MockIdp, tenant: &str, path: &str) -> String {
 }
 
 /// The `kid`s the tenant's JWKS publishes.
-async fn kids(idp: &MockIdp, tenant: &str) -> Vec<String> {
+async fn tenant_kids(idp: &MockIdp, tenant: &str) -> Vec<String> {
     let jwks: Value = reqwest::get(format!("{}/jwks", idp.issuer_url_of(tenant).unwrap()))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
+    kids(&jwks)
 }
 
 #[tokio::test]
@@ -77,7 +72,7 @@ async fn p125_takeover_with_only_a_tenant_token_is_refused_and_the_issuer_stays(
     // Arrange: a tenant token, no server token (the finding of issue 19).
     let idp = start(config(None, Some(TENANT))).await;
     let default_issuer = idp.issuer_url();
-    let kids_before = kids(&idp, "default").await;
+    let kids_before = tenant_kids(&idp, "default").await;
     // Act + Assert: the server-wide routes are closed to everyone, the tenant's token included.
     for token in [None, Some(TENANT), Some(OTHER), Some("guess")] {
         let (status, body) = send(Method::DELETE, &format!("{}/default", issuers_url(&idp)), token, None).await;
@@ -92,7 +87,7 @@ async fn p125_takeover_with_only_a_tenant_token_is_refused_and_the_issuer_stays(
     }
     // The issuer was neither deleted nor replaced: same URL, same keys, no new tenant.
     assert_eq!(idp.issuer_url_of("default"), Some(default_issuer));
-    assert_eq!(kids(&idp, "default").await, kids_before);
+    assert_eq!(tenant_kids(&idp, "default").await, kids_before);
     assert!(idp.issuer_url_of("fresh").is_none());
     // Mint: refused without the tenant's token or with another one, minted with it.
     let mint = ctl(&idp, "default", "mint");

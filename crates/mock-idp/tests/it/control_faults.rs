@@ -8,7 +8,7 @@ use mock_idp::{FaultSpec, MockIdp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::control_support::{ctl, jwks, password_grant, BOUND};
+use crate::control_support::{ctl, password_grant, BOUND};
 use crate::support::Env;
 
 async fn arm(env: &Env, fault: Value) -> Value {
@@ -208,20 +208,20 @@ async fn p147_discovery_down_then_back_and_down_at_startup_from_config() {
 #[tokio::test]
 async fn p148_jwks_content_faults() {
     let env = Env::start().await;
-    let normal = jwks(&env).await;
+    let normal = env.jwks().await;
     arm(&env, json!({"endpoint": "jwks", "kind": "jwks_empty", "times": 1})).await;
-    assert_eq!(jwks(&env).await, json!({"keys": []}));
+    assert_eq!(env.jwks().await, json!({"keys": []}));
     arm(&env, json!({"endpoint": "jwks", "kind": "jwks_unsupported_key", "times": 1})).await;
-    let set = jwks(&env).await;
+    let set = env.jwks().await;
     assert_eq!(set["keys"].as_array().unwrap().len(), normal["keys"].as_array().unwrap().len() + 1);
     assert!(set["keys"].as_array().unwrap().iter().any(|k| k["crv"] == "Ed448"));
     arm(&env, json!({"endpoint": "jwks", "kind": "jwks_wrong_key_type", "times": 1})).await;
-    let set = jwks(&env).await;
+    let set = env.jwks().await;
     for k in set["keys"].as_array().unwrap() {
         let rsa_alg = k["alg"].as_str().unwrap().starts_with("RS") || k["alg"].as_str().unwrap().starts_with("PS");
         assert_eq!(k["kty"] == "RSA", !rsa_alg, "{k}");
     }
-    assert_eq!(jwks(&env).await, normal);
+    assert_eq!(env.jwks().await, normal);
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@ use mock_idp::MockIdp;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::control_support::{ctl, jwks, kids, verifies};
-use crate::support::{header, Env};
+use crate::control_support::{ctl, verifies};
+use crate::support::{header, kids, Env};
 
 #[tokio::test]
 async fn p135_rotate_makes_a_new_signer_and_every_operation_returns_the_key_list() {
@@ -39,7 +39,7 @@ async fn p135_rotate_makes_a_new_signer_and_every_operation_returns_the_key_list
     assert_eq!(s, 400, "{err}");
     let (s, list) = ctl(&env, Method::DELETE, &format!("keys/{old}"), None).await;
     assert_eq!(s, 200, "{list}");
-    assert!(!kids(&jwks(&env).await).contains(&old));
+    assert!(!kids(&env.jwks().await).contains(&old));
     let (s, _) = ctl(&env, Method::POST, "keys/no-such-kid/publish", None).await;
     assert_eq!(s, 404);
 }
@@ -64,7 +64,7 @@ async fn p136_active_unpublished_key_signs_and_publishing_it_lets_verifiers_reco
         .unwrap()
         .to_owned();
     assert_eq!(header(&token)["kid"], kid.as_str());
-    assert!(!kids(&jwks(&env).await).contains(&kid));
+    assert!(!kids(&env.jwks().await).contains(&kid));
     assert!(!verifies(&env, &token).await, "the kid is unknown to a verifier");
     // Publish: the same token now verifies.
     let (s, _) = ctl(&env, Method::POST, &format!("keys/{kid}/publish"), None).await;
@@ -93,7 +93,7 @@ async fn p35_old_key_stays_in_the_jwks_until_the_overlap_ends_on_the_tenant_cloc
     assert!(verifies(&env, &new_token).await);
     // After it, the old key has left the JWKS.
     ctl(&env, Method::POST, "clock", Some(json!({"advance_s": 2}))).await;
-    assert!(!kids(&jwks(&env).await).contains(&old_kid));
+    assert!(!kids(&env.jwks().await).contains(&old_kid));
     assert!(!verifies(&env, &old_token).await);
     assert!(verifies(&env, &new_token).await);
 }
@@ -121,7 +121,7 @@ async fn p137_scheduled_rotation_runs_at_its_tenant_time() {
         "rotated on the next request"
     );
     assert!(
-        !kids(&jwks(&env).await).contains(&old),
+        !kids(&env.jwks().await).contains(&old),
         "publish_old = false retires the old key at once"
     );
 }

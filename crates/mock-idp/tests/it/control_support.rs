@@ -66,31 +66,9 @@ pub(crate) async fn password_grant(env: &Env, name: &str, user: &str, pw: &str, 
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// The JWKS of the default tenant, read through discovery.
-pub(crate) async fn jwks(env: &Env) -> Value {
-    let url = env.endpoint("jwks_uri").await;
-    env.http
-        .get(url)
-        .send()
-        .await
-        .expect("jwks answers")
-        .json()
-        .await
-        .expect("jwks is JSON")
-}
-
-pub(crate) fn kids(jwks: &Value) -> Vec<String> {
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Verifies a token's signature against the served JWKS, as a relying party would.
 pub(crate) async fn verifies(env: &Env, token: &str) -> bool {
-    let set = jwks(env).await;
+    let set = env.jwks().await;
     let kid = header(token)["kid"].as_str().unwrap_or_default().to_owned();
     let Some(jwk) = set["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()) else {
         return false;

@@ -8,8 +8,8 @@ use mock_idp::{Config, FaultSpec, MockIdp, UserConfig};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::control_support::{ctl, ctl_url, jwks, kids, password_grant, tenant_b};
-use crate::support::{claims, Env};
+use crate::control_support::{ctl, ctl_url, password_grant, tenant_b};
+use crate::support::{claims, kids, Env};
 
 fn with_server(server: ServerConfig) -> Config {
     let mut c = Config::builtin();
@@ -160,10 +160,10 @@ async fn p126_every_operation_is_also_a_rust_method() {
         .unwrap();
     let hidden = added.keys.iter().find(|k| !k.published).unwrap().kid.clone();
     idp.key_action(&hidden, KeyAction::Publish, When::default()).unwrap();
-    assert!(kids(&jwks(&env).await).contains(&hidden));
+    assert!(kids(&env.jwks().await).contains(&hidden));
     // Clock drives the scheduled retirement.
     idp.advance_clock(11.0);
-    assert!(!kids(&jwks(&env).await).contains(&old));
+    assert!(!kids(&env.jwks().await).contains(&old));
     // Faults, journal, users, tenants.
     idp.clear_journal();
     idp.add_fault(FaultSpec::status(Endpoint::Discovery, 504).times(1)).unwrap();

@@ -12,8 +12,8 @@ use mock_idp::{Alg, MockIdp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::discovery_support::{jwks_of, seeded_keys, verify};
-use crate::support::{header, Env};
+use crate::discovery_support::{seeded_keys, verify};
+use crate::support::{header, kids, Env};
 
 /// RFC 7638 thumbprint, written here independently of the provider's own.
 fn rfc7638(jwk: &Value) -> String {
@@ -45,7 +45,7 @@ async fn p27_jwks_is_json_with_keys_and_cors() {
         .first_tenant()
         .keys_mut()
         .add(mock_idp::SigningKey::from_seed("p27", Alg::ES256));
-    assert_eq!(jwks_of(&env).await["keys"].as_array().unwrap().len(), count + 1);
+    assert_eq!(env.jwks().await["keys"].as_array().unwrap().len(), count + 1);
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn p28_to_p30_p36_key_members_are_exact_public_and_kid_is_the_thumbprint()
             .await,
     );
     // Act
-    let jwks = jwks_of(&env).await;
+    let jwks = env.jwks().await;
     let keys = jwks["keys"].as_array().unwrap();
     // Assert
     assert_eq!(keys.len(), 4);
@@ -109,7 +109,7 @@ async fn p31_every_algorithm_signs_tokens_that_verify_against_the_served_jwks() 
             .start()
             .await,
     );
-    let jwks = jwks_of(&env).await;
+    let jwks = env.jwks().await;
     let tenant = env.idp.first_tenant();
     let issuer = env.idp.issuer_url();
     let mut payload = serde_json::Map::new();
@@ -154,7 +154,7 @@ async fn p32_p33_client_algorithm_chooses_the_key_and_headers_are_clean() {
             .start()
             .await,
     );
-    let jwks = jwks_of(&env).await;
+    let jwks = env.jwks().await;
     // Act
     let es = env.password_tokens("admin", "admin-pass").await;
     let (_, rs) = env
@@ -183,17 +183,9 @@ async fn p32_p33_client_algorithm_chooses_the_key_and_headers_are_clean() {
 async fn p34_same_seed_gives_the_same_kids_across_starts_and_keys_are_ready_at_start() {
     // Arrange
     let algs = [Alg::RS256, Alg::ES256, Alg::EdDSA];
-    let kids = |jwks: Value| -> Vec<String> {
-        jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap().to_owned())
-            .collect()
-    };
     // Act
     let one = Env::with(MockIdp::builder().configure(|t| t.keys = seeded_keys("p34", &algs)).start().await);
-    let first = kids(jwks_of(&one).await);
+    let first = kids(&one.jwks().await);
     drop(one);
     let two = Env::with(MockIdp::builder().configure(|t| t.keys = seeded_keys("p34", &algs)).start().await);
     let other = Env::with(
@@ -204,8 +196,8 @@ async fn p34_same_seed_gives_the_same_kids_across_starts_and_keys_are_ready_at_s
     );
     // Assert
     assert_eq!(first.len(), 3, "all keys are published as soon as start returns");
-    assert_eq!(kids(jwks_of(&two).await), first);
-    let other_kids = kids(jwks_of(&other).await);
+    assert_eq!(kids(&two.jwks().await), first);
+    let other_kids = kids(&other.jwks().await);
     assert!(other_kids.iter().all(|k| !first.contains(k)), "another seed gives other keys");
 }
 
@@ -230,7 +222,7 @@ async fn p35_after_a_rotation_new_tokens_use_the_new_kid_and_old_tokens_still_ve
         .as_str()
         .unwrap()
         .to_owned();
-    let jwks = jwks_of(&env).await;
+    let jwks = env.jwks().await;
     // Assert
     assert_eq!(header(&fresh)["kid"], new_kid.as_str());
     assert_ne!(header(&old)["kid"], header(&fresh)["kid"]);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use mock_idp::{Alg, GrantType, MockIdp};
 use serde_json::{json, Value};
 
-use crate::discovery_support::{jwks_of, REGISTERED_METADATA};
+use crate::discovery_support::REGISTERED_METADATA;
 use crate::support::Env;
 
 const OPTIONAL: [(&str, &str); 3] = [
@@ -220,7 +220,7 @@ async fn p20_signing_algorithms_list_every_key_and_rs256_and_nothing_symmetric()
     for bad in ["none", "HS256", "HS384", "HS512"] {
         assert!(!algs.contains(bad), "{bad}");
     }
-    for key in jwks_of(&env).await["keys"].as_array().unwrap() {
+    for key in env.jwks().await["keys"].as_array().unwrap() {
         assert!(
             algs.contains(key["alg"].as_str().unwrap()),
             "{} is published but not listed",

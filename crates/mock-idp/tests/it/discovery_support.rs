@@ -7,8 +7,6 @@ use mock_idp::config::KeyConfig;
 use mock_idp::Alg;
 use serde_json::{json, Value};
 
-use crate::support::Env;
-
 /// Keys derived from `seed`, one per algorithm (RSA generation runs once per entry).
 pub(crate) fn seeded_keys(seed: &str, algs: &[Alg]) -> Vec<KeyConfig> {
     algs.iter()
@@ -24,10 +22,6 @@ pub(crate) async fn get_json(http: &reqwest::Client, url: &str) -> Value {
         .json()
         .await
         .expect("a JSON body")
-}
-
-pub(crate) async fn jwks_of(env: &Env) -> Value {
-    get_json(&env.http, &env.endpoint("jwks_uri").await).await
 }
 
 /// Verifies `jwt` against the served `jwks` (by `kid`) with the given issuer; `Err` says why not.

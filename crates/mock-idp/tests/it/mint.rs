@@ -37,18 +37,6 @@ pub(crate) async fn mint_ok(env: &Env, body: Value) -> Value {
     resp
 }
 
-pub(crate) async fn jwks(env: &Env) -> Value {
-    let url = env.endpoint("jwks_uri").await;
-    env.http
-        .get(url)
-        .send()
-        .await
-        .expect("jwks answers")
-        .json()
-        .await
-        .expect("jwks is JSON")
-}
-
 pub(crate) fn s(v: &Value, field: &str) -> String {
     v[field].as_str().unwrap_or_else(|| panic!("no string {field} in {v}")).to_owned()
 }
@@ -75,7 +63,7 @@ pub(crate) fn rs_verify(token: &str, jwks: &Value, issuer: &str, aud: &str) -> R
 
 /// The tenant's issuer (from discovery) and its published JWKS.
 pub(crate) async fn issuer_and_jwks(env: &Env) -> (String, Value) {
-    (s(&env.discovery().await, "issuer"), jwks(env).await)
+    (s(&env.discovery().await, "issuer"), env.jwks().await)
 }
 
 /// JSON object members in order, with repeats (serde_json keeps only the last); `None` when the
@@ -308,7 +296,7 @@ async fn p131_mint_takes_times_from_the_tenant_clock_and_the_request() {
 #[tokio::test]
 async fn p131_alg_and_kid_choose_the_signing_key() {
     let env = Env::start().await;
-    let keys = jwks(&env).await;
+    let keys = env.jwks().await;
     let es = keys["keys"]
         .as_array()
         .unwrap()

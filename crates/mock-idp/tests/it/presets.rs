@@ -259,7 +259,7 @@ async fn p134_every_preset_changes_one_property_and_keeps_the_rest() {
     let env = Env::start().await;
     let tenant = env.idp.first_tenant();
     tenant.clock().freeze();
-    let keys = jwks(&env).await;
+    let keys = env.jwks().await;
     let key_of = |kid: &Value| -> DecodingKey {
         let jwk = keys["keys"]
             .as_array()
@@ -415,7 +415,7 @@ async fn p134_preset_parameters_and_the_retired_key() {
     };
     let t = s(&mint_ok(&env, json!({"preset": "retired-key"})).await, "access_token");
     assert_eq!(header(&t)["kid"], hidden.as_str());
-    assert!(jwks(&env).await["keys"]
+    assert!(env.jwks().await["keys"]
         .as_array()
         .unwrap()
         .iter()

@@ -4,6 +4,16 @@
 use mock_idp::MockIdp;
 use serde_json::Value;
 
+/// The `kid`s a JWKS publishes, in its order.
+pub fn kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .expect("a JWKS has keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("every key has a kid").to_owned())
+        .collect()
+}
+
 /// A provider with the built-in configuration and an HTTP client that never follows redirects.
 pub struct Env {
     pub idp: MockIdp,
@@ -21,6 +31,19 @@ impl Env {
             .build()
             .expect("a reqwest client builds");
         Env { idp, http }
+    }
+
+    /// The JWKS, read through discovery's `jwks_uri` as a relying party would.
+    pub async fn jwks(&self) -> Value {
+        let url = self.endpoint("jwks_uri").await;
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("jwks answers")
+            .json()
+            .await
+            .expect("jwks is JSON")
     }
 
     /// The discovery document (tests read endpoint URLs from it, never hard-code them).
