@@ -119,13 +119,18 @@ pub struct Authenticator {
 impl Authenticator {
     /// Spec 2.1 step 4: the principal a present token names, or the failure to answer with.
     pub async fn authenticate(&self, db_users: &DbUsers, token: &str) -> Result<Principal, Error> {
-        match self.method_for(token) {
+        let (method, kept) = self.method_for(token);
+        match method {
             Method2_3::ApiKey => api_key::check(&self.static_keys, db_users, token),
             Method2_3::Oidc => {
                 let Some(verifier) = &self.oidc else {
                     return Err(Error::Unauthorized(OIDC_NOT_CONFIGURED.to_owned()));
                 };
-                match verifier.authenticate(token).await {
+                let verified = match kept {
+                    Some(kept) => verifier.authenticate_kept(token, kept).await,
+                    None => verifier.authenticate(token).await,
+                };
+                match verified {
                     Ok(identity) => Ok(Principal {
                         username: identity.username,
                         groups: identity.groups,
@@ -140,11 +145,12 @@ impl Authenticator {
 
     /// [`choose`], without reading the token again when the OIDC verifier keeps it: the choice
     /// depends on the token alone, and the verifier only sees (and keeps) the tokens sent to it.
-    fn method_for(&self, token: &str) -> Method2_3 {
-        if self.oidc.as_ref().is_some_and(|v| v.keeps(token)) {
-            return Method2_3::Oidc;
+    /// The verifier's entry comes along, so that the token is looked up once.
+    fn method_for(&self, token: &str) -> (Method2_3, Option<oidc::Kept>) {
+        match self.oidc.as_ref().and_then(|v| v.kept(token)) {
+            Some(kept) => (Method2_3::Oidc, Some(kept)),
+            None => (choose(&self.config, token), None),
         }
-        choose(&self.config, token)
     }
 }
 

@@ -134,9 +134,13 @@ impl ResultCache {
         entry
     }
 
-    /// Whether `token` has an entry.
-    pub(super) fn contains(&self, token: &str) -> bool {
-        self.lock().entries.contains_key(token)
+    /// The entry of `token` if there is one (a hit), without making one.
+    pub(super) fn get(&self, token: &str) -> Option<Arc<Entry>> {
+        let found = self.lock().entries.get(token).map(Arc::clone);
+        if found.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Entries held and lookups answered from the cache.
