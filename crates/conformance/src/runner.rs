@@ -310,7 +310,7 @@ impl Answer {
 }
 
 /// The credentials a scenario's steps stored, by the name each step gave (`name`,
-/// `save_refresh`), for later steps to send. `Debug` shows the names only.
+/// `save_refresh`), for later steps to send. `Debug` shows the names, never the values.
 #[derive(Debug, Default)]
 pub struct Saved(BTreeMap<String, Secret>);
 
