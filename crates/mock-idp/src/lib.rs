@@ -43,7 +43,7 @@
 //! contents are vocabularies of it: `config` (the configuration file and builder types),
 //! `presets` (the bad-token catalogue and its listing), `secret` and `tls`. Every other module
 //! is crate-private. `internals` re-exports, hidden from the docs, the few parsers and tables the
-//! fuzz targets and this crate's integration tests drive directly.
+//! fuzz targets and the workspace's tests drive directly.
 //!
 //! # Memory
 //!
@@ -115,8 +115,8 @@ pub use state::AppState;
 pub use tenant::Tenant;
 pub use tls::{serve_tls, TlsOptions};
 
-/// Parsers, checks and tables that the fuzz targets and this crate's integration tests drive
-/// directly. Not part of the API: they may change with any release.
+/// Parsers, checks and tables that the fuzz targets and the workspace's tests drive directly.
+/// Not part of the API: they may change with any release.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::accounts::{fingerprint, Client};
