@@ -466,8 +466,8 @@ impl OidcVerifier {
     }
 
     /// The verification cache's entry of `token` when the token came to this verifier before;
-    /// [`OidcVerifier::authenticate_kept`] then skips the second lookup (hashing a token costs
-    /// as much as a tenth of a cached verification).
+    /// [`OidcVerifier::authenticate_kept`] then skips a second lookup (each one hashes the whole
+    /// token: about 2.6 k instructions of the 40.6 k a valid-token request cost with two).
     pub fn kept(&self, token: &str) -> Option<Kept> {
         self.results.as_ref()?.get(token).map(Kept)
     }
