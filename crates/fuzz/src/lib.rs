@@ -3,8 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use mock_idp::Tenant;
-use mock_idp::{AppState, Config};
+use mock_idp::{AppState, Config, Tenant};
 
 /// The built-in provider's state (issuer `http://127.0.0.1:8080/default`), built once.
 pub fn state() -> &'static AppState {

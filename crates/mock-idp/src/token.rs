@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use crate::config::GrantType;
 use crate::error::{Error, Result};
 use crate::extract::TenantRef;
-pub use crate::form::Form;
+use crate::form::Form;
 use crate::grant_types;
-pub use crate::grant_types::client_auth::authenticate_client;
+use crate::grant_types::client_auth::authenticate_client;
 use crate::tenant::Tenant;
 
 /// `POST {issuer}/token`.

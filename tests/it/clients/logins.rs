@@ -8,8 +8,7 @@
 //! short enough to wait out (Weaviate checks `exp` against the real clock, so the drivers wait).
 
 use conformance::client::Lang;
-use mock_idp::{ClientConfig, Endpoint, GrantType, MockIdp, UserConfig};
-use mock_idp::{JournalEntry as Entry, JournalQuery as Query};
+use mock_idp::{ClientConfig, Endpoint, GrantType, JournalEntry as Entry, JournalQuery as Query, MockIdp, UserConfig};
 use serde_json::{json, Value};
 
 use super::expect::{act, ok, ok_value, rest_error, Outcome};

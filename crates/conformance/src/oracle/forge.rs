@@ -26,9 +26,7 @@ use crate::Error;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use mock_idp::SigningKey;
-use mock_idp::Tenant;
-use mock_idp::{Alg, MockIdp, Preset, TokenBuilder, TokenKind};
+use mock_idp::{Alg, MockIdp, Preset, SigningKey, Tenant, TokenBuilder, TokenKind};
 
 /// One forged token and how it was made.
 #[derive(Debug, Clone)]

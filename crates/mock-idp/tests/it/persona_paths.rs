@@ -4,8 +4,7 @@
 //! verification against them.
 
 use mock_idp::internals::{tenant_guid, Paths, ROUTED};
-use mock_idp::Persona;
-use mock_idp::{Endpoint, MockIdp};
+use mock_idp::{Endpoint, MockIdp, Persona};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
     AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, ResourceOwnerPassword,

@@ -4,8 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mock_idp::RotateKeys;
-use mock_idp::{ClockChange, Endpoint, Fault, FaultSpec, MockIdp, Preset, TokenBuilder, TokenKind, UserConfig};
+use mock_idp::{ClockChange, Endpoint, Fault, FaultSpec, MockIdp, Preset, RotateKeys, TokenBuilder, TokenKind, UserConfig};
 use serde_json::{json, Value};
 use weaviate_auth_emu::{EmbeddedWeaviate, StartupError, StartupStage};
 

@@ -3,8 +3,7 @@
 //! tenant, an Okta authorization server, an Auth0 slash issuer, Google), the emulation discovers
 //! the provider at the persona's paths and accepts a token obtained from its token endpoint.
 
-use mock_idp::Persona;
-use mock_idp::{Endpoint, MockIdp};
+use mock_idp::{Endpoint, MockIdp, Persona};
 use serde_json::Value;
 
 use crate::support::Env;

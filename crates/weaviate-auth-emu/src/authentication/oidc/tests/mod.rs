@@ -15,8 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use mock_idp::Alg;
-use mock_idp::SigningKey;
+use mock_idp::{Alg, SigningKey};
 use serde_json::{json, Map, Value};
 
 use super::*;
