@@ -30,9 +30,8 @@ impl Form {
     /// Parses form-encoded bytes with the rules of P46 and P157.
     pub fn parse(bytes: &[u8]) -> Result<Form> {
         let mut params = BTreeMap::new();
-        let mut seen = std::collections::HashSet::new();
         for (k, v) in form_urlencoded::parse(bytes) {
-            if !seen.insert(k.to_string()) {
+            if params.contains_key(&*k) {
                 return Err(Error::InvalidRequest(format!(
                     "parameter {} is repeated",
                     crate::error::sanitize_description(&k)
@@ -44,10 +43,10 @@ impl Form {
                     crate::error::sanitize_description(&k)
                 )));
             }
-            if !v.is_empty() {
-                params.insert(k.into_owned(), v.into_owned());
-            }
+            params.insert(k.into_owned(), v.into_owned());
         }
+        // Empty values count for the repetition check above, then are treated as absent.
+        params.retain(|_, v: &mut String| !v.is_empty());
         Ok(Form { params })
     }
 
@@ -91,6 +90,11 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     let value = value
         .to_str()
         .map_err(|_| Error::InvalidRequest("the Authorization header is not ASCII".into()))?;
+    basic_credentials_in(value)
+}
+
+/// [`basic_credentials`] of an `Authorization` header value already read as text.
+pub fn basic_credentials_in(value: &str) -> Result<Option<(String, String)>> {
     let Some((scheme, rest)) = value.split_once(' ') else {
         return Ok(None);
     };
@@ -104,11 +108,49 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     let (id, secret) = text
         .split_once(':')
         .ok_or_else(|| Error::InvalidRequest("the Basic credentials have no ':'".into()))?;
-    let decode = |s: &str| -> String {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Ok(Some((decode(id), decode(secret))))
+    Ok(Some((form_decode(id), form_decode(secret))))
+}
+
+/// One form-url-decoded value, as `form_urlencoded` reads `x={s}` (so a raw `&` ends it).
+fn form_decode(s: &str) -> String {
+    if !s.contains(['%', '+', '&']) {
+        // Nothing to decode: the common case, without the parser's allocations.
+        return s.to_owned();
+    }
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_absent_but_still_count_as_repeats() {
+        let f = Form::parse(b"grant_type=client_credentials&scope=&x=1").unwrap();
+        assert_eq!(f.iter().collect::<Vec<_>>(), [("grant_type", "client_credentials"), ("x", "1")]);
+        assert_eq!(f.get("scope"), None);
+        for body in [&b"scope=&scope=openid"[..], b"scope=openid&scope=", b"a=&a="] {
+            assert!(matches!(Form::parse(body), Err(Error::InvalidRequest(_))), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn basic_values_decode_as_the_form_parser_reads_them() {
+        // The fast path (nothing to decode) and the parser agree on every shape.
+        for s in ["ci-runner", "", "a=b", "a%20b", "a+b", "%E2%82%AC", "a&b", "%zz", "%", "~._-"] {
+            let parsed = form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            assert_eq!(form_decode(s), parsed, "{s}");
+        }
+        let header = format!("Basic {}", STANDARD.encode("my%20client:s+cret"));
+        assert_eq!(
+            basic_credentials_in(&header).unwrap(),
+            Some(("my client".to_owned(), "s cret".to_owned()))
+        );
+    }
 }

@@ -120,12 +120,8 @@ impl Facts {
             facts
                 .fingerprints
                 .insert("authorization".into(), crate::accounts::fingerprint(value));
-            let mut headers = axum::http::HeaderMap::new();
-            if let Ok(v) = axum::http::HeaderValue::from_str(value) {
-                headers.insert(axum::http::header::AUTHORIZATION, v);
-            }
             // The Basic user part is the client id, which is not secret; the password part is.
-            if let Ok(Some((id, _secret))) = crate::form::basic_credentials(&headers) {
+            if let Ok(Some((id, _secret))) = crate::form::basic_credentials_in(value) {
                 facts.client_id.get_or_insert(id);
             }
         }

@@ -38,10 +38,7 @@ pub struct TokenResponse {
 }
 /// Scopes the tenant knows (P18).
 pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
-    let mut s: Vec<String> = ["openid", "profile", "email", "offline_access"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut s: Vec<String> = BUILT_IN_SCOPES.iter().map(|s| s.to_string()).collect();
     s.push(tenant.config().groups_scope.clone());
     s.extend(tenant.config().scopes.iter().cloned());
     // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
@@ -50,12 +47,20 @@ pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
     s
 }
 
+/// The scopes every tenant supports, before its groups scope and configured ones.
+const BUILT_IN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// Whether `word` is one of [`supported_scopes`], without building the list.
+fn is_supported_scope(tenant: &Tenant, word: &str) -> bool {
+    let config = tenant.config();
+    BUILT_IN_SCOPES.contains(&word) || config.groups_scope == word || config.scopes.iter().any(|s| s == word)
+}
+
 /// The scope a request is granted (P56, P88): the client's default when none is asked for;
 /// unknown values dropped, or refused in strict mode; values outside the client's allowed list
 /// refused.
 pub fn grant_scope(tenant: &Tenant, client: &Client, requested: Option<&str>) -> Result<String> {
     let requested = requested.unwrap_or(&client.config.default_scope);
-    let supported = supported_scopes(tenant);
     let mut granted: Vec<&str> = Vec::new();
     for word in requested.split(' ').filter(|w| !w.is_empty()) {
         if !word
@@ -66,7 +71,7 @@ pub fn grant_scope(tenant: &Tenant, client: &Client, requested: Option<&str>) ->
                 "scope contains a character RFC 6749 §3.3 does not allow".into(),
             ));
         }
-        let known = supported.iter().any(|s| s == word) || client.config.allowed_scopes.iter().any(|s| s == word);
+        let known = is_supported_scope(tenant, word) || client.config.allowed_scopes.iter().any(|s| s == word);
         if !client.config.allowed_scopes.is_empty() && !client.config.allowed_scopes.iter().any(|s| s == word) && word != "openid" {
             return Err(Error::InvalidScope(format!("scope {word} is not allowed for this client")));
         }
