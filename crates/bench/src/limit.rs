@@ -1,6 +1,11 @@
-//! The hardware limit: `openssl speed -multi N` signatures per second on this machine.
+//! The hardware limit: `openssl speed -multi N` signatures per second on this machine, and our
+//! own signer's rate in process (the call every issued token makes, without HTTP around it).
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use mock_idp::{Alg, SigningKey};
 
 use serde::Serialize;
 
@@ -39,6 +44,56 @@ pub fn measure(seconds: u32, processes: usize) -> anyhow::Result<SignLimit> {
     })
 }
 
+/// Tokens signed per second by `SigningKey::sign_raw`, the provider's own signing call, with
+/// every core signing and nothing else: what a token costs when HTTP, parsing, claims and the
+/// journal cost nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerRate {
+    /// RS256 (RSA-2048) signed tokens/s.
+    pub rs256: f64,
+    /// ES256 (P-256) signed tokens/s.
+    pub es256: f64,
+    /// EdDSA (Ed25519) signed tokens/s.
+    pub eddsa: f64,
+    /// Bytes of the header and payload signed each time (a client_credentials token's).
+    pub input_bytes: usize,
+}
+
+/// A client_credentials token's header and payload, as the provider serialises them.
+const HEADER: &str = r#"{"alg":"ES256","kid":"0t3oDfwAX1twjA8jx_5xzOLcvpDm3XhKHWscRzFFQeg","typ":"JWT"}"#;
+const PAYLOAD: &str = r#"{"aud":"ci-runner","client_id":"ci-runner","exp":1796586853,"iat":1796583253,"iss":"http://127.0.0.1:8080/es256","jti":"ea4e4fda-5981-4a50-b0ca-b8eb695aa5e9","nbf":1796583253,"scope":"openid","sub":"ci-runner"}"#;
+
+/// Measures [`SignerRate`] for `seconds` per algorithm on `threads` threads.
+pub fn signer_rate(seconds: f64, threads: usize) -> SignerRate {
+    let rate = |alg| {
+        let key = SigningKey::from_seed("bench signer rate", alg);
+        let stop = AtomicBool::new(false);
+        let signed = AtomicU64::new(0);
+        let began = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..threads.max(1) {
+                scope.spawn(|| {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::black_box(key.sign_raw(HEADER.as_bytes(), PAYLOAD.as_bytes(), alg));
+                        n += 1;
+                    }
+                    signed.fetch_add(n, Ordering::Relaxed);
+                });
+            }
+            std::thread::sleep(Duration::from_secs_f64(seconds));
+            stop.store(true, Ordering::Relaxed);
+        });
+        signed.load(Ordering::Relaxed) as f64 / began.elapsed().as_secs_f64()
+    };
+    SignerRate {
+        rs256: rate(Alg::RS256),
+        es256: rate(Alg::ES256),
+        eddsa: rate(Alg::EdDSA),
+        input_bytes: HEADER.len() + PAYLOAD.len(),
+    }
+}
+
 /// The sign/s column of the result line containing `marker`: the first rate after the
 /// per-operation times (which end in `s`).
 fn sign_rate(text: &str, marker: &str) -> Option<f64> {
@@ -64,5 +119,16 @@ mod tests {
         assert_eq!(sign_rate(text, "(nistp256)"), Some(15259.0));
         assert_eq!(sign_rate(text, "(Ed25519)"), Some(8655.5));
         assert_eq!(sign_rate(text, "4096 bits"), None);
+    }
+
+    #[test]
+    fn the_signer_rate_counts_tokens_that_verify() {
+        let r = signer_rate(0.05, 1);
+        assert!(r.rs256 > 0.0 && r.es256 > 0.0 && r.eddsa > 0.0, "{r:?}");
+        assert_eq!(r.input_bytes, HEADER.len() + PAYLOAD.len());
+        // What was counted is a real signature over the input: three segments, the third one
+        // the size of a P-256 signature (64 bytes, 86 in base64url).
+        let token = SigningKey::from_seed("bench signer rate", Alg::ES256).sign_raw(HEADER.as_bytes(), PAYLOAD.as_bytes(), Alg::ES256);
+        assert_eq!(token.split('.').map(str::len).nth(2), Some(86));
     }
 }

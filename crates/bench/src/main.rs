@@ -108,6 +108,8 @@ pub struct Results {
     pub load: wrk::Load,
     /// openssl speed.
     pub limit: Option<limit::SignLimit>,
+    /// Our signer in process, every core signing.
+    pub signer: Option<limit::SignerRate>,
     /// Subjects.
     pub subjects: Vec<SubjectResult>,
     /// Runs.
@@ -148,6 +150,7 @@ fn main() -> anyhow::Result<()> {
         remark: args.remark.clone(),
         load,
         limit: None,
+        signer: None,
         subjects: vec![],
         runs: vec![],
     };
@@ -195,6 +198,8 @@ fn main() -> anyhow::Result<()> {
     results.limit = limit::measure(if args.quick { 1 } else { 3 }, cpus)
         .map_err(|e| eprintln!("skipped: openssl speed: {e}"))
         .ok();
+    eprintln!("== our signer in process");
+    results.signer = Some(limit::signer_rate(if args.quick { 1.0 } else { 3.0 }, cpus));
     results.wall_s = began.elapsed().as_secs_f64();
     report::write(&results, &args.out, &args.doc)?;
     eprintln!("done in {:.0} s; report in {}", results.wall_s, args.out.display());
