@@ -283,3 +283,36 @@ async fn p149_token_endpoint_answers_the_chosen_oauth_error_for_the_next_n_reque
         [Some("temporarily_unavailable".into()), Some("temporarily_unavailable".into()), None]
     );
 }
+
+#[tokio::test]
+async fn plain_gets_answered_before_the_routes_equal_the_routes_answers() {
+    // Without a fault the middleware answers a GET of the JWKS or of discovery itself; a latency
+    // fault sends the same request on through the internal routes. Both must be the same answer.
+    let env = Env::start().await;
+    let answer = |url: String| {
+        let http = env.http.clone();
+        async move {
+            let r = http.get(&url).send().await.unwrap();
+            let headers: Vec<(String, String)> = ["content-type", "access-control-allow-origin", "content-length"]
+                .iter()
+                .map(|h| (h.to_string(), r.headers().get(*h).map_or("", |v| v.to_str().unwrap()).to_owned()))
+                .collect();
+            (r.status().as_u16(), headers, r.bytes().await.unwrap())
+        }
+    };
+    for (endpoint, url) in [("jwks", env.endpoint("jwks_uri").await), ("discovery", env.idp.discovery_url())] {
+        let direct = answer(url.clone()).await;
+        arm(&env, json!({"endpoint": endpoint, "kind": "latency", "ms": 1, "times": 1})).await;
+        let routed = answer(url.clone()).await;
+        assert_eq!(direct, routed, "{endpoint}");
+        assert_eq!(direct.0, 200, "{endpoint}");
+        let (_, entries) = ctl(&env, Method::GET, &format!("journal?endpoint={endpoint}"), None).await;
+        // The last two entries are the two requests above (discovery was also read for its URL).
+        let faults: Vec<Value> = entries["entries"].as_array().unwrap().iter().map(|e| e["faults"].clone()).collect();
+        let [.., first, second] = faults.as_slice() else {
+            panic!("{endpoint}: both requests are in the journal: {entries}")
+        };
+        assert_eq!(first, &Value::Null, "{endpoint}: the direct answer had no fault");
+        assert_eq!(second, &json!(["latency:1ms"]), "{endpoint}: the second went through the routes");
+    }
+}
