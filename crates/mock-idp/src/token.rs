@@ -1,7 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2, §5): the dispatch on `grant_type` to `grant_types/`.
 //!
 //! The form extractor and Basic credentials live in `form.rs`, client authentication in
-//! `grant_types::client_auth`; both are re-exported here, where callers have always found them.
+//! `grant_types::client_auth`.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,12 @@ use crate::tenant::Tenant;
 /// `POST {issuer}/token`.
 pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form) -> Result<Response> {
     let resp = exchange(&tenant, &headers, &form)?;
-    let mut r = axum::Json(resp).into_response();
+    // Sized for the tokens up front: `Json` starts at 128 bytes and grows several times.
+    let tokens =
+        resp.access_token.len() + resp.id_token.as_ref().map_or(0, String::len) + resp.refresh_token.as_ref().map_or(0, String::len);
+    let mut body = Vec::with_capacity(tokens + resp.scope.len() + 128);
+    serde_json::to_writer(&mut body, &resp).map_err(|e| Error::Internal(format!("token response: {e}")))?;
+    let mut r = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(r)
