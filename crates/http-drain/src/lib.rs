@@ -20,6 +20,7 @@
 //!
 //! A crate of its own because both servers need it and neither should depend on the other.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use tower::make::Shared;
 use tower::{Layer, Service};
 
 /// Longest drain before the graceful stop closes the connections left.
@@ -100,17 +102,22 @@ impl Drain {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then closes the listener, drains for up
-/// to `window` (see the crate documentation) and stops gracefully.
-pub async fn serve(
+/// Serves `app` (an axum `Router` or any service of the same shape) on `listener` until
+/// `shutdown` resolves, then closes the listener, drains for up to `window` (see the crate
+/// documentation) and stops gracefully.
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
     window: Duration,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let drain = Drain::new();
     let addr = listener.local_addr()?;
-    let app = drain.layer(app);
+    let app = ConnectionCloseLayer(drain.clone()).layer(app);
     let closing = watch::Sender::new(false);
     let (closed_tx, mut closed_rx) = watch::channel(false);
     let listener = DrainingListener {
@@ -130,7 +137,7 @@ pub async fn serve(
         })
         .await;
     };
-    axum::serve(listener, app).with_graceful_shutdown(stop).await
+    axum::serve(listener, Shared::new(app)).with_graceful_shutdown(stop).await
 }
 
 /// Adds `Connection: close` to every HTTP/1.x answer once draining has begun. A plain tower

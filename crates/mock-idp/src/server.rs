@@ -8,6 +8,7 @@
 //! alone. An unknown tenant is a JSON 404 that names it; an unknown path a JSON 404 (P9); a wrong
 //! method a 405 with `Allow` (axum's method router adds the header).
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use axum::extract::{OriginalUri, Request, State};
@@ -17,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
+use tower::make::Shared;
+use tower::Service;
 
 use crate::error::Error;
 use crate::extract::resolve;
@@ -26,8 +29,11 @@ use crate::{authorize, discovery, end_session, introspection, jwks, login, mint,
 /// Largest total size of request headers (P157); larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// The provider's routes over `state`; used by `serve` and by tests through `oneshot`.
-pub fn router(state: AppState) -> Router {
+/// The provider's routes behind the front layers, as one service: what `serve` and
+/// `serve_draining` answer with.
+fn service(
+    state: AppState,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + Sync + 'static {
     // P14: a disabled optional endpoint answers 404, as if it did not exist.
     let optional = middleware::from_fn_with_state(state.clone(), discovery::optional_endpoint_gate);
     let internal = Router::new()
@@ -49,25 +55,34 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::control::routes())
         .fallback(not_found)
         .with_state(state.clone());
-    // The outer router only runs the front layer: dispatch (resolve and rewrite) must come
-    // before the internal routes match, so they sit behind a fallback service. The layers are
-    // stacked once here (not with `Router::layer`, which boxes the stack once per layer), and
-    // the header limit, dispatch, journal and faults are one middleware, not three: each layer
-    // costs a boxed service clone and a future per request.
-    let front = tower::ServiceBuilder::new()
+    // The front layers run first: dispatch (resolve and rewrite) must come before the internal
+    // routes match. They are stacked once here (not with `Router::layer`, which boxes the stack
+    // once per layer), and the header limit, dispatch, journal and faults are one middleware,
+    // not three: each layer costs a boxed service clone and a future per request.
+    tower::ServiceBuilder::new()
+        // The trace layer wraps the body in its own type; the servers want axum's.
+        .map_response(IntoResponse::into_response)
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Method and path only: never headers, query strings or bodies (they carry secrets).
             // DEBUG, so that at the default INFO filter no span is built per request.
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
         .layer(middleware::from_fn_with_state(state, front))
-        .service(internal);
-    Router::new().fallback_service(front)
+        .service(internal)
+}
+
+/// The provider's routes over `state` as an axum `Router` (tests drive it with `oneshot`; the
+/// TLS server adds its CA route to it). The plain servers below serve the same stack without
+/// this outer router, whose only route is the fallback to it (about 4 k instructions a request).
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback_service(service(state))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes in-flight requests (P159).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, Shared::new(service(state)))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves `state` like [`serve`], but once `shutdown` resolves closes the listener and answers
@@ -78,7 +93,7 @@ pub async fn serve_draining(
     shutdown: impl Future<Output = ()> + Send + 'static,
     window: std::time::Duration,
 ) -> std::io::Result<()> {
-    http_drain::serve(listener, router(state), shutdown, window).await
+    http_drain::serve(listener, service(state), shutdown, window).await
 }
 
 async fn ready() -> impl IntoResponse {
