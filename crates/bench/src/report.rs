@@ -111,6 +111,17 @@ fn token_ceiling(hello_rps: Option<f64>, signs_per_s: Option<f64>) -> Option<f64
     }
 }
 
+/// The signs/s behind a token workload: `openssl speed`'s and our signer's in process.
+fn sign_rates(r: &Results, w: Workload) -> (Option<f64>, Option<f64>) {
+    let (lim, ours) = (r.limit.as_ref(), r.signer.as_ref());
+    match w {
+        Workload::ClientCredentials => (lim.and_then(|l| l.rsa2048), ours.map(|x| x.rs256)),
+        Workload::ClientCredentialsEs256 => (lim.and_then(|l| l.ecdsap256), ours.map(|x| x.es256)),
+        Workload::ClientCredentialsEdDsa => (lim.and_then(|l| l.ed25519), ours.map(|x| x.eddsa)),
+        _ => (None, None),
+    }
+}
+
 fn markdown(r: &Results, img_dir: &str) -> String {
     let mut s = String::new();
     let l = &r.load;
@@ -149,18 +160,8 @@ fn markdown(r: &Results, img_dir: &str) -> String {
         );
     }
     let hello = rps("axum-hello", Workload::Hello);
-    for (w, openssl, ours) in [
-        (
-            Workload::ClientCredentialsEs256,
-            r.limit.as_ref().and_then(|x| x.ecdsap256),
-            r.signer.as_ref().map(|x| x.es256),
-        ),
-        (
-            Workload::ClientCredentialsEdDsa,
-            r.limit.as_ref().and_then(|x| x.ed25519),
-            r.signer.as_ref().map(|x| x.eddsa),
-        ),
-    ] {
+    for w in [Workload::ClientCredentialsEs256, Workload::ClientCredentialsEdDsa] {
+        let (openssl, ours) = sign_rates(r, w);
         let _ = writeln!(
             s,
             "| {} ≥ 40 % of the axum hello-world | {}; one hello-world request plus one signature per token would give {} \
@@ -217,28 +218,12 @@ fn markdown(r: &Results, img_dir: &str) -> String {
              | Signature | `openssl speed` signs/s | our signer in process, tokens/s | our tokens/s through HTTP as a fraction of each |\n|---|---|---|---|"
         );
         let n = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.0}"));
-        let lim = r.limit.as_ref();
-        let ours = r.signer.as_ref();
-        for (name, w, openssl, signer) in [
-            (
-                "RSA-2048",
-                Workload::ClientCredentials,
-                lim.and_then(|l| l.rsa2048),
-                ours.map(|x| x.rs256),
-            ),
-            (
-                "ECDSA P-256",
-                Workload::ClientCredentialsEs256,
-                lim.and_then(|l| l.ecdsap256),
-                ours.map(|x| x.es256),
-            ),
-            (
-                "Ed25519",
-                Workload::ClientCredentialsEdDsa,
-                lim.and_then(|l| l.ed25519),
-                ours.map(|x| x.eddsa),
-            ),
+        for (name, w) in [
+            ("RSA-2048", Workload::ClientCredentials),
+            ("ECDSA P-256", Workload::ClientCredentialsEs256),
+            ("Ed25519", Workload::ClientCredentialsEdDsa),
         ] {
+            let (openssl, signer) = sign_rates(r, w);
             let tokens = rps("oidc-harness", w);
             let _ = writeln!(
                 s,

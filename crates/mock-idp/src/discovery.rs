@@ -119,7 +119,12 @@ pub fn json_bytes_response(body: Bytes) -> Response {
 /// `GET {issuer}/.well-known/openid-configuration`, and `GET /.well-known/oauth-authorization-server{issuer path}`
 /// (RFC 8414 §3, P10), which the router resolves to the same tenant.
 pub async fn openid_configuration(TenantRef(tenant): TenantRef) -> Result<Response> {
-    Ok(json_bytes_response(metadata_body(&tenant)?))
+    answer(&tenant)
+}
+
+/// The discovery answer of `tenant`: the handler's work, which the middleware also calls directly.
+pub fn answer(tenant: &Tenant) -> Result<Response> {
+    Ok(json_bytes_response(metadata_body(tenant)?))
 }
 
 /// Route layer of the optional endpoints (introspection, revocation, end-session): a tenant that

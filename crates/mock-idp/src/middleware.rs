@@ -101,7 +101,7 @@ fn direct_answer(tenant: &Tenant, endpoint: Endpoint, req: &Request) -> Option<R
     }
     let answer = match endpoint {
         Endpoint::Jwks => crate::jwks::answer(tenant),
-        Endpoint::Discovery => crate::discovery::metadata_body(tenant).map(crate::discovery::json_bytes_response),
+        Endpoint::Discovery => crate::discovery::answer(tenant),
         _ => return None,
     };
     Some(answer.unwrap_or_else(IntoResponse::into_response))

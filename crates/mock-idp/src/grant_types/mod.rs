@@ -36,24 +36,25 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id_token: Option<String>,
 }
-/// Scopes the tenant knows (P18).
+/// Scopes the tenant knows (P18), each once, in the order of [`scope_sources`].
 pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
-    let mut s: Vec<String> = BUILT_IN_SCOPES.iter().map(|s| s.to_string()).collect();
-    s.push(tenant.config().groups_scope.clone());
-    s.extend(tenant.config().scopes.iter().cloned());
     // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
     let mut seen = HashSet::new();
-    s.retain(|w| seen.insert(w.clone()));
-    s
+    scope_sources(tenant).filter(|w| seen.insert(*w)).map(str::to_owned).collect()
 }
 
-/// The scopes every tenant supports, before its groups scope and configured ones.
-const BUILT_IN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// Every supported scope, repeats included: the built-in ones, the groups scope, the configured ones.
+fn scope_sources(tenant: &Tenant) -> impl Iterator<Item = &str> {
+    let config = tenant.config();
+    ["openid", "profile", "email", "offline_access"]
+        .into_iter()
+        .chain([config.groups_scope.as_str()])
+        .chain(config.scopes.iter().map(String::as_str))
+}
 
 /// Whether `word` is one of [`supported_scopes`], without building the list.
 fn is_supported_scope(tenant: &Tenant, word: &str) -> bool {
-    let config = tenant.config();
-    BUILT_IN_SCOPES.contains(&word) || config.groups_scope == word || config.scopes.iter().any(|s| s == word)
+    scope_sources(tenant).any(|s| s == word)
 }
 
 /// The scope a request is granted (P56, P88): the client's default when none is asked for;
