@@ -66,13 +66,29 @@ impl Form {
     }
 }
 
+/// The `Form` of a request's body, parsed before the handler by the journal's middleware under
+/// the same content type, size limit and rules as the extractor's own; the extractor takes it
+/// instead of parsing the body again. Only a body that parsed without error gets one.
+#[derive(Debug, Clone)]
+pub(crate) struct Parsed(pub(crate) Form);
+
+/// Whether the request's content type is `application/x-www-form-urlencoded` (parameters such
+/// as a charset allowed).
+pub(crate) fn has_form_type(headers: &HeaderMap) -> bool {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    mime.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
 impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = Error;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").trim();
-        if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+    async fn from_request(mut req: Request, _state: &S) -> Result<Self> {
+        // Present only when the middleware found the form content type.
+        if let Some(Parsed(form)) = req.extensions_mut().remove::<Parsed>() {
+            return Ok(form);
+        }
+        if !has_form_type(req.headers()) {
             return Err(Error::InvalidRequest("the body must be application/x-www-form-urlencoded".into()));
         }
         let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)

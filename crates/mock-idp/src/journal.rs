@@ -102,9 +102,10 @@ pub const SECRET_PARAMS: [&str; 9] = [
 
 impl Facts {
     /// Takes what the journal may keep from request parameters and the `Authorization` header.
-    pub fn gather<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, authorization: Option<&str>) -> Facts {
+    pub fn gather<K: AsRef<str>, V: AsRef<str>>(params: impl IntoIterator<Item = (K, V)>, authorization: Option<&str>) -> Facts {
         let mut facts = Facts::default();
         for (k, v) in params {
+            let (k, v) = (k.as_ref(), v.as_ref());
             match k {
                 "client_id" => facts.client_id = Some(v.to_owned()),
                 "grant_type" => facts.grant_type = Some(v.to_owned()),
@@ -567,8 +568,7 @@ mod tests {
                 ("client_id", "c"),
                 ("refresh_token", "rt-value"),
                 ("scope", "openid offline_access"),
-            ]
-            .into_iter(),
+            ],
             Some("Basic YzpzM2NyZXQ="),
         );
         let text = serde_json::to_string(&f).unwrap();
@@ -613,8 +613,7 @@ mod tests {
                 ("client_id", "weaviate"),
                 ("scope", "openid offline_access"),
                 ("refresh_token", format!("rt-{i}").as_str()),
-            ]
-            .into_iter(),
+            ],
             None,
         );
         facts.username = Some("admin".into());

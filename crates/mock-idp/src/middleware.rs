@@ -56,39 +56,35 @@ fn reads_form(endpoint: Endpoint) -> bool {
     )
 }
 
-/// Reads the journal facts of a request; a form body is buffered and put back.
+/// Reads the journal facts of a request; a form body is buffered and put back. When that body
+/// is a valid form, its parse goes along in the request's extensions for the `Form` extractor
+/// (`form::Parsed`), so the body is parsed into a `Form` once.
 async fn gather(req: Request, endpoint: Endpoint) -> Result<(Request, Facts), Error> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let req = if reads_form(endpoint) && is_form && req.method() == Method::POST {
-        let (parts, body) = req.into_parts();
-        // The form extractor refuses larger bodies with the same error (P45).
-        let bytes = axum::body::to_bytes(body, crate::form::MAX_FORM_BYTES)
-            .await
-            .map_err(|_| Error::PayloadTooLarge)?;
-        pairs.extend(form_urlencoded::parse(&bytes).into_owned());
-        Request::from_parts(parts, Body::from(bytes))
-    } else {
-        req
-    };
-    let facts = Facts::gather(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), authorization.as_deref());
-    Ok((req, facts))
+    let buffers_form = reads_form(endpoint) && req.method() == Method::POST && crate::form::has_form_type(req.headers());
+    if !buffers_form {
+        let query = req.uri().query().unwrap_or("");
+        let facts = Facts::gather(form_urlencoded::parse(query.as_bytes()), authorization(&req));
+        return Ok((req, facts));
+    }
+    let (mut parts, body) = req.into_parts();
+    // The form extractor refuses larger bodies with the same error (P45).
+    let bytes = axum::body::to_bytes(body, crate::form::MAX_FORM_BYTES)
+        .await
+        .map_err(|_| Error::PayloadTooLarge)?;
+    let query = parts.uri.query().unwrap_or("");
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let params = form_urlencoded::parse(query.as_bytes()).chain(form_urlencoded::parse(&bytes));
+    let facts = Facts::gather(params, authorization);
+    // A body the form rules refuse is parsed again by the extractor, which answers the error.
+    if let Ok(form) = crate::form::Form::parse(&bytes) {
+        parts.extensions.insert(crate::form::Parsed(form));
+    }
+    Ok((Request::from_parts(parts, Body::from(bytes)), facts))
+}
+
+/// The `Authorization` header of `req`, when it is text.
+fn authorization(req: &Request) -> Option<&str> {
+    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
 /// The answer of a plain `GET` of the JWKS or the discovery document, built here rather than
