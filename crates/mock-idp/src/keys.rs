@@ -90,6 +90,9 @@ pub struct SigningKey {
     material: Material,
     signer: Arc<Signer>,
     jwk: Value,
+    /// The base64url text of `standard_header(alg, kid, Some("JWT"))`, the header of every
+    /// normally issued token, encoded once instead of per token.
+    jwt_header: String,
     /// Listed in the JWKS (P136: an active key may be hidden).
     pub published: bool,
 }
@@ -197,12 +200,14 @@ impl SigningKey {
         obj.insert("kid".into(), Value::String(kid.0.clone()));
         obj.insert("use".into(), Value::String("sig".into()));
         obj.insert("alg".into(), Value::String(alg.as_str().into()));
+        let jwt_header = B64.encode(serde_json::to_vec(&standard_header(alg, &kid, Some("JWT"))).expect("header serialises"));
         Ok(SigningKey {
             kid,
             alg,
             material,
             signer: Arc::new(signer),
             jwk,
+            jwt_header,
             published: true,
         })
     }
@@ -259,6 +264,11 @@ impl SigningKey {
     pub fn sign_raw(&self, header_json: &[u8], payload_json: &[u8], alg: Alg) -> String {
         let mut out = String::with_capacity((header_json.len() + payload_json.len()) * 4 / 3 + 400);
         B64.encode_string(header_json, &mut out);
+        self.finish(out, payload_json, alg)
+    }
+
+    /// Appends `.payload.signature` to `out`, which holds the encoded header.
+    fn finish(&self, mut out: String, payload_json: &[u8], alg: Alg) -> String {
         out.push('.');
         B64.encode_string(payload_json, &mut out);
         let sig = self
@@ -272,10 +282,14 @@ impl SigningKey {
 
     /// Signs claims with this key's algorithm under the normal header (`alg`, `kid`, `typ`).
     pub fn sign(&self, claims: &Map<String, Value>, typ: &str) -> String {
-        let header = standard_header(self.alg, &self.kid, Some(typ));
-        let h = serde_json::to_vec(&header).expect("header serialises");
         let p = serde_json::to_vec(claims).expect("claims serialise");
-        self.sign_raw(&h, &p, self.alg)
+        if typ != "JWT" {
+            let h = serde_json::to_vec(&standard_header(self.alg, &self.kid, Some(typ))).expect("header serialises");
+            return self.sign_raw(&h, &p, self.alg);
+        }
+        let mut out = String::with_capacity(self.jwt_header.len() + p.len() * 4 / 3 + 400);
+        out.push_str(&self.jwt_header);
+        self.finish(out, &p, self.alg)
     }
 
     /// Whether this key can sign with `alg` (RSA keys sign RS* and PS*).
@@ -450,6 +464,27 @@ mod tests {
         assert_eq!(B64.decode(es.public_jwk()["x"].as_str().unwrap()).unwrap().len(), 32);
         let es = SigningKey::from_seed("s", Alg::ES384);
         assert_eq!(B64.decode(es.public_jwk()["y"].as_str().unwrap()).unwrap().len(), 48);
+    }
+
+    #[test]
+    fn the_pre_encoded_jwt_header_gives_the_tokens_the_standard_header_gives() {
+        let claims = json!({"iss": "https://idp.example", "sub": "s", "exp": 1, "x": "\"quoted\""});
+        let claims = claims.as_object().unwrap();
+        for alg in [Alg::RS256, Alg::ES256, Alg::ES384, Alg::EdDSA] {
+            let k = SigningKey::from_seed("s", alg);
+            for typ in ["JWT", "at+jwt"] {
+                let header = serde_json::to_vec(&standard_header(alg, k.kid(), Some(typ))).unwrap();
+                let by_header = k.sign_raw(&header, &serde_json::to_vec(claims).unwrap(), alg);
+                let signed = k.sign(claims, typ);
+                if matches!(alg, Alg::RS256 | Alg::EdDSA) {
+                    // Deterministic signatures: the whole token is the same.
+                    assert_eq!(signed, by_header, "{alg:?} {typ}");
+                } else {
+                    let signing_input = |t: &str| t.rsplit_once('.').unwrap().0.to_owned();
+                    assert_eq!(signing_input(&signed), signing_input(&by_header), "{alg:?} {typ}");
+                }
+            }
+        }
     }
 }
 
