@@ -21,7 +21,7 @@ pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form
     let tokens =
         resp.access_token.len() + resp.id_token.as_ref().map_or(0, String::len) + resp.refresh_token.as_ref().map_or(0, String::len);
     let mut body = Vec::with_capacity(tokens + resp.scope.len() + 128);
-    serde_json::to_writer(&mut body, &resp).map_err(|e| Error::Internal(format!("token response: {e}")))?;
+    resp.write_json(&mut body);
     let mut r = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

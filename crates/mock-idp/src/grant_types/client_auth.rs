@@ -28,7 +28,8 @@ pub const CLIENT_AUTH_FAILED: &str = "client authentication failed";
 /// neither the answer nor the work tells a probe which ids are registered. The precise reason
 /// goes to the debug log, for the person running the provider.
 pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) -> Result<ClientAuth> {
-    let realm = tenant.issuer().0.clone();
+    // The realm of a failure's `WWW-Authenticate`; built only when there is a failure.
+    let realm = || tenant.issuer().0.clone();
     let basic = basic_credentials(headers)?;
     let (client_id, secret, method) = match basic {
         Some((id, secret)) => {
@@ -49,7 +50,7 @@ pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) ->
             (None, None) => {
                 return Err(Error::InvalidClient {
                     why: "client authentication is required".into(),
-                    realm,
+                    realm: realm(),
                     basic: false,
                 })
             }
@@ -61,7 +62,7 @@ pub fn authenticate_client(tenant: &Tenant, headers: &HeaderMap, form: &Form) ->
         tracing::debug!(tenant = %tenant.name(), %client, reason, "client authentication failed");
         Error::InvalidClient {
             why: CLIENT_AUTH_FAILED.into(),
-            realm: realm.clone(),
+            realm: realm(),
             basic: method == AuthMethod::ClientSecretBasic,
         }
     };

@@ -36,6 +36,45 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id_token: Option<String>,
 }
+impl TokenResponse {
+    /// The response's JSON, as `serde_json` writes it (same members, order and escapes), into
+    /// `out`. A token is hundreds of characters that never need escaping, which `serde_json`
+    /// would still examine one at a time.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"access_token\":");
+        push_json_string(out, &self.access_token);
+        out.extend_from_slice(b",\"token_type\":");
+        push_json_string(out, &self.token_type);
+        out.extend_from_slice(b",\"expires_in\":");
+        out.extend_from_slice(self.expires_in.to_string().as_bytes());
+        out.extend_from_slice(b",\"scope\":");
+        push_json_string(out, &self.scope);
+        if let Some(rt) = &self.refresh_token {
+            out.extend_from_slice(b",\"refresh_token\":");
+            push_json_string(out, rt);
+        }
+        if let Some(id) = &self.id_token {
+            out.extend_from_slice(b",\"id_token\":");
+            push_json_string(out, id);
+        }
+        out.push(b'}');
+    }
+}
+
+/// `s` as a JSON string. Text without a quote, a backslash or a control character is copied as
+/// it is (what `serde_json` writes for it too); anything else goes through `serde_json`.
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    // Every byte is examined (no early exit), which the compiler turns into wide compares.
+    let plain = s.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
+}
+
 /// Scopes the tenant knows (P18), each once, in the order of [`scope_sources`].
 pub fn supported_scopes(tenant: &Tenant) -> Vec<String> {
     // `dedup` alone only drops neighbours; a configured scope may repeat a built-in one.
@@ -237,4 +276,49 @@ pub fn issue(tenant: &Tenant, req: Issue<'_>) -> Result<TokenResponse> {
         refresh_token,
         id_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_response_is_written_as_serde_json_writes_it() {
+        let odd = [
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "nl\n",
+            "\u{1}",
+            "\u{7f}",
+            "é€𝄞",
+            "a/b",
+            "</script>",
+        ];
+        let token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl-_";
+        let mut cases = vec![TokenResponse {
+            access_token: token.into(),
+            token_type: "Bearer".into(),
+            expires_in: 3600,
+            scope: "openid email".into(),
+            refresh_token: None,
+            id_token: None,
+        }];
+        for (i, s) in odd.iter().enumerate() {
+            cases.push(TokenResponse {
+                access_token: format!("{token}{s}"),
+                token_type: s.to_string(),
+                expires_in: -(i as i64),
+                scope: s.to_string(),
+                refresh_token: (i % 2 == 0).then(|| s.to_string()),
+                id_token: (i % 3 != 0).then(|| format!("{s}{token}")),
+            });
+        }
+        for r in &cases {
+            let mut ours = Vec::new();
+            r.write_json(&mut ours);
+            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(r).unwrap());
+        }
+    }
 }
