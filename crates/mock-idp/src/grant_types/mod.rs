@@ -36,6 +36,7 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id_token: Option<String>,
 }
+
 impl TokenResponse {
     /// The response's JSON, as `serde_json` writes it (same members, order and escapes), into
     /// `out`. A token is hundreds of characters that never need escaping, which `serde_json`
