@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{OriginalUri, Request};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -63,7 +63,7 @@ async fn gather(req: Request, endpoint: Endpoint) -> Result<(Request, Facts), Er
     let buffers_form = reads_form(endpoint) && req.method() == Method::POST && crate::form::has_form_type(req.headers());
     if !buffers_form {
         let query = req.uri().query().unwrap_or("");
-        let facts = Facts::gather(form_urlencoded::parse(query.as_bytes()), authorization(&req));
+        let facts = Facts::gather(form_urlencoded::parse(query.as_bytes()), authorization(req.headers()));
         return Ok((req, facts));
     }
     let (mut parts, body) = req.into_parts();
@@ -72,9 +72,8 @@ async fn gather(req: Request, endpoint: Endpoint) -> Result<(Request, Facts), Er
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
     let query = parts.uri.query().unwrap_or("");
-    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let params = form_urlencoded::parse(query.as_bytes()).chain(form_urlencoded::parse(&bytes));
-    let facts = Facts::gather(params, authorization);
+    let facts = Facts::gather(params, authorization(&parts.headers));
     // A body the form rules refuse is parsed again by the extractor, which answers the error.
     if let Ok(form) = crate::form::Form::parse(&bytes) {
         parts.extensions.insert(crate::form::Parsed(form));
@@ -82,9 +81,9 @@ async fn gather(req: Request, endpoint: Endpoint) -> Result<(Request, Facts), Er
     Ok((Request::from_parts(parts, Body::from(bytes)), facts))
 }
 
-/// The `Authorization` header of `req`, when it is text.
-fn authorization(req: &Request) -> Option<&str> {
-    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+/// The `Authorization` header, when it is text.
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
 /// The answer of a plain `GET` of the JWKS or the discovery document, built here rather than

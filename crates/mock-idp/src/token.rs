@@ -17,12 +17,11 @@ use crate::tenant::Tenant;
 /// `POST {issuer}/token`.
 pub async fn handle(TenantRef(tenant): TenantRef, headers: HeaderMap, form: Form) -> Result<Response> {
     let resp = exchange(&tenant, &headers, &form)?;
-    // Sized for the tokens up front: `Json` starts at 128 bytes and grows several times.
-    let tokens =
-        resp.access_token.len() + resp.id_token.as_ref().map_or(0, String::len) + resp.refresh_token.as_ref().map_or(0, String::len);
-    let mut body = Vec::with_capacity(tokens + resp.scope.len() + 128);
-    resp.write_json(&mut body);
-    let mut r = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let mut r = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        resp.to_json(),
+    )
+        .into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(r)

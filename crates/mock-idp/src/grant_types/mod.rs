@@ -38,10 +38,19 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
-    /// The response's JSON, as `serde_json` writes it (same members, order and escapes), into
-    /// `out`. A token is hundreds of characters that never need escaping, which `serde_json`
-    /// would still examine one at a time.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    /// The response's JSON, as `serde_json` writes it (same members, order and escapes), in a
+    /// buffer sized for its tokens up front. A token is hundreds of characters that never need
+    /// escaping, which `serde_json` would still examine one at a time, into a buffer it would
+    /// grow several times.
+    pub fn to_json(&self) -> Vec<u8> {
+        let tokens =
+            self.access_token.len() + self.id_token.as_ref().map_or(0, String::len) + self.refresh_token.as_ref().map_or(0, String::len);
+        let mut out = Vec::with_capacity(tokens + self.scope.len() + 128);
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"access_token\":");
         push_json_string(out, &self.access_token);
         out.extend_from_slice(b",\"token_type\":");
@@ -317,9 +326,7 @@ mod tests {
             });
         }
         for r in &cases {
-            let mut ours = Vec::new();
-            r.write_json(&mut ours);
-            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(r).unwrap());
+            assert_eq!(String::from_utf8(r.to_json()).unwrap(), serde_json::to_string(r).unwrap());
         }
     }
 }
