@@ -427,7 +427,12 @@ impl Journal {
             }
             ring.last_seq
         };
-        self.changed.send_replace(seq);
+        // Only `wait_for` listens, and it subscribes before it reads the counts under the ring's
+        // lock: a record that sees no receiver here came after that read, or before the
+        // subscription, so nothing is missed. Waking a watch costs a lock per request otherwise.
+        if self.changed.receiver_count() > 0 {
+            self.changed.send_replace(seq);
+        }
         seq
     }
 
@@ -604,6 +609,25 @@ mod tests {
         j.record(entry(Endpoint::Jwks));
         assert_eq!(waiter.await.unwrap(), Ok(2));
         assert_eq!(j.wait_for(Some(Endpoint::Token), 1, Duration::from_millis(10)).await, Err(0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn p141_a_wait_racing_the_record_that_reaches_its_count_still_returns() {
+        // `record` skips the wake-up when nobody listens: each round starts a waiter and the
+        // record it waits for at the same time, so any lost wake-up shows as a timeout.
+        for round in 1..=300u64 {
+            let j = std::sync::Arc::new(Journal::default());
+            let waiter = {
+                let j = j.clone();
+                tokio::spawn(async move { j.wait_for(Some(Endpoint::Jwks), 1, Duration::from_secs(5)).await })
+            };
+            let recorder = {
+                let j = j.clone();
+                std::thread::spawn(move || j.record(entry(Endpoint::Jwks)))
+            };
+            recorder.join().unwrap();
+            assert_eq!(waiter.await.unwrap(), Ok(1), "round {round}");
+        }
     }
 
     fn token_entry(i: usize) -> Entry {
