@@ -2,15 +2,17 @@
 //! layer on every request), the [`Resolved`] it leaves in the request's extensions, and the
 //! [`TenantRef`] extractor every tenant handler takes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
+use axum::http::Uri;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::tenant::Tenant;
+use crate::tenant::{Tenant, DISCOVERY_PATH};
 
 /// The tenant a request is addressed to, from the first segment of its internal route.
 #[derive(Debug, Clone)]
@@ -23,8 +25,38 @@ pub struct Resolved {
     pub tenant: Arc<Tenant>,
     /// The endpoint, as named in the journal and in faults.
     pub endpoint: Endpoint,
-    /// The internal route serving it (`/{name}/token`), `None` where nothing is served.
-    pub route: Option<String>,
+    /// The internal route serving it below `/{name}` (`/token`), `None` where nothing is
+    /// served.
+    pub route: Option<Cow<'static, str>>,
+}
+
+impl Resolved {
+    /// The internal route serving the request (`/{name}/token`), with `query`.
+    fn internal_route(&self, query: Option<&str>) -> Option<String> {
+        let route = self.route.as_deref()?;
+        let name = self.tenant.name();
+        Some(match query {
+            Some(q) => format!("/{name}{route}?{q}"),
+            None => format!("/{name}{route}"),
+        })
+    }
+}
+
+/// Sends a resolved request on to its internal route: rewrites its path (the query stays) and
+/// keeps the URI as requested in an `OriginalUri`. Only requests that go on to the routes need
+/// this; an answer given before them (`middleware::direct_answer`) does not.
+pub fn to_internal_route(mut req: Request) -> Result<Request, Error> {
+    let Some(resolved) = req.extensions().get::<Resolved>() else {
+        return Ok(req);
+    };
+    let original = req.uri().clone();
+    if let Some(target) = resolved.internal_route(original.query()) {
+        let mut parts = original.clone().into_parts();
+        parts.path_and_query = target.parse().ok();
+        *req.uri_mut() = Uri::from_parts(parts).map_err(|_| Error::NotFound(original.path().to_owned()))?;
+    }
+    req.extensions_mut().insert(OriginalUri(original));
+    Ok(req)
 }
 
 /// Resolves a request path to its tenant and endpoint (P4, P10, P124): the tenant whose root
@@ -36,11 +68,10 @@ pub fn resolve(state: &AppState, path: &str) -> Option<Resolved> {
         if let Some(issuer_path) = path.strip_prefix("/.well-known/oauth-authorization-server") {
             let want = issuer_path.strip_suffix('/').unwrap_or(issuer_path);
             let tenant = tenants.iter().find(|t| t.issuer_path() == want)?;
-            let route = Some(format!("/{}/.well-known/openid-configuration", tenant.name()));
             return Some(Resolved {
                 tenant: tenant.clone(),
                 endpoint: Endpoint::Discovery,
-                route,
+                route: Some(Cow::Borrowed(DISCOVERY_PATH)),
             });
         }
         tenants
@@ -68,5 +99,48 @@ impl FromRequestParts<AppState> for TenantRef {
             .tenant(name)
             .map(TenantRef)
             .ok_or_else(|| Error::UnknownTenant(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved_request(uri: &str, route: Option<&'static str>) -> Request {
+        let tenant = Tenant::new(crate::config::TenantConfig::named("t"), "http://127.0.0.1").unwrap();
+        let mut req = Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        req.extensions_mut().insert(Resolved {
+            tenant: Arc::new(tenant),
+            endpoint: Endpoint::Token,
+            route: route.map(Cow::Borrowed),
+        });
+        req
+    }
+
+    fn original(req: &Request) -> Option<String> {
+        req.extensions().get::<OriginalUri>().map(|u| u.0.to_string())
+    }
+
+    #[test]
+    fn a_request_goes_to_its_internal_route_with_its_query_and_keeps_its_uri() {
+        let req = to_internal_route(resolved_request("/realms/t/protocol/x?a=1&b=%20", Some("/token"))).unwrap();
+        assert_eq!(req.uri().to_string(), "/t/token?a=1&b=%20");
+        assert_eq!(original(&req).as_deref(), Some("/realms/t/protocol/x?a=1&b=%20"));
+
+        let req = to_internal_route(resolved_request("/t/token", Some("/token"))).unwrap();
+        assert_eq!(req.uri().to_string(), "/t/token");
+        assert_eq!(original(&req).as_deref(), Some("/t/token"));
+    }
+
+    #[test]
+    fn without_a_route_the_path_stays_and_without_a_resolution_nothing_changes() {
+        let req = to_internal_route(resolved_request("/t/nothing?x=1", None)).unwrap();
+        assert_eq!(req.uri().to_string(), "/t/nothing?x=1");
+        assert_eq!(original(&req).as_deref(), Some("/t/nothing?x=1"));
+
+        let req = Request::builder().uri("/_mock/health").body(axum::body::Body::empty()).unwrap();
+        let req = to_internal_route(req).unwrap();
+        assert_eq!(req.uri().to_string(), "/_mock/health");
+        assert_eq!(original(&req), None);
     }
 }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{OriginalUri, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -151,11 +151,8 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         }
         return next.run(req).await;
     };
-    // The path as requested, not the internal route `dispatch` rewrote it to.
-    let path = req
-        .extensions()
-        .get::<OriginalUri>()
-        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    // The path as requested: the internal route replaces it only on the way to the routes.
+    let path = req.uri().path().to_owned();
     let started = Instant::now();
     let real_time = real_now();
     let virtual_time = tenant.clock().now_f64();
@@ -199,7 +196,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
     let Some(fault) = decision.action else {
         let resp = match direct_answer(&tenant, endpoint, &req) {
             Some(resp) => resp,
-            None => next.run(req).await,
+            None => to_routes(req, next).await,
         };
         return record(&tenant, entry, resp, started).await;
     };
@@ -220,7 +217,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
             Response::new(Body::new(Aborted))
         }
         Fault::Latency { .. } => {
-            let resp = next.run(req).await;
+            let resp = to_routes(req, next).await;
             record(&tenant, entry, resp, started).await
         }
         Fault::Status {
@@ -265,10 +262,18 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
             record(&tenant, entry, resp, started).await
         }
         f @ (Fault::TruncatedJson | Fault::WrongContentType { .. } | Fault::EmptyBody | Fault::OversizedBody { .. }) => {
-            let resp = next.run(req).await;
+            let resp = to_routes(req, next).await;
             let resp = mangle(resp, &f).await;
             record(&tenant, entry, resp, started).await
         }
+    }
+}
+
+/// Sends a resolved request on to the internal routes, rewritten to its internal route.
+async fn to_routes(req: Request, next: Next) -> Response {
+    match crate::extract::to_internal_route(req) {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::future::Future;
 
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -117,14 +117,14 @@ async fn front(State(state): State<AppState>, req: Request, next: Next) -> Respo
     }
 }
 
-/// Resolves the tenant and endpoint, keeps them and the original URI in the request's
-/// extensions, and rewrites the path to the internal route. A path no tenant resolves is a 404
-/// here, naming the tenant when its first segment names none (P4, even where the method would
-/// be wrong); server-wide paths (`/_mock/`, `/.well-known/`) go on unchanged.
+/// Resolves the tenant and endpoint and keeps them in the request's extensions; the layer
+/// rewrites the path to the internal route (`extract::to_internal_route`) when the request goes
+/// on to the routes. A path no tenant resolves is a 404 here, naming the tenant when its first
+/// segment names none (P4, even where the method would be wrong); server-wide paths (`/_mock/`,
+/// `/.well-known/`) go on unchanged.
 #[allow(clippy::result_large_err)]
 fn dispatch(state: &AppState, mut req: Request) -> Result<Request, Response> {
-    let original = req.uri().clone();
-    let path = original.path();
+    let path = req.uri().path();
     let Some(resolved) = resolve(state, path) else {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
         if first.starts_with('_') || first.starts_with('.') {
@@ -135,19 +135,6 @@ fn dispatch(state: &AppState, mut req: Request) -> Result<Request, Response> {
         }
         return Err(Error::UnknownTenant(first.to_owned()).into_response());
     };
-    if let Some(route) = &resolved.route {
-        let target = match original.query() {
-            Some(q) => format!("{route}?{q}"),
-            None => route.clone(),
-        };
-        let mut parts = original.clone().into_parts();
-        parts.path_and_query = target.parse().ok();
-        match Uri::from_parts(parts) {
-            Ok(uri) => *req.uri_mut() = uri,
-            Err(_) => return Err(Error::NotFound(path.to_owned()).into_response()),
-        }
-    }
-    req.extensions_mut().insert(OriginalUri(original));
     req.extensions_mut().insert(resolved);
     Ok(req)
 }

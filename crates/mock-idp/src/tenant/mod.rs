@@ -3,6 +3,7 @@
 //! Parts fixed by configuration (issuer, bases, settings) are plain fields; what tests and
 //! flows change at runtime sits behind its own lock, and no lock is held across an `.await`.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::body::Bytes;
@@ -275,14 +276,15 @@ impl Tenant {
         format!("{}{}", self.root_path, self.paths.issuer)
     }
 
-    /// What a request path under this tenant addresses: its endpoint, and the provider's
-    /// internal route for it (`/{name}` + the plain path), or `None` where nothing is served.
-    /// `None` overall when the path is not under the tenant's root.
-    pub fn route(&self, path: &str) -> Option<(Endpoint, Option<String>)> {
+    /// What a request path under this tenant addresses: its endpoint, and the part of the
+    /// provider's internal route for it below `/{name}` (the plain path), or `None` where
+    /// nothing is served. `None` overall when the path is not under the tenant's root. Nothing
+    /// is allocated unless the path is under `_mock/`.
+    pub fn route(&self, path: &str) -> Option<(Endpoint, Option<Cow<'static, str>>)> {
         let rest = below(path, &self.root_path)?;
         if let Some(at_issuer) = below(rest, self.paths.issuer) {
-            if at_issuer == "/.well-known/openid-configuration" {
-                return Some((Endpoint::Discovery, Some(format!("/{}{at_issuer}", self.name))));
+            if at_issuer == DISCOVERY_PATH {
+                return Some((Endpoint::Discovery, Some(Cow::Borrowed(DISCOVERY_PATH))));
             }
             if below(at_issuer, "/_mock").is_some() {
                 let endpoint = if at_issuer == "/_mock/mint" {
@@ -290,15 +292,18 @@ impl Tenant {
                 } else {
                     Endpoint::Control
                 };
-                return Some((endpoint, Some(format!("/{}{at_issuer}", self.name))));
+                return Some((endpoint, Some(Cow::Owned(at_issuer.to_owned()))));
             }
         }
         match self.paths.endpoint_at(rest) {
-            Some(e) => Some((e, PLAIN.path(e).map(|p| format!("/{}{p}", self.name)))),
+            Some(e) => Some((e, PLAIN.path(e).map(Cow::Borrowed))),
             None => Some((Endpoint::Other, None)),
         }
     }
 }
+
+/// Where discovery is below an issuer (and below `/{name}` among the internal routes).
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 
 /// The part of `path` below `prefix`, when `path` is `prefix` or continues it with a `/`.
 fn below<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
