@@ -140,9 +140,9 @@ async fn error_code(resp: Response) -> (Response, Option<String>) {
 /// The layer every request passes through (see `server::router`): it resolves the tenant, runs
 /// due key operations (P137), guards `_mock/` routes (P125), gathers journal facts, applies
 /// faults before the handler (P146), and records the journal entry (P139).
-pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
-    let resolved = req.extensions().get::<Resolved>().map(|r| (r.tenant.clone(), r.endpoint));
-    let Some((tenant, endpoint)) = resolved else {
+pub async fn layer(state: AppState, mut req: Request, next: Next) -> Response {
+    // Taken out, not cloned: `to_routes` puts it back for the handlers that need it.
+    let Some(resolved) = req.extensions_mut().remove::<Resolved>() else {
         let path = req.uri().path().to_owned();
         if crate::admin::is_server_control(&path) {
             if let Err(e) = crate::admin::check(&state, crate::admin::Scope::Server, req.headers(), &path) {
@@ -151,12 +151,13 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         }
         return next.run(req).await;
     };
+    let (tenant, endpoint) = (&*resolved.tenant, resolved.endpoint);
     // The path as requested: the internal route replaces it only on the way to the routes.
     let path = req.uri().path().to_owned();
     let started = Instant::now();
     let real_time = real_now();
     let virtual_time = tenant.clock().now_f64();
-    tenant.run_due_key_ops();
+    tenant.run_key_ops_due_at(virtual_time);
     let method = req.method().to_string();
     let mut entry = Entry {
         seq: 0,
@@ -175,17 +176,17 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         // Nothing is served here; answered before the internal routes, which would otherwise
         // serve a plain path under a tenant whose persona puts it elsewhere.
         let resp = Error::NotFound(entry.path.clone()).into_response();
-        return record(&tenant, entry, resp, started).await;
+        return record(tenant, entry, resp, started).await;
     }
     if matches!(endpoint, Endpoint::Control | Endpoint::Mint) {
-        if let Err(e) = crate::admin::check(&state, crate::admin::Scope::Tenant(&tenant), req.headers(), &entry.path) {
+        if let Err(e) = crate::admin::check(&state, crate::admin::Scope::Tenant(tenant), req.headers(), &entry.path) {
             let resp = e.into_response();
-            return record(&tenant, entry, resp, started).await;
+            return record(tenant, entry, resp, started).await;
         }
     }
     let (req, facts) = match gather(req, endpoint).await {
         Ok(x) => x,
-        Err(e) => return record(&tenant, entry, e.into_response(), started).await,
+        Err(e) => return record(tenant, entry, e.into_response(), started).await,
     };
     entry.facts = facts;
     let decision = tenant.faults().decide(endpoint, virtual_time);
@@ -194,11 +195,11 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
         tokio::time::sleep(decision.delay).await;
     }
     let Some(fault) = decision.action else {
-        let resp = match direct_answer(&tenant, endpoint, &req) {
+        let resp = match direct_answer(tenant, endpoint, &req) {
             Some(resp) => resp,
-            None => to_routes(req, next).await,
+            None => to_routes(req, &resolved, next).await,
         };
-        return record(&tenant, entry, resp, started).await;
+        return record(tenant, entry, resp, started).await;
     };
     tracing::debug!(tenant = %tenant.name(), endpoint = endpoint.as_str(), fault = fault.fault.kind().as_str(), "fault applied");
     match fault.fault {
@@ -217,8 +218,8 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
             Response::new(Body::new(Aborted))
         }
         Fault::Latency { .. } => {
-            let resp = to_routes(req, next).await;
-            record(&tenant, entry, resp, started).await
+            let resp = to_routes(req, &resolved, next).await;
+            record(tenant, entry, resp, started).await
         }
         Fault::Status {
             status,
@@ -229,7 +230,7 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
             let body = body.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
             let ct = content_type.as_deref().unwrap_or("text/plain; charset=utf-8");
             let resp = with_type((status, body).into_response(), ct);
-            record(&tenant, entry, resp, started).await
+            record(tenant, entry, resp, started).await
         }
         Fault::OauthError {
             error,
@@ -245,33 +246,33 @@ pub async fn layer(state: AppState, req: Request, next: Next) -> Response {
             let mut resp = (status, axum::Json(Value::Object(body))).into_response();
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            record(&tenant, entry, resp, started).await
+            record(tenant, entry, resp, started).await
         }
         f @ (Fault::JwksEmpty | Fault::JwksUnsupportedKey | Fault::JwksWrongKeyType) => {
-            let resp = match faulty_jwks(&tenant, &f) {
+            let resp = match faulty_jwks(tenant, &f) {
                 Ok(v) => axum::Json(v).into_response(),
                 Err(e) => e.into_response(),
             };
-            record(&tenant, entry, resp, started).await
+            record(tenant, entry, resp, started).await
         }
         f @ (Fault::DiscoveryIssuerMismatch { .. } | Fault::DiscoveryAlgOmitted | Fault::DiscoveryJwksUnreachable { .. }) => {
-            let resp = match faulty_discovery(&tenant, &f) {
+            let resp = match faulty_discovery(tenant, &f) {
                 Ok(v) => axum::Json(v).into_response(),
                 Err(e) => e.into_response(),
             };
-            record(&tenant, entry, resp, started).await
+            record(tenant, entry, resp, started).await
         }
         f @ (Fault::TruncatedJson | Fault::WrongContentType { .. } | Fault::EmptyBody | Fault::OversizedBody { .. }) => {
-            let resp = to_routes(req, next).await;
+            let resp = to_routes(req, &resolved, next).await;
             let resp = mangle(resp, &f).await;
-            record(&tenant, entry, resp, started).await
+            record(tenant, entry, resp, started).await
         }
     }
 }
 
 /// Sends a resolved request on to the internal routes, rewritten to its internal route.
-async fn to_routes(req: Request, next: Next) -> Response {
-    match crate::extract::to_internal_route(req) {
+async fn to_routes(req: Request, resolved: &Resolved, next: Next) -> Response {
+    match crate::extract::to_internal_route(req, resolved) {
         Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     }

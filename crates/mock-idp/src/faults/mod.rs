@@ -33,13 +33,14 @@
 mod spec;
 mod wire;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+
+use crate::sync::{Flagged, FlaggedGuard};
 
 pub use crate::endpoint::Endpoint;
 pub use spec::{markdown_list, Fault, FaultKind, FaultSpec, UNREACHABLE_JWKS_URI};
@@ -78,14 +79,15 @@ struct Plan {
 /// A tenant's faults. `clear` also wakes every request that hangs.
 #[derive(Debug)]
 pub struct FaultPlan {
-    plan: Mutex<Plan>,
+    /// Flagged while any fault is armed: every request asks (`decide`).
+    plan: Flagged<Plan>,
     cleared: watch::Sender<u64>,
 }
 
 impl Default for FaultPlan {
     fn default() -> Self {
         FaultPlan {
-            plan: Mutex::new(Plan::default()),
+            plan: Flagged::new(Plan::default(), |p| !p.armed.is_empty()),
             cleared: watch::channel(0).0,
         }
     }
@@ -112,8 +114,8 @@ impl FaultPlan {
         plan
     }
 
-    fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
-        crate::sync::lock(&self.plan)
+    fn plan(&self) -> FlaggedGuard<'_, Plan> {
+        self.plan.lock()
     }
 
     /// Arms a fault (validated by the caller) at tenant time `now`; returns what was armed.
@@ -168,6 +170,9 @@ impl FaultPlan {
 
     /// Decides the faults of one request to `endpoint` at tenant time `now`, and counts them.
     pub fn decide(&self, endpoint: Endpoint, now: f64) -> Decision {
+        if !self.plan.pending() {
+            return Decision::default();
+        }
         let mut plan = self.plan();
         plan.armed.retain(|a| live(&a.info, now));
         let mut decision = Decision::default();

@@ -82,7 +82,14 @@ impl Tenant {
     /// Runs every scheduled key operation that is due on the tenant clock (P137). Cheap when
     /// nothing is due; a failing operation is logged and dropped.
     pub fn run_due_key_ops(&self) {
-        let now = self.clock.now_f64();
+        self.run_key_ops_due_at(self.clock.now_f64());
+    }
+
+    /// `run_due_key_ops` at tenant time `now`, which the caller read from the tenant clock.
+    pub fn run_key_ops_due_at(&self, now: f64) {
+        if !self.any_key_op_scheduled() {
+            return;
+        }
         let mut admin = self.key_admin();
         if admin.scheduled.iter().all(|s| s.at > now) {
             return;

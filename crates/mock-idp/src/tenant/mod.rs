@@ -19,7 +19,7 @@ use crate::journal::Journal;
 use crate::keys::{KeyRing, SigningKey};
 use crate::personas::{Paths, PLAIN};
 use crate::rotation::KeyAdmin;
-use crate::sync;
+use crate::sync::{self, Flagged, FlaggedGuard};
 
 mod key_ops;
 
@@ -73,7 +73,8 @@ pub struct Tenant {
     /// Armed faults (P144-P149).
     faults: FaultPlan,
     /// Scheduled key operations and retired keys (P135-P137).
-    key_admin: Mutex<KeyAdmin>,
+    /// Flagged when an operation is scheduled: every request asks (`run_key_ops_due_at`).
+    key_admin: Flagged<KeyAdmin>,
     /// The keys as configured, for reset (P127).
     initial_keys: KeyRing,
     /// The serialised discovery document, for the key ring generation it was built from.
@@ -152,7 +153,7 @@ impl Tenant {
             grants: Mutex::new(GrantStore::with_budget(config.memory.grant_bytes.as_usize())),
             journal: Journal::with_budget(config.memory.journal_entries, config.memory.journal_bytes.as_usize()),
             faults,
-            key_admin: Mutex::new(KeyAdmin::default()),
+            key_admin: Flagged::new(KeyAdmin::default(), |a| !a.scheduled.is_empty()),
             discovery_body: DerivedBody::default(),
             jwks_body: DerivedBody::default(),
             config,
@@ -235,8 +236,13 @@ impl Tenant {
     }
 
     /// Scheduled key operations and retired keys (P135-P137), locked.
-    pub(crate) fn key_admin(&self) -> MutexGuard<'_, KeyAdmin> {
-        sync::lock(&self.key_admin)
+    pub(crate) fn key_admin(&self) -> FlaggedGuard<'_, KeyAdmin> {
+        self.key_admin.lock()
+    }
+
+    /// Whether any key operation is scheduled, without the lock.
+    pub(crate) fn any_key_op_scheduled(&self) -> bool {
+        self.key_admin.pending()
     }
 
     /// The serialised discovery document, for the key ring generation it was built from.
