@@ -89,6 +89,9 @@ pub struct Run {
     /// workload left behind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_after: Option<u64>,
+    /// Bytes of the body the probe got back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<usize>,
 }
 
 /// Everything one invocation measured.
@@ -185,7 +188,16 @@ fn main() -> anyhow::Result<()> {
 
     for name in &args.subjects {
         eprintln!("== {name}");
-        let (subject, runs) = bench_subject(name, &ctx, load, &workloads, trusted.as_ref().map(|t| &t.1));
+        let body = |w| {
+            let ours = results.runs.iter().find(|r| r.subject == "oidc-harness" && r.workload == w);
+            ours.and_then(|r| r.body_bytes)
+        };
+        let bodies = workloads::Bodies {
+            discovery: body(Workload::Discovery),
+            jwks: body(Workload::Jwks),
+        };
+        let trusted_oidc = trusted.as_ref().map(|t| &t.1);
+        let (subject, runs) = bench_subject(name, &ctx, load, &workloads, trusted_oidc, bodies);
         if let Some(reason) = &subject.skipped {
             eprintln!("skipped: {name}: {reason}");
         }
@@ -213,6 +225,7 @@ fn bench_subject(
     load: wrk::Load,
     workloads: &[Workload],
     trusted: Option<&subjects::Oidc>,
+    bodies: workloads::Bodies,
 ) -> (SubjectResult, Vec<Run>) {
     let mut subject = SubjectResult {
         name: name.to_owned(),
@@ -249,12 +262,12 @@ fn bench_subject(
     for &w in workloads {
         let req = match &token {
             Err(e) => Err(format!("token from the trusted provider: {e}")),
-            Ok(t) => workloads::request(w, &launch.api, t.as_deref()),
+            Ok(t) => workloads::request(w, &launch.api, t.as_deref(), bodies),
         };
         let req = match req {
             Err(reason) if reason == "not applicable" => continue,
             Err(reason) => Err(reason),
-            Ok(req) => workloads::probe(w, &req).map(|()| req),
+            Ok(req) => workloads::probe(w, &req).map(|bytes| (req, bytes)),
         };
         let run = match req {
             Err(reason) => {
@@ -266,20 +279,22 @@ fn bench_subject(
                     skipped: Some(reason),
                     peak_rss: None,
                     rss_after: None,
+                    body_bytes: None,
                 }
             }
-            Ok(req) => {
+            Ok((req, body_bytes)) => {
                 let sampler = procs::RssSampler::start(running.pid());
                 let script = ctx.cache.join(format!("logs/{name}-{}.lua", w.id()));
-                let figures = wrk::run(&req, load, &script);
+                let figures = wrk::run(&req, load, &script, running.pid());
                 let workload_peak = sampler.finish();
                 peak = peak.max(workload_peak);
                 let after = procs::tree_rss(running.pid());
                 let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
                 match figures {
                     Ok(f) => {
+                        let us = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.2}"));
                         eprintln!(
-                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {} status / {} socket  RSS peak {:.1} MiB, after {:.1} MiB",
+                            "{:<24} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {} status / {} socket  RSS peak {:.1} MiB, after {:.1} MiB  CPU µs/request server {} wrk {}",
                             w.id(),
                             f.rps,
                             f.p50_ms,
@@ -287,7 +302,9 @@ fn bench_subject(
                             f.status_errors,
                             f.socket_errors,
                             mib(workload_peak),
-                            mib(after)
+                            mib(after),
+                            us(f.server_cpu_us),
+                            us(f.client_cpu_us)
                         );
                         Run {
                             subject: name.to_owned(),
@@ -296,6 +313,7 @@ fn bench_subject(
                             skipped: None,
                             peak_rss: Some(workload_peak),
                             rss_after: Some(after),
+                            body_bytes: Some(body_bytes),
                         }
                     }
                     Err(e) => Run {
@@ -305,6 +323,7 @@ fn bench_subject(
                         skipped: Some(format!("{e:#}")),
                         peak_rss: Some(workload_peak),
                         rss_after: Some(after),
+                        body_bytes: Some(body_bytes),
                     },
                 }
             }

@@ -99,19 +99,16 @@ pub fn get_ok(url: &str) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && head[9] == b'2'
 }
 
-/// Resident set size in bytes of `pid` and all its descendants, from /proc.
-pub fn tree_rss(pid: u32) -> u64 {
+/// `pid` and all its descendants, from /proc.
+fn tree(pid: u32) -> Vec<u32> {
     let mut parent: HashMap<u32, u32> = HashMap::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for e in dir.flatten() {
             let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
                 continue;
             };
-            // stat is "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
-            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
-                if let Some(pp) = stat.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1)) {
-                    parent.insert(p, pp.parse().unwrap_or(0));
-                }
+            if let Some(pp) = stat_fields(p).and_then(|f| f.get(1)?.parse().ok()) {
+                parent.insert(p, pp);
             }
         }
     }
@@ -124,7 +121,55 @@ pub fn tree_rss(pid: u32) -> u64 {
             _ => return false,
         }
     };
-    parent.keys().filter(|&&p| in_tree(p)).map(|&p| rss(p)).sum()
+    parent.keys().copied().filter(|&p| in_tree(p)).collect()
+}
+
+/// The fields of /proc/PID/stat after the command name, from the state on (index 0 is the
+/// state, 1 the parent, 11 and 12 the user and system CPU ticks). The name may hold spaces and
+/// parentheses, so the split is after the last ')'.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Resident set size in bytes of `pid` and all its descendants.
+pub fn tree_rss(pid: u32) -> u64 {
+    tree(pid).into_iter().map(rss).sum()
+}
+
+/// CPU time (user, system) in clock ticks that `pid` has used, its threads included; a zombie
+/// keeps its final figures until it is reaped.
+pub fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
+    let f = stat_fields(pid)?;
+    Some((f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?))
+}
+
+/// CPU time (user, system) in clock ticks of `pid` and all its descendants.
+pub fn tree_cpu_ticks(pid: u32) -> (u64, u64) {
+    tree(pid)
+        .into_iter()
+        .filter_map(cpu_ticks)
+        .fold((0, 0), |(u, s), (du, ds)| (u + du, s + ds))
+}
+
+/// Whether `pid` has exited and waits to be reaped.
+pub fn is_zombie(pid: u32) -> bool {
+    stat_fields(pid).is_some_and(|f| f.first().is_some_and(|s| s == "Z"))
+}
+
+/// Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux when it fails).
+pub fn ticks_per_s() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .filter(|&t: &f64| t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 fn rss(pid: u32) -> u64 {

@@ -69,7 +69,7 @@ fn ours(w: Workload) -> &'static str {
 
 /// The rows of a workload's table and chart: (label, run). Discovery and JWKS add the ceiling.
 fn bars(r: &Results, w: Workload) -> Vec<(String, &Run)> {
-    if w == Workload::Hello {
+    if matches!(w, Workload::Hello | Workload::HelloDiscoveryBytes | Workload::HelloJwksBytes) {
         return vec![];
     }
     let mut rows: Vec<(String, &Run)> = r
@@ -87,7 +87,25 @@ fn bars(r: &Results, w: Workload) -> Vec<(String, &Run)> {
             rows.push(("axum-hello (ceiling, GET /)".into(), h));
         }
     }
+    if let Some(sized) = same_bytes(w) {
+        if let Some(h) = r.runs.iter().find(|x| x.workload == sized && x.figures.is_some()) {
+            rows.push(("axum-hello (as many bytes)".into(), h));
+        }
+    }
     rows
+}
+
+/// The hello-world workload that answers as many bytes as our answer to `w`.
+fn same_bytes(w: Workload) -> Option<Workload> {
+    match w {
+        Workload::Discovery => Some(Workload::HelloDiscoveryBytes),
+        Workload::Jwks => Some(Workload::HelloJwksBytes),
+        _ => None,
+    }
+}
+
+fn us(x: Option<f64>) -> String {
+    x.map_or("–".into(), |x| format!("{x:.2} µs"))
 }
 
 fn mib(b: Option<u64>) -> String {
@@ -138,7 +156,9 @@ fn markdown(r: &Results, img_dir: &str) -> String {
         s,
         "{} logical CPUs, 1-minute load average {la} at the start. Each workload: `wrk -t{} -c{} -d{}s` from the same \
          machine over 127.0.0.1, after one probe request that checks the answer. Errors are answers with another status \
-         than expected / socket errors. Ratios are ours ÷ the peer's requests/s.\n",
+         than expected / socket errors. Ratios are ours ÷ the peer's requests/s. CPU per request is the user and system \
+         time of the subject's processes, and of wrk, from /proc, over the requests completed: wrk shares the cores, \
+         so a larger answer lowers the throughput through wrk's share too.\n",
         r.cpus, l.threads, l.connections, l.seconds
     );
     let rps = |subject: &str, w| fig(r, subject, w).map(|f| f.rps);
@@ -152,11 +172,19 @@ fn markdown(r: &Results, img_dir: &str) -> String {
         pct(rps("oidc-harness", Workload::ClientCredentials), rsa)
     );
     for w in [Workload::Discovery, Workload::Jwks] {
+        let sized = same_bytes(w).expect("a GET target has a sized peer");
+        let bytes = r
+            .runs
+            .iter()
+            .find(|x| x.subject == "oidc-harness" && x.workload == w)
+            .and_then(|x| x.body_bytes)
+            .map_or("–".into(), |n| n.to_string());
         let _ = writeln!(
             s,
-            "| {} ≥ 80 % of the axum hello-world | {} |",
+            "| {} ≥ 80 % of the axum hello-world | {}; {} of the hello-world answering as many bytes ({bytes}) |",
             w.title(),
-            pct(rps("oidc-harness", w), rps("axum-hello", Workload::Hello))
+            pct(rps("oidc-harness", w), rps("axum-hello", Workload::Hello)),
+            pct(rps("oidc-harness", w), rps("axum-hello", sized))
         );
     }
     let hello = rps("axum-hello", Workload::Hello);
@@ -277,7 +305,7 @@ fn markdown(r: &Results, img_dir: &str) -> String {
         let base = rps(ours(w), w);
         let _ = writeln!(
             s,
-            "| Subject | req/s | p50 | p99 | errors | ours ÷ this |\n|---|---|---|---|---|---|"
+            "| Subject | req/s | p50 | p99 | errors | ours ÷ this | server CPU per request | wrk CPU per request |\n|---|---|---|---|---|---|---|---|"
         );
         for (label, run) in &rows {
             let f = run.figures.as_ref().expect("rows have figures");
@@ -289,8 +317,14 @@ fn markdown(r: &Results, img_dir: &str) -> String {
             let ratio = base.map_or("–".into(), |b| format!("{:.2}", b / f.rps));
             let _ = writeln!(
                 s,
-                "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} / {} | {ratio} |",
-                f.rps, f.p50_ms, f.p99_ms, f.status_errors, f.socket_errors
+                "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} / {} | {ratio} | {} | {} |",
+                f.rps,
+                f.p50_ms,
+                f.p99_ms,
+                f.status_errors,
+                f.socket_errors,
+                us(f.server_cpu_us),
+                us(f.client_cpu_us)
             );
         }
         for x in skipped {

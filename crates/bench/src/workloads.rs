@@ -34,11 +34,15 @@ pub enum Workload {
     WeaviateHealth,
     /// The hello-world ceiling.
     Hello,
+    /// The hello-world answering as many bytes as our discovery document.
+    HelloDiscoveryBytes,
+    /// The hello-world answering as many bytes as our JWKS.
+    HelloJwksBytes,
 }
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 14] = [
         Workload::ClientCredentials,
         Workload::ClientCredentialsEs256,
         Workload::ClientCredentialsEdDsa,
@@ -51,6 +55,8 @@ impl Workload {
         Workload::WeaviateInvalidToken,
         Workload::WeaviateHealth,
         Workload::Hello,
+        Workload::HelloDiscoveryBytes,
+        Workload::HelloJwksBytes,
     ];
 
     /// Short name (file names, JSON).
@@ -68,6 +74,8 @@ impl Workload {
             Workload::WeaviateInvalidToken => "weaviate_invalid_token",
             Workload::WeaviateHealth => "weaviate_health",
             Workload::Hello => "hello",
+            Workload::HelloDiscoveryBytes => "hello_discovery_bytes",
+            Workload::HelloJwksBytes => "hello_jwks_bytes",
         }
     }
 
@@ -86,13 +94,25 @@ impl Workload {
             Workload::WeaviateInvalidToken => "Weaviate GET /v1/schema with an invalid token (401)",
             Workload::WeaviateHealth => "Weaviate GET /v1/.well-known/live (unauthenticated)",
             Workload::Hello => "axum hello-world GET",
+            Workload::HelloDiscoveryBytes => "axum hello-world GET of as many bytes as our discovery document",
+            Workload::HelloJwksBytes => "axum hello-world GET of as many bytes as our JWKS",
         }
     }
 }
 
+/// The body lengths of our provider's documents, from its probes earlier in the run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bodies {
+    /// Bytes of the discovery document.
+    pub discovery: Option<usize>,
+    /// Bytes of the JWKS.
+    pub jwks: Option<usize>,
+}
+
 /// The request of `w` on a subject serving `api`; `Err` says why the subject cannot run it.
-/// `token` is a valid access token of the provider the Weaviate subjects trust.
-pub fn request(w: Workload, api: &Api, token: Option<&str>) -> Result<Request, String> {
+/// `token` is a valid access token of the provider the Weaviate subjects trust; `bodies` sizes
+/// the hello-world's sized answers.
+pub fn request(w: Workload, api: &Api, token: Option<&str>, bodies: Bodies) -> Result<Request, String> {
     match (w, api) {
         (Workload::ClientCredentials, Api::Oidc(o)) => {
             let url = o.token.clone().ok_or("no client_credentials grant")?;
@@ -137,6 +157,17 @@ pub fn request(w: Workload, api: &Api, token: Option<&str>) -> Result<Request, S
         }
         (Workload::WeaviateHealth, Api::Weaviate { rest }) => Ok(Request::get(format!("{rest}/v1/.well-known/live"))),
         (Workload::Hello, Api::Hello { url }) => Ok(Request::get(url.clone())),
+        (Workload::HelloDiscoveryBytes | Workload::HelloJwksBytes, Api::Hello { url }) => {
+            let (n, doc) = if w == Workload::HelloDiscoveryBytes {
+                (bodies.discovery, "discovery")
+            } else {
+                (bodies.jwks, "jwks")
+            };
+            let n = n.ok_or(format!(
+                "needs the length of oidc-harness's {doc} answer: run oidc-harness's {doc} workload first"
+            ))?;
+            Ok(Request::get(format!("{url}bytes/{n}")))
+        }
         _ => Err("not applicable".into()),
     }
 }
@@ -167,7 +198,12 @@ fn tamper(token: &str) -> String {
 
 /// A client_credentials access token from `o`.
 pub fn fetch_token(o: &Oidc) -> Result<String, String> {
-    token_from(&request(Workload::ClientCredentials, &Api::Oidc(o.clone()), None)?)
+    token_from(&request(
+        Workload::ClientCredentials,
+        &Api::Oidc(o.clone()),
+        None,
+        Bodies::default(),
+    )?)
 }
 
 /// The access token of the token response to `req`.
@@ -184,8 +220,8 @@ fn token_from(req: &Request) -> Result<String, String> {
 }
 
 /// Sends `req` once and checks the answer is what the load run expects: the status, and for
-/// introspection an active token.
-pub fn probe(w: Workload, req: &Request) -> Result<(), String> {
+/// introspection an active token. Returns the body's length in bytes.
+pub fn probe(w: Workload, req: &Request) -> Result<usize, String> {
     let (status, body) = send(req)?;
     if status != req.expect {
         return Err(format!("probe answered {status} (expected {}): {}", req.expect, clip(&body)));
@@ -193,7 +229,13 @@ pub fn probe(w: Workload, req: &Request) -> Result<(), String> {
     if w == Workload::Introspection && !body.replace(' ', "").contains("\"active\":true") {
         return Err(format!("introspection does not report the token active: {}", clip(&body)));
     }
-    Ok(())
+    if matches!(w, Workload::HelloDiscoveryBytes | Workload::HelloJwksBytes) {
+        let asked = req.url.rsplit('/').next().and_then(|n| n.parse::<usize>().ok());
+        if asked != Some(body.len()) {
+            return Err(format!("asked {} for {asked:?} bytes, got {}", req.url, body.len()));
+        }
+    }
+    Ok(body.len())
 }
 
 fn clip(s: &str) -> String {

@@ -1,7 +1,8 @@
 //! One load run with `wrk`: a generated Lua script sets the request and prints the figures as JSON.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -92,6 +93,12 @@ pub struct Figures {
     pub socket_errors: u64,
     /// Completed requests.
     pub requests: u64,
+    /// CPU time of the subject's processes (user and system) per completed request, µs: what the
+    /// requests cost the server whatever the throughput.
+    pub server_cpu_us: Option<f64>,
+    /// CPU time of wrk itself per completed request, µs: on the same cores, a larger answer
+    /// costs the client more too.
+    pub client_cpu_us: Option<f64>,
 }
 
 /// The Lua script for `req`. Expecting a non-2xx status needs a per-response hook (slower) to
@@ -135,23 +142,48 @@ struct Raw {
     p99_us: u64,
 }
 
-/// Runs wrk against `req` with `load`; the script is written to `script_path`.
-pub fn run(req: &Request, load: Load, script_path: &Path) -> anyhow::Result<Figures> {
+/// Runs wrk against `req` with `load` while the subject runs as `server_pid` (and its
+/// descendants); the script is written to `script_path`.
+pub fn run(req: &Request, load: Load, script_path: &Path, server_pid: u32) -> anyhow::Result<Figures> {
+    use std::io::Read;
     std::fs::write(script_path, script(req))?;
-    let out = Command::new("wrk")
+    let server_before = crate::procs::tree_cpu_ticks(server_pid);
+    let mut child = Command::new("wrk")
         .arg(format!("-t{}", load.threads))
         .arg(format!("-c{}", load.connections))
         .arg(format!("-d{}s", load.seconds))
         .args(["--timeout", "5s", "-s"])
         .arg(script_path)
         .arg(&req.url)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .context("running wrk")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout).context("reading wrk's output")?;
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_string(&mut stderr).context("reading wrk's errors")?;
+    }
+    let server_after = crate::procs::tree_cpu_ticks(server_pid);
+    // wrk's own CPU time: read once it has exited, before it is reaped.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !crate::procs::is_zombie(child.id()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let client = crate::procs::cpu_ticks(child.id()).filter(|_| crate::procs::is_zombie(child.id()));
+    child.wait().context("waiting for wrk")?;
     let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("BENCH ")) else {
-        bail!("wrk printed no figures: {}{}", stdout, String::from_utf8_lossy(&out.stderr));
+        bail!("wrk printed no figures: {stdout}{stderr}");
     };
     let raw: Raw = serde_json::from_str(line).context("wrk's figures")?;
+    let per_request =
+        |(u, s): (u64, u64)| (raw.requests > 0).then(|| (u + s) as f64 / crate::procs::ticks_per_s() * 1e6 / raw.requests as f64);
+    let server = (
+        server_after.0.saturating_sub(server_before.0),
+        server_after.1.saturating_sub(server_before.1),
+    );
     Ok(Figures {
         rps: raw.requests as f64 / (raw.duration_us.max(1) as f64 / 1e6),
         p50_ms: raw.p50_us as f64 / 1e3,
@@ -159,6 +191,8 @@ pub fn run(req: &Request, load: Load, script_path: &Path) -> anyhow::Result<Figu
         status_errors: raw.unexpected,
         socket_errors: raw.socket,
         requests: raw.requests,
+        server_cpu_us: per_request(server),
+        client_cpu_us: client.and_then(per_request),
     })
 }
 
