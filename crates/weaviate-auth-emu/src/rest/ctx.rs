@@ -117,7 +117,10 @@ impl IntoResponse for Reply {
         };
         let mut response = match body {
             Some(value) => {
-                let mut response = Response::new(Body::from(format!("{value}\n")));
+                // serde_json's compact writer (what `Display` gives), without the formatter.
+                let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
+                bytes.push(b'\n');
+                let mut response = Response::new(Body::from(bytes));
                 response
                     .headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
