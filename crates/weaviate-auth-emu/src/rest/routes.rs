@@ -513,6 +513,13 @@ pub fn route(method: &str, path: &str) -> Result<Matched, Error> {
     } else {
         path
     };
+    // A pattern without parameters that equals the path beats every other match (all its
+    // segments are literal), and the sorted table finds it by binary search.
+    if let Ok(i) = ROUTES.binary_search_by(|r| r.pattern.cmp(trimmed)) {
+        if !ROUTES[i].pattern.contains("{}") {
+            return allowed(&ROUTES[i], method, Vec::new());
+        }
+    }
     // The table is sorted, so the patterns that begin with the path's head are one run of it.
     let head = head(trimmed);
     let first = ROUTES.partition_point(|r| r.pattern < head);
@@ -522,16 +529,21 @@ pub fn route(method: &str, path: &str) -> Result<Matched, Error> {
         .filter(|r| matches!(r.pattern.as_bytes().get(head.len()), None | Some(b'/')))
         .filter_map(|r| match_pattern(r.pattern, trimmed).map(|params| (r, params)))
         .max_by_key(|(r, _)| literals(r.pattern));
-    if let Some((r, params)) = best {
-        return match r.methods.iter().find(|(m, _)| *m == method) {
-            Some((_, op)) => Ok(Matched { op: *op, params }),
-            None => Err(Error::MethodNotAllowed {
-                method: method.to_owned(),
-                allowed: r.methods.iter().map(|(m, _)| *m).collect(),
-            }),
-        };
+    match best {
+        Some((r, params)) => allowed(r, method, params),
+        None => Err(Error::RouteNotFound(path.to_owned())),
     }
-    Err(Error::RouteNotFound(path.to_owned()))
+}
+
+/// The operation of `method` on the matched route `r`, or Weaviate's 405.
+fn allowed(r: &Route, method: &str, params: Vec<String>) -> Result<Matched, Error> {
+    match r.methods.iter().find(|(m, _)| *m == method) {
+        Some((_, op)) => Ok(Matched { op: *op, params }),
+        None => Err(Error::MethodNotAllowed {
+            method: method.to_owned(),
+            allowed: r.methods.iter().map(|(m, _)| *m).collect(),
+        }),
+    }
 }
 
 #[cfg(test)]
