@@ -42,7 +42,7 @@ impl Resolved {
     }
 }
 
-/// Sends a request `resolved` to its tenant on to its internal route: rewrites its path (the
+/// Sends a request on to the internal route of its resolution `resolved`: rewrites its path (the
 /// query stays), keeps the URI as requested in an `OriginalUri` and the resolution for the
 /// handlers (`TenantRef`). Only requests that go on to the routes need this; an answer given
 /// before them (`middleware::direct_answer`) does not.

@@ -55,10 +55,11 @@ fn service(
         .merge(crate::control::routes())
         .fallback(not_found)
         .with_state(state.clone());
-    // The front layers run first: dispatch (resolve and rewrite) must come before the internal
-    // routes match. They are stacked once here (not with `Router::layer`, which boxes the stack
-    // once per layer), and the header limit, dispatch, journal and faults are one middleware,
-    // not three: each layer costs a boxed service clone and a future per request.
+    // The front layers run first: dispatch (resolve) and the layer's rewrite to the internal
+    // route must come before the internal routes match. They are stacked once here (not with
+    // `Router::layer`, which boxes the stack once per layer), and the header limit, dispatch,
+    // journal and faults are one middleware, not three: each layer costs a boxed service clone
+    // and a future per request.
     tower::ServiceBuilder::new()
         // The trace layer wraps the body in its own type; the servers want axum's.
         .map_response(IntoResponse::into_response)
