@@ -128,7 +128,11 @@ fn tree(pid: u32) -> Vec<u32> {
 /// state, 1 the parent, 11 and 12 the user and system CPU ticks). The name may hold spaces and
 /// parentheses, so the split is after the last ')'.
 fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    after_name(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// The fields of a /proc stat line after `pid (name)`.
+fn after_name(stat: &str) -> Option<Vec<String>> {
     let (_, rest) = stat.rsplit_once(')')?;
     Some(rest.split_whitespace().map(str::to_owned).collect())
 }
@@ -208,5 +212,34 @@ impl RssSampler {
     pub fn finish(self) -> u64 {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.thread.join().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fields_start_after_a_name_with_spaces_and_parentheses() {
+        let line = "4242 (tokio (rt) worker) S 17 4242 4242 0 -1 4194560 100 0 0 0 321 54 0 0 20 0 3 0";
+        let f = after_name(line).expect("a stat line");
+        assert_eq!((f[0].as_str(), f[1].as_str()), ("S", "17"));
+        assert_eq!((f[11].as_str(), f[12].as_str()), ("321", "54"));
+        assert_eq!(after_name("no name here"), None);
+    }
+
+    #[test]
+    fn an_exited_child_keeps_its_cpu_times_until_it_is_reaped() {
+        assert!(cpu_ticks(std::process::id()).is_some());
+        assert!(!is_zombie(std::process::id()));
+        let mut child = Command::new("true").spawn().expect("spawn true");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !is_zombie(child.id()) {
+            assert!(Instant::now() < deadline, "the child never became a zombie");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(cpu_ticks(child.id()).is_some(), "a zombie's stat still has its times");
+        child.wait().expect("reap");
+        assert!(ticks_per_s() > 0.0);
     }
 }
