@@ -274,7 +274,7 @@ impl Tenant {
 
     /// The discovery URL (P3: issuer without trailing slash + well-known path).
     pub fn discovery_url(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.issuer.base())
+        format!("{}{DISCOVERY_PATH}", self.issuer.base())
     }
 
     /// The issuer's path on the provider, without a trailing `/`: discovery and `_mock/` hang off it.
