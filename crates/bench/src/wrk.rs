@@ -169,10 +169,16 @@ pub fn run(req: &Request, load: Load, script_path: &Path, server_pid: u32) -> an
     let server_after = crate::procs::tree_cpu_ticks(server_pid);
     // wrk's own CPU time: read once it has exited, before it is reaped.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !crate::procs::is_zombie(child.id()) && Instant::now() < deadline {
+    let exited = loop {
+        if crate::procs::is_zombie(child.id()) {
+            break true;
+        }
+        if Instant::now() >= deadline {
+            break false;
+        }
         std::thread::sleep(Duration::from_millis(2));
-    }
-    let client = crate::procs::cpu_ticks(child.id()).filter(|_| crate::procs::is_zombie(child.id()));
+    };
+    let client = if exited { crate::procs::cpu_ticks(child.id()) } else { None };
     child.wait().context("waiting for wrk")?;
     let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("BENCH ")) else {
         bail!("wrk printed no figures: {stdout}{stderr}");
