@@ -5,6 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bench::token_sample::{HEADER, PAYLOAD};
 use mock_idp::{Alg, SigningKey};
 
 use serde::Serialize;
@@ -58,10 +59,6 @@ pub struct SignerRate {
     /// Bytes of the header and payload signed each time (a client_credentials token's).
     pub input_bytes: usize,
 }
-
-/// A client_credentials token's header and payload, as the provider serialises them.
-const HEADER: &str = r#"{"alg":"ES256","kid":"0t3oDfwAX1twjA8jx_5xzOLcvpDm3XhKHWscRzFFQeg","typ":"JWT"}"#;
-const PAYLOAD: &str = r#"{"aud":"ci-runner","client_id":"ci-runner","exp":1796586853,"iat":1796583253,"iss":"http://127.0.0.1:8080/es256","jti":"ea4e4fda-5981-4a50-b0ca-b8eb695aa5e9","nbf":1796583253,"scope":"openid","sub":"ci-runner"}"#;
 
 /// Measures [`SignerRate`] for `seconds` per algorithm on `threads` threads.
 pub fn signer_rate(seconds: f64, threads: usize) -> SignerRate {

@@ -228,6 +228,9 @@ fn write_config(ctx: &Ctx) -> Result<PathBuf, String> {
 }
 
 /// Our provider's endpoints under `iss` with the built-in configuration's clients and users.
+/// Our provider's confidential client in the bench configuration: (id, secret).
+pub const CLIENT: (&str, &str) = ("ci-runner", "ci-runner-secret");
+
 pub fn ours(iss: &str) -> Api {
     let base = iss.strip_suffix("/default").unwrap_or(iss);
     Api::Oidc(Oidc {
@@ -237,7 +240,7 @@ pub fn ours(iss: &str) -> Api {
         jwks: format!("{iss}/jwks"),
         token: Some(format!("{iss}/token")),
         introspect: Some(format!("{iss}/introspect")),
-        client: ("ci-runner".into(), "ci-runner-secret".into()),
+        client: (CLIENT.0.into(), CLIENT.1.into()),
         password: Some(("weaviate".into(), None, "admin".into(), "admin-pass".into())),
     })
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::subjects::{Api, Oidc, API_KEY};
+use crate::subjects::{Api, Oidc, API_KEY, CLIENT};
 use crate::wrk::Request;
 
 /// One kind of request.
@@ -38,11 +38,15 @@ pub enum Workload {
     HelloDiscoveryBytes,
     /// The hello-world answering as many bytes as our JWKS.
     HelloJwksBytes,
+    /// The hello-world answering the ES256 token request with one signature and nothing else.
+    HelloSignEs256,
+    /// The same with an EdDSA signature.
+    HelloSignEdDsa,
 }
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 14] = [
+    pub const ALL: [Workload; 16] = [
         Workload::ClientCredentials,
         Workload::ClientCredentialsEs256,
         Workload::ClientCredentialsEdDsa,
@@ -57,6 +61,8 @@ impl Workload {
         Workload::Hello,
         Workload::HelloDiscoveryBytes,
         Workload::HelloJwksBytes,
+        Workload::HelloSignEs256,
+        Workload::HelloSignEdDsa,
     ];
 
     /// Short name (file names, JSON).
@@ -76,6 +82,8 @@ impl Workload {
             Workload::Hello => "hello",
             Workload::HelloDiscoveryBytes => "hello_discovery_bytes",
             Workload::HelloJwksBytes => "hello_jwks_bytes",
+            Workload::HelloSignEs256 => "hello_sign_es256",
+            Workload::HelloSignEdDsa => "hello_sign_eddsa",
         }
     }
 
@@ -96,6 +104,8 @@ impl Workload {
             Workload::Hello => "axum hello-world GET",
             Workload::HelloDiscoveryBytes => "axum hello-world GET of as many bytes as our discovery document",
             Workload::HelloJwksBytes => "axum hello-world GET of as many bytes as our JWKS",
+            Workload::HelloSignEs256 => "axum hello-world POST answering one ES256 signature",
+            Workload::HelloSignEdDsa => "axum hello-world POST answering one EdDSA signature",
         }
     }
 }
@@ -168,6 +178,11 @@ pub fn request(w: Workload, api: &Api, token: Option<&str>, bodies: Bodies) -> R
             ))?;
             Ok(Request::get(format!("{url}bytes/{n}")))
         }
+        (Workload::HelloSignEs256 | Workload::HelloSignEdDsa, Api::Hello { url }) => {
+            // The token workloads' request (body and Basic credentials), which it reads and ignores.
+            let alg = if w == Workload::HelloSignEs256 { "es256" } else { "eddsa" };
+            Ok(Request::form(format!("{url}sign/{alg}"), "grant_type=client_credentials".into()).basic(CLIENT.0, CLIENT.1))
+        }
         _ => Err("not applicable".into()),
     }
 }
@@ -226,6 +241,9 @@ pub fn probe(w: Workload, req: &Request) -> Result<usize, String> {
     if status != req.expect {
         return Err(format!("probe answered {status} (expected {}): {}", req.expect, clip(&body)));
     }
+    if matches!(w, Workload::HelloSignEs256 | Workload::HelloSignEdDsa) && !body.contains("\"access_token\":\"ey") {
+        return Err(format!("no signed token in the answer: {}", clip(&body)));
+    }
     if w == Workload::Introspection && !body.replace(' ', "").contains("\"active\":true") {
         return Err(format!("introspection does not report the token active: {}", clip(&body)));
     }
@@ -269,4 +287,31 @@ fn send(req: &Request) -> Result<(u16, String), String> {
         let status = resp.status().as_u16();
         Ok((status, resp.text().await.unwrap_or_default()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_hello_world_gets_the_token_workloads_request() {
+        let hello = Api::Hello {
+            url: "http://127.0.0.1:9/".into(),
+        };
+        let ours = crate::subjects::ours("http://127.0.0.1:8/default");
+        for (twin, token, alg) in [
+            (Workload::HelloSignEs256, Workload::ClientCredentialsEs256, "es256"),
+            (Workload::HelloSignEdDsa, Workload::ClientCredentialsEdDsa, "eddsa"),
+        ] {
+            let a = request(twin, &hello, None, Bodies::default()).expect("the hello-world signs");
+            let b = request(token, &ours, None, Bodies::default()).expect("our provider issues");
+            assert_eq!(a.url, format!("http://127.0.0.1:9/sign/{alg}"));
+            assert_eq!(b.url, format!("http://127.0.0.1:8/{alg}/token"));
+            assert_eq!((a.method, &a.headers, &a.body), (b.method, &b.headers, &b.body));
+            assert_eq!(
+                request(twin, &ours, None, Bodies::default()).err().as_deref(),
+                Some("not applicable")
+            );
+        }
+    }
 }
