@@ -312,7 +312,8 @@ struct Ring {
     /// Sum of the entries' `cost`.
     entry_bytes: usize,
     texts: Interner,
-    counters: BTreeMap<Endpoint, u64>,
+    /// Requests per endpoint, indexed by `Endpoint as usize`.
+    counters: [u64; Endpoint::ALL.len()],
     total: u64,
     last_seq: u64,
 }
@@ -322,7 +323,7 @@ impl Ring {
         self.entry_bytes + self.texts.bytes
     }
 
-    fn compact(&mut self, entry: Entry) -> Stored {
+    fn compact(&mut self, entry: &Entry) -> Stored {
         let texts = &mut self.texts;
         let mut text = |s: &str| texts.intern(s);
         Stored {
@@ -344,14 +345,11 @@ impl Ring {
         }
     }
 
-    fn pop_oldest(&mut self) -> bool {
-        match self.entries.pop_front() {
-            Some(old) => {
-                self.entry_bytes -= old.cost();
-                true
-            }
-            None => false,
-        }
+    /// Takes the oldest entry out, for the caller to drop.
+    fn pop_oldest(&mut self) -> Option<Stored> {
+        let old = self.entries.pop_front()?;
+        self.entry_bytes -= old.cost();
+        Some(old)
     }
 }
 
@@ -405,28 +403,38 @@ impl Journal {
     }
 
     /// Records an entry, giving it the next sequence number; returns that number.
+    ///
+    /// Both cores record at once under load, so the lock is held for the bookkeeping only: the
+    /// entry's own strings and the entry it pushes out of the ring are freed after unlocking.
     pub fn record(&self, mut entry: Entry) -> u64 {
-        let seq = {
+        let (seq, evicted) = {
             let mut ring = self.ring();
             ring.last_seq += 1;
             entry.seq = ring.last_seq;
-            *ring.counters.entry(entry.endpoint).or_default() += 1;
+            ring.counters[entry.endpoint as usize] += 1;
             ring.total += 1;
-            let stored = ring.compact(entry);
+            let stored = ring.compact(&entry);
             ring.entry_bytes += stored.cost();
             ring.entries.push_back(stored);
+            // At most one entry leaves per record once the ring is full; more only when a
+            // large entry pushes several small ones out of the byte budget.
+            let mut evicted = None;
             while ring.entries.len() > self.capacity {
-                ring.pop_oldest();
+                evicted = ring.pop_oldest();
             }
             while ring.bytes() > self.max_bytes {
                 if ring.texts.sweep_due() {
                     ring.texts.sweep();
-                } else if !ring.pop_oldest() {
-                    break;
+                } else {
+                    match ring.pop_oldest() {
+                        Some(old) => evicted = Some(old),
+                        None => break,
+                    }
                 }
             }
-            ring.last_seq
+            (ring.last_seq, evicted)
         };
+        drop((entry, evicted));
         // Only `wait_for` listens, and it subscribes before it reads the counts under the ring's
         // lock: a record that sees no receiver here came after that read, or before the
         // subscription, so nothing is missed. Waking a watch costs a lock per request otherwise.
@@ -472,17 +480,14 @@ impl Journal {
     /// Requests per endpoint since the last clear (P138); every endpoint is listed.
     pub fn counters(&self) -> BTreeMap<Endpoint, u64> {
         let ring = self.ring();
-        Endpoint::ALL
-            .into_iter()
-            .map(|e| (e, ring.counters.get(&e).copied().unwrap_or(0)))
-            .collect()
+        Endpoint::ALL.into_iter().map(|e| (e, ring.counters[e as usize])).collect()
     }
 
     /// Requests to `endpoint` (or to any, for `None`) since the last clear.
     pub fn count(&self, endpoint: Option<Endpoint>) -> u64 {
         let ring = self.ring();
         match endpoint {
-            Some(e) => ring.counters.get(&e).copied().unwrap_or(0),
+            Some(e) => ring.counters[e as usize],
             None => ring.total,
         }
     }
@@ -499,7 +504,7 @@ impl Journal {
         ring.entries.clear();
         ring.entry_bytes = 0;
         ring.texts.clear();
-        ring.counters.clear();
+        ring.counters = Default::default();
         ring.total = 0;
     }
 
@@ -530,6 +535,24 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_endpoint_indexes_its_own_counter() {
+        // `Ring::counters` is indexed by `Endpoint as usize`: `ALL` lists them in that order.
+        for (i, e) in Endpoint::ALL.into_iter().enumerate() {
+            assert_eq!(e as usize, i, "{e:?}");
+        }
+        let j = Journal::with_capacity(8);
+        j.record(entry(Endpoint::Other));
+        j.record(entry(Endpoint::Discovery));
+        j.record(entry(Endpoint::Discovery));
+        let counts = j.counters();
+        assert_eq!(
+            (counts[&Endpoint::Discovery], counts[&Endpoint::Other], counts[&Endpoint::Jwks]),
+            (2, 1, 0)
+        );
+        assert_eq!((j.count(Some(Endpoint::Other)), j.count(None)), (1, 3));
+    }
 
     fn entry(endpoint: Endpoint) -> Entry {
         Entry {
