@@ -30,6 +30,7 @@ mod personas;
 mod presets;
 mod props;
 mod refresh;
+mod request_tracing;
 mod support;
 mod tls;
 mod token_client_auth;
