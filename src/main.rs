@@ -29,7 +29,8 @@ enum Command {
     /// Settings come from, in order of precedence: flags, then environment variables, then the
     /// config file, then the built-in default (fixtures/configs/default.toml). Once it accepts
     /// connections it prints one JSON line on stdout: {"event":"ready","issuer":...}. Logs go to
-    /// stderr (filter with RUST_LOG). It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
+    /// stderr (filter with RUST_LOG; RUST_LOG=debug also traces each request's method and path).
+    /// It stops on SIGTERM or Ctrl-C, finishing in-flight requests.
     /// It refuses to listen beyond loopback while its _mock/ test controls are open (no admin
     /// token), unless --insecure-open-controls says so. GET {issuer}/_mock/presets lists the
     /// bad-token presets with what Weaviate v1.38.11 answers to each (expected_status,

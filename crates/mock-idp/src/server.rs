@@ -64,10 +64,16 @@ fn service(
         tower::ServiceBuilder::new()
             // The trace layer wraps the body in its own type; the servers want axum's.
             .map_response(IntoResponse::into_response)
-            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                // Method and path only: never headers, query strings or bodies (they carry secrets).
-                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-            }))
+            .layer(
+                tower_http::trace::TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request| {
+                        // Method and path only: never headers, query strings or bodies (they carry
+                        // secrets).
+                        tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                    })
+                    // `front` logs 5xx answers at ERROR itself, with or without this layer.
+                    .on_failure(()),
+            )
     });
     tower::ServiceBuilder::new()
         .option_layer(tracing)
@@ -120,15 +126,20 @@ async fn not_found(req: Request) -> Response {
 }
 
 /// Every request passes here first: the header limit (P157), then `dispatch`, then the journal
-/// and faults (`middleware::layer`).
+/// and faults (`middleware::layer`). A 5xx answer is logged at ERROR.
 async fn front(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Err(resp) = limit_headers(&req) {
         return resp;
     }
-    match dispatch(&state, req) {
+    let resp = match dispatch(&state, req) {
         Ok(req) => crate::middleware::layer(state, req, next).await,
         Err(resp) => resp,
+    };
+    if resp.status().is_server_error() {
+        // At every log level, with or without the trace layer (whose own failure event is off).
+        tracing::error!(status = resp.status().as_u16(), "response failed");
     }
+    resp
 }
 
 /// Resolves the tenant and endpoint and keeps them in the request's extensions; the layer

@@ -1,6 +1,6 @@
 //! The per-request trace layer is added only when DEBUG events can be recorded as the server
 //! starts (`server::traces_requests`); then each request gets its span with the method and the
-//! path, and never its query string.
+//! path, and never its query string. A 5xx answer is logged at ERROR either way, once.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -51,4 +51,34 @@ fn idp_path(url: &str) -> String {
     let after_host = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_host.find('/').map_or("", |i| &after_host[i..]);
     path.split('?').next().unwrap_or("").trim_end_matches("/jwks").to_owned()
+}
+
+// At INFO, without the trace layer, a 5xx answer is still logged at ERROR, once.
+#[tokio::test]
+async fn at_the_default_info_level_a_5xx_answer_is_logged_as_an_error_once() {
+    let out = Capture(Arc::default());
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _on = tracing::subscriber::set_default(subscriber);
+    let env = crate::support::Env::start().await;
+    let faults = format!("{}/_mock/faults", env.idp.issuer_url());
+    let armed = env
+        .http
+        .post(&faults)
+        .json(&serde_json::json!({"endpoint": "jwks", "kind": "status", "status": 503, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(armed.status(), 201);
+    let jwks = format!("{}/jwks", env.idp.issuer_url());
+    assert_eq!(env.http.get(&jwks).send().await.unwrap().status(), 503);
+    assert_eq!(env.http.get(&jwks).send().await.unwrap().status(), 200);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let failures: Vec<&str> = text.lines().filter(|l| l.contains("response failed")).collect();
+    assert_eq!(failures.len(), 1, "{text}");
+    assert!(failures[0].contains("ERROR") && failures[0].contains("status=503"), "{text}");
 }
