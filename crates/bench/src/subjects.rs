@@ -477,10 +477,15 @@ fn mockoidc(ctx: &Ctx) -> Result<Launch, String> {
         run_logged(&mut cmd, &bin_dir.join("install.log"), "go install")?;
     }
     // Both of its ports are fixed: 48001 (the provider) and 48002 (its admin server, without
-    // which it exits). An outgoing connection of an earlier subject can hold either.
+    // which it exits). An outgoing connection of an earlier subject can hold either for a while
+    // after that subject stopped, so each gets up to 15 s to come free.
     for port in [48001, 48002] {
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-            return Err(format!("its fixed port {port} is taken"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                return Err(format!("its fixed port {port} is taken"));
+            }
+            std::thread::sleep(Duration::from_millis(250));
         }
     }
     let mut cmd = Command::new(bin);
