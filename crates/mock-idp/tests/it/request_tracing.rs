@@ -22,24 +22,35 @@ impl Write for Capture {
     }
 }
 
-// The test runtime has one thread: the server's tasks run on it, under the subscriber set here.
-#[tokio::test]
-async fn with_debug_events_on_at_start_each_request_is_traced_with_its_path_and_no_query() {
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// Logs at `level` and below into the returned buffer while the guard lives (this thread only).
+fn capture(level: tracing::Level) -> (Capture, tracing::subscriber::DefaultGuard) {
     let out = Capture(Arc::default());
     let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _on = tracing::subscriber::set_default(subscriber);
+    (out, tracing::subscriber::set_default(subscriber))
+}
+
+// The test runtime has one thread: the server's tasks run on it, under the subscriber set here.
+#[tokio::test]
+async fn with_debug_events_on_at_start_each_request_is_traced_with_its_path_and_no_query() {
+    let (out, _on) = capture(tracing::Level::DEBUG);
     let idp = MockIdp::start().await;
     let url = format!("{}/jwks?secret-query-value=1", idp.issuer_url());
     let resp = reqwest::get(&url).await.expect("the JWKS answers");
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("\"keys\""));
     drop(idp);
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     let path = format!("path={}/jwks", idp_path(&url));
     assert!(text.contains("finished processing request"), "{text}");
     assert!(text.contains(&path) && text.contains("method=GET"), "{text}");
@@ -56,14 +67,7 @@ fn idp_path(url: &str) -> String {
 // At INFO, without the trace layer, a 5xx answer is still logged at ERROR, once.
 #[tokio::test]
 async fn at_the_default_info_level_a_5xx_answer_is_logged_as_an_error_once() {
-    let out = Capture(Arc::default());
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _on = tracing::subscriber::set_default(subscriber);
+    let (out, _on) = capture(tracing::Level::INFO);
     let env = crate::support::Env::start().await;
     let faults = format!("{}/_mock/faults", env.idp.issuer_url());
     let armed = env
@@ -77,7 +81,7 @@ async fn at_the_default_info_level_a_5xx_answer_is_logged_as_an_error_once() {
     let jwks = format!("{}/jwks", env.idp.issuer_url());
     assert_eq!(env.http.get(&jwks).send().await.unwrap().status(), 503);
     assert_eq!(env.http.get(&jwks).send().await.unwrap().status(), 200);
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     let failures: Vec<&str> = text.lines().filter(|l| l.contains("response failed")).collect();
     assert_eq!(failures.len(), 1, "{text}");
     assert!(failures[0].contains("ERROR") && failures[0].contains("status=503"), "{text}");
