@@ -14,6 +14,20 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Checks `done` every `every` until it holds or `timeout` has passed; whether it held.
+pub fn poll_until(timeout: Duration, every: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
+
 /// A free port `p` whose neighbour `p + 1` is free too (Weaviate's gossip and Raft pairs).
 pub fn free_port_pair() -> anyhow::Result<u16> {
     loop {
@@ -66,13 +80,9 @@ impl Drop for Running {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
         // Children of the group leader (a JVM under kc.sh) may outlive it: kill what is left.
         let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
@@ -218,6 +228,19 @@ impl RssSampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polling_stops_when_the_condition_holds_or_the_time_is_up() {
+        let mut calls = 0;
+        assert!(poll_until(Duration::from_secs(5), Duration::from_millis(1), || {
+            calls += 1;
+            calls == 3
+        }));
+        assert_eq!(calls, 3);
+        let began = Instant::now();
+        assert!(!poll_until(Duration::from_millis(30), Duration::from_millis(5), || false));
+        assert!(began.elapsed() >= Duration::from_millis(30));
+    }
 
     #[test]
     fn the_fields_start_after_a_name_with_spaces_and_parentheses() {

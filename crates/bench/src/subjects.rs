@@ -227,10 +227,10 @@ fn write_config(ctx: &Ctx) -> Result<PathBuf, String> {
     Ok(config)
 }
 
-/// Our provider's endpoints under `iss` with the built-in configuration's clients and users.
 /// Our provider's confidential client in the bench configuration: (id, secret).
 pub const CLIENT: (&str, &str) = ("ci-runner", "ci-runner-secret");
 
+/// Our provider's endpoints under `iss` with the built-in configuration's clients and users.
 pub fn ours(iss: &str) -> Api {
     let base = iss.strip_suffix("/default").unwrap_or(iss);
     Api::Oidc(Oidc {
@@ -480,12 +480,9 @@ fn mockoidc(ctx: &Ctx) -> Result<Launch, String> {
     // which it exits). An outgoing connection of an earlier subject can hold either for a while
     // after that subject stopped, so each gets up to 15 s to come free.
     for port in [48001, 48002] {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-            if std::time::Instant::now() > deadline {
-                return Err(format!("its fixed port {port} is taken"));
-            }
-            std::thread::sleep(Duration::from_millis(250));
+        let free = || std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if !crate::procs::poll_until(Duration::from_secs(15), Duration::from_millis(250), free) {
+            return Err(format!("its fixed port {port} is taken"));
         }
     }
     let mut cmd = Command::new(bin);

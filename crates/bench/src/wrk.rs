@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -168,16 +168,9 @@ pub fn run(req: &Request, load: Load, script_path: &Path, server_pid: u32) -> an
     }
     let server_after = crate::procs::tree_cpu_ticks(server_pid);
     // wrk's own CPU time: read once it has exited, before it is reaped.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exited = loop {
-        if crate::procs::is_zombie(child.id()) {
-            break true;
-        }
-        if Instant::now() >= deadline {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
+    let exited = crate::procs::poll_until(Duration::from_secs(10), Duration::from_millis(2), || {
+        crate::procs::is_zombie(child.id())
+    });
     let client = if exited { crate::procs::cpu_ticks(child.id()) } else { None };
     child.wait().context("waiting for wrk")?;
     let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("BENCH ")) else {
