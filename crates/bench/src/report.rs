@@ -69,10 +69,7 @@ fn ours(w: Workload) -> &'static str {
 
 /// The rows of a workload's table and chart: (label, run). Discovery and JWKS add the ceiling.
 fn bars(r: &Results, w: Workload) -> Vec<(String, &Run)> {
-    if matches!(
-        w,
-        Workload::Hello | Workload::HelloDiscoveryBytes | Workload::HelloJwksBytes | Workload::HelloSignEs256 | Workload::HelloSignEdDsa
-    ) {
+    if w.is_ceiling() {
         return vec![];
     }
     let mut rows: Vec<(String, &Run)> = r

@@ -65,6 +65,19 @@ impl Workload {
         Workload::HelloSignEdDsa,
     ];
 
+    /// Whether this is one of the hello-world's ceilings rather than a workload of ours or a
+    /// peer's: the report shows them beside ours, not as workloads of their own.
+    pub fn is_ceiling(self) -> bool {
+        matches!(
+            self,
+            Workload::Hello
+                | Workload::HelloDiscoveryBytes
+                | Workload::HelloJwksBytes
+                | Workload::HelloSignEs256
+                | Workload::HelloSignEdDsa
+        )
+    }
+
     /// Short name (file names, JSON).
     pub fn id(self) -> &'static str {
         match self {
